@@ -1,0 +1,162 @@
+"""The ``dlstudy`` command: parse options, call one core function, render its result.
+
+Only typer is imported at module level: ``dlstudy --help`` must not pay for
+NumPy, torch or sympy (tests/test_imports.py holds us to it).  User mistakes
+arrive as DlstudyError and become one line on stderr in ``main``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    help="Study deep learning for exams: randomized exercises with answer keys from live NumPy/torch computations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+JSON_HELP = "Print JSON for scripts instead of text."
+PARAMS_HELP = "Your numbers as name=value, e.g. n=227 k=11 or W=[[1,2],[3,4]] or act=relu."
+
+
+def _print_json(data: object) -> None:
+    import json
+
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command("problems")
+def problems_command(
+    topic: Optional[str] = typer.Option(None, "--topic", "-t", help="Only this topic, e.g. cnn."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List the problem templates."""
+    from dlstudy.templates import all_templates
+
+    templates = all_templates(topic)
+    if as_json:
+        _print_json([t.summary() for t in templates])
+        return
+    from dlstudy import display
+
+    display.problem_table(templates)
+
+
+@app.command("generate")
+def generate_command(
+    problem_id: str = typer.Argument(..., metavar="ID", help="Template id (see `dlstudy problems`)."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed; the same seed gives the same variant."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Generate one variant of a problem, with its answer key and worked solution."""
+    from dlstudy import session
+
+    variant, solution = session.generate(problem_id, seed)
+    if as_json:
+        _print_json(variant.to_dict(solution))
+        return
+    from dlstudy import display
+
+    display.variant(variant)
+    display.solution(solution)
+
+
+@app.command("solve")
+def solve_command(
+    problem_id: str = typer.Argument(..., metavar="ID", help="Template id (see `dlstudy problems`)."),
+    params: List[str] = typer.Argument(None, metavar="NAME=VALUE...", help=PARAMS_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Answer and worked steps for the numbers of your own exercise."""
+    from dlstudy import session
+
+    solution = session.solve_numbers(problem_id, params or [])
+    if as_json:
+        _print_json(session.solution_dict(solution))
+        return
+    from dlstudy import display
+
+    display.solution(solution)
+
+
+@app.command("check")
+def check_command(
+    problem_id: str = typer.Argument(..., metavar="ID", help="Template id (see `dlstudy problems`)."),
+    params: List[str] = typer.Argument(None, metavar="NAME=VALUE...", help=PARAMS_HELP),
+    answer: Optional[str] = typer.Option(None, "--answer", "-a", help="Your final answer, e.g. 55x55x96 or 3/4."),
+    steps: bool = typer.Option(False, "--steps", help="Enter each intermediate quantity in turn; stop at the first wrong one."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Check against the variant `generate --seed` printed instead of NAME=VALUE."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Check your answer (exit 0 right, 1 wrong, 2 bad input), with feedback and the worked solution."""
+    from dlstudy import session
+    from dlstudy.errors import DlstudyError
+
+    if steps == (answer is not None):
+        raise DlstudyError("give either --answer TEXT or --steps")
+    solution = session.solution_for(problem_id, params or [], seed)
+    if steps:
+        from dlstudy import display
+
+        verdicts = display.step_check(solution, quiet=as_json)
+        if as_json:
+            _print_json({"id": solution.template.id, "correct": all(v.correct for v in verdicts),
+                         "steps": [v.to_dict() for v in verdicts]})
+        raise typer.Exit(0 if verdicts and all(v.correct for v in verdicts) else 1)
+    from dlstudy.checking import check
+
+    verdict = check(solution.template, solution, answer)
+    if as_json:
+        _print_json({"id": solution.template.id, **verdict.to_dict(), "steps": [s.to_dict() for s in solution.steps]})
+    else:
+        from dlstudy import display
+
+        display.verdict(verdict)
+        display.solution(solution)
+    raise typer.Exit(0 if verdict.correct else 1)
+
+
+@app.command("drill")
+def drill_command(
+    selection: List[str] = typer.Argument(None, metavar="[TOPIC|ID]...", help="Topics or template ids; all by default."),
+    count: int = typer.Option(5, "-n", "--count", min=1, help="How many problems."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed for a reproducible session."),
+) -> None:
+    """An interactive session of randomized problems, checked as you answer.
+
+    Type `skip` to see the answer, `quit` to stop.  With stdin not a terminal,
+    one answer is read per line, so a session can be scripted.
+    """
+    from dlstudy import display
+
+    display.drill(selection or [], count, seed)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from dlstudy import __version__
+
+        typer.echo(f"dlstudy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Study deep learning for exams: randomized exercises checked against live NumPy/torch computations."""
+
+
+def main() -> None:
+    """Entry point: the one place a DlstudyError becomes a message and an exit code."""
+    from dlstudy.errors import DlstudyError
+
+    try:
+        app()
+    except DlstudyError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,50 @@
+"""How numbers, vectors, matrices and shapes are shown, so a student can type them back."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+DISPLAY_SIGFIGS = 4
+
+
+def format_number(x: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
+    """``12`` for integral values, otherwise ``sigfigs`` significant digits."""
+    x = float(x)
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    text = f"{x:.{sigfigs}g}"
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        text = f"{mantissa}e{int(exp)}"
+    return text
+
+
+def format_value(value: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
+    """A scalar, a vector ``[1, 2]``, a matrix ``[[1, 2], [3, 4]]``, a shape tuple or a word."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, tuple):
+        return " x ".join(str(int(v)) for v in value)
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return format_number(array, sigfigs)
+    if array.ndim == 1:
+        return "[" + ", ".join(format_number(v, sigfigs) for v in array) + "]"
+    return "[" + ", ".join(format_value(row, sigfigs) for row in array) + "]"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types: ints stay ints, arrays become nested lists."""
+    if isinstance(value, (str, bool)) or value is None:
+        return value
+    if isinstance(value, tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (list, np.ndarray)):
+        return [to_jsonable(v) for v in value]
+    x = float(value)
+    return int(x) if x == int(x) and abs(x) < 2**53 else x

@@ -1,0 +1,238 @@
+"""The whitelist of functions an expression may call, and the AST evaluator.
+
+Every function here is a plain NumPy computation on floats or arrays.  Indices
+are 1-based, as in the course notes (x_1 is the first entry).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from dlstudy.expr import Array, Binary, Call, Group, Index, Name, Node, Num, Unary, ExprError
+
+# SELU's constants (Klambauer et al., 2017), as torch.nn.SELU uses them.
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+_erf = np.vectorize(math.erf, otypes=[float])
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softmax(x):
+    z = np.asarray(x, dtype=float)
+    z = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return z / np.sum(z, axis=-1, keepdims=True)
+
+
+def _max(*args):
+    return np.max(args[0]) if len(args) == 1 else _reduce(np.maximum, args)
+
+
+def _min(*args):
+    return np.min(args[0]) if len(args) == 1 else _reduce(np.minimum, args)
+
+
+def _reduce(op, args):
+    result = args[0]
+    for arg in args[1:]:
+        result = op(result, arg)
+    return result
+
+
+def _position(i: Any, size: int) -> int:
+    """A 1-based position, checked."""
+    value = float(i)
+    if value != int(value) or not 1 <= value <= size:
+        raise ExprError(f"index {format(value, 'g')} is out of range 1..{size}")
+    return int(value) - 1
+
+
+def _argmax(x):
+    return float(np.argmax(x) + 1)
+
+
+def _argmin(x):
+    return float(np.argmin(x) + 1)
+
+
+def _row(m, i):
+    m = np.asarray(m)
+    return m[_position(i, m.shape[0])]
+
+
+def _col(m, j):
+    m = np.asarray(m)
+    return m[:, _position(j, m.shape[1])]
+
+
+def _shape_dim(x, axis):
+    shape = np.shape(x)
+    if len(shape) <= axis:
+        raise ExprError(f"value has {len(shape)} dimension(s), not {axis + 1}")
+    return float(shape[axis])
+
+
+FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
+    # name: (function, min args, max args)
+    "floor": (np.floor, 1, 1),
+    "ceil": (np.ceil, 1, 1),
+    "abs": (np.abs, 1, 1),
+    "sign": (np.sign, 1, 1),
+    "sqrt": (np.sqrt, 1, 1),
+    "exp": (np.exp, 1, 1),
+    "log": (np.log, 1, 1),
+    "ln": (np.log, 1, 1),
+    "log2": (np.log2, 1, 1),
+    "log10": (np.log10, 1, 1),
+    "sin": (np.sin, 1, 1),
+    "cos": (np.cos, 1, 1),
+    "tan": (np.tan, 1, 1),
+    "tanh": (np.tanh, 1, 1),
+    "erf": (_erf, 1, 1),
+    "sigmoid": (_sigmoid, 1, 1),
+    "sigma": (_sigmoid, 1, 1),
+    "σ": (_sigmoid, 1, 1),
+    "relu": (lambda x: np.maximum(x, 0.0), 1, 1),
+    "step": (lambda x: np.where(np.asarray(x) > 0, 1.0, 0.0), 1, 1),
+    "leaky_relu": (lambda x, a=0.01: np.where(np.asarray(x) > 0, x, a * np.asarray(x)), 1, 2),
+    "elu": (lambda x, a=1.0: np.where(np.asarray(x) > 0, x, a * np.expm1(np.minimum(x, 0))), 1, 2),
+    "selu": (
+        lambda x: SELU_LAMBDA * np.where(np.asarray(x) > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))),
+        1,
+        1,
+    ),
+    "gelu": (lambda x: 0.5 * np.asarray(x) * (1.0 + _erf(np.asarray(x) / math.sqrt(2.0))), 1, 1),
+    "Phi": (lambda x: 0.5 * (1.0 + _erf(np.asarray(x) / math.sqrt(2.0))), 1, 1),
+    "phi": (lambda x: np.exp(-0.5 * np.square(x)) / math.sqrt(2.0 * math.pi), 1, 1),
+    "softplus": (lambda x: np.logaddexp(0.0, x), 1, 1),
+    "softmax": (_softmax, 1, 1),
+    "logsumexp": (lambda x: float(np.logaddexp.reduce(np.asarray(x, dtype=float))), 1, 1),
+    "max": (_max, 1, 16),
+    "min": (_min, 1, 16),
+    "sum": (lambda x: np.sum(x), 1, 1),
+    "prod": (lambda x: np.prod(x), 1, 1),
+    "mean": (lambda x: np.mean(x), 1, 1),
+    "var": (lambda x: np.var(x), 1, 1),  # population variance, as batch norm uses
+    "std": (lambda x: np.std(x), 1, 1),
+    "norm": (lambda x: np.linalg.norm(x), 1, 1),
+    "dot": (lambda a, b: np.dot(a, b), 2, 2),
+    "outer": (lambda a, b: np.outer(a, b), 2, 2),
+    "transpose": (lambda a: np.transpose(a), 1, 1),
+    "concat": (lambda *xs: np.concatenate([np.atleast_1d(x) for x in xs]), 1, 16),
+    "argmax": (_argmax, 1, 1),
+    "argmin": (_argmin, 1, 1),
+    "row": (_row, 2, 2),
+    "col": (_col, 2, 2),
+    "len": (lambda x: _shape_dim(x, 0), 1, 1),
+    "rows": (lambda x: _shape_dim(x, 0), 1, 1),
+    "cols": (lambda x: _shape_dim(x, 1), 1, 1),
+    "all": (lambda x: bool(np.all(x)), 1, 1),
+    "any": (lambda x: bool(np.any(x)), 1, 1),
+    "ifelse": (lambda c, a, b: np.where(c, a, b), 3, 3),
+    "clip": (lambda x, lo, hi: np.clip(x, lo, hi), 3, 3),
+    "diag": (lambda x: np.diag(x), 1, 1),
+    "isint": (lambda x: bool(np.all(np.asarray(x) == np.round(x))), 1, 1),
+}
+
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "/": np.true_divide,
+    "%": np.mod,
+    "^": np.power,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
+
+
+def _matmul(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.shape[-1] != b.shape[0]:
+        raise ExprError(f"cannot multiply shapes {a.shape} and {b.shape}")
+    return a @ b
+
+
+def evaluate_node(node: Node, env: Mapping[str, Any]) -> Any:
+    with np.errstate(all="ignore"):
+        return _eval(node, env)
+
+
+def _eval(node: Node, env: Mapping[str, Any]) -> Any:
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Name):
+        if node.id in env:
+            return env[node.id]
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        raise ExprError(f"unknown name {node.id!r}")
+    if isinstance(node, Group):
+        return _eval(node.inner, env)
+    if isinstance(node, Binary):
+        if node.op == "and":
+            return bool(_eval(node.left, env)) and bool(_eval(node.right, env))
+        if node.op == "or":
+            return bool(_eval(node.left, env)) or bool(_eval(node.right, env))
+        left, right = _eval(node.left, env), _eval(node.right, env)
+        if node.op == "@":
+            return _matmul(left, right)
+        try:
+            return _BINARY[node.op](_as_number(left), _as_number(right))
+        except ValueError as exc:  # mismatched shapes
+            raise ExprError(f"cannot apply {node.op!r}: {exc}") from None
+    if isinstance(node, Unary):
+        value = _eval(node.operand, env)
+        if node.op == "-":
+            return np.negative(_as_number(value))
+        if node.op == "+":
+            return _as_number(value)
+        if node.op == "not":
+            return not bool(value)
+        return np.transpose(value)
+    if isinstance(node, Call):
+        entry = FUNCTIONS.get(node.func)
+        if entry is None:
+            raise ExprError(f"unknown function {node.func!r}")
+        func, lo, hi = entry
+        if not lo <= len(node.args) <= hi:
+            want = str(lo) if lo == hi else f"{lo} to {hi}"
+            raise ExprError(f"{node.func}() takes {want} argument(s), got {len(node.args)}")
+        args = [_eval(a, env) for a in node.args]
+        try:
+            return func(*args)
+        except (ValueError, TypeError) as exc:
+            raise ExprError(f"{node.func}(): {exc}") from None
+    if isinstance(node, Index):
+        target = np.asarray(_eval(node.target, env))
+        if len(node.indices) != target.ndim:
+            raise ExprError(f"value has {target.ndim} dimension(s) but {len(node.indices)} index(es) were given")
+        pos = tuple(_position(_eval(i, env), size) for i, size in zip(node.indices, target.shape))
+        return target[pos]
+    if isinstance(node, Array):
+        items = [_eval(item, env) for item in node.items]
+        try:
+            return np.array(items, dtype=float)
+        except ValueError:
+            raise ExprError("rows of a matrix must have the same length") from None
+    raise TypeError(f"not an expression node: {node!r}")
+
+
+def _as_number(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ExprError(f"{value!r} is a word, not a number")
+    return value

@@ -1,0 +1,3 @@
+"""Oracles: activations."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Oracles: attention."""
+
+from __future__ import annotations

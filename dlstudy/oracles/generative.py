@@ -1,0 +1,3 @@
+"""Oracles: generative."""
+
+from __future__ import annotations

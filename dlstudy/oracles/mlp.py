@@ -1,0 +1,3 @@
+"""Oracles: mlp."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Oracles: norm."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Oracles: optim."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Oracles: rl."""
+
+from __future__ import annotations

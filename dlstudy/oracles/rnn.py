@@ -1,0 +1,3 @@
+"""Oracles: rnn."""
+
+from __future__ import annotations

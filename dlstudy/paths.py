@@ -1,0 +1,25 @@
+"""Where built-in content lives."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def content_dir(name: str) -> Path:
+    """Built-in ``problems``/``decks``: inside the installed wheel, else the source checkout."""
+    installed = _PACKAGE / "_content" / name
+    if installed.is_dir():
+        return installed
+    return _PACKAGE.parent / name
+
+
+@lru_cache(maxsize=None)
+def problem_dirs() -> tuple[Path, ...]:
+    """Built-in templates, then any folders listed in DLSTUDY_PROBLEMS (os.pathsep-separated)."""
+    extra = [Path(p) for p in os.environ.get("DLSTUDY_PROBLEMS", "").split(os.pathsep) if p]
+    return (content_dir("problems"), *extra)
+

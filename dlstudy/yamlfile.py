@@ -1,0 +1,64 @@
+"""Safe YAML loading that remembers line numbers, so errors can say file:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dlstudy.errors import DlstudyError
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LineDict(dict):
+    """A mapping that knows the line it started on."""
+
+    line: int = 0
+
+
+class LineList(list):
+    line: int = 0
+
+
+class _LineLoader(_Base):  # type: ignore[misc, valid-type]
+    pass
+
+
+def _mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
+    result = LineDict(loader.construct_mapping(node, deep=True))
+    result.line = node.start_mark.line + 1
+    return result
+
+
+def _sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_sequence(node, deep=True))
+    result.line = node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def line_of(value: Any) -> int:
+    return getattr(value, "line", 0) or 1
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse ``path`` with a safe loader; a syntax error or a tag like !!python/object is a DlstudyError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DlstudyError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise DlstudyError(f"{path}: not UTF-8 text") from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise DlstudyError(f"{path}{line}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise DlstudyError(f"{path}: {exc}") from None
