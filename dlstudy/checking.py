@@ -30,7 +30,7 @@ class Verdict:
     given: str
     expected: str
     feedback: tuple[str, ...]
-    mistake: str | None = None
+    mistakes: tuple[str, ...] = ()  # ids of the common mistakes the answer matches
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,7 +40,7 @@ class Verdict:
             "given": self.given,
             "expected": self.expected,
             "feedback": " ".join(self.feedback),
-            "mistake": self.mistake,
+            "mistakes": list(self.mistakes),
         }
 
 
@@ -128,16 +128,16 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
     match = judge(template, kind, given, expected, solution.params)
     correct = match.score == 1.0
     feedback: list[str] = []
-    mistake_id = None
+    mistakes: list[str] = []
     if not correct:
+        # Every listed slip that reproduces the answer: two slips can land on the same number.
         for mistake in template.mistakes:
             if mistake.step != step:
                 continue
             wrong = mistake_value(template, mistake, solution.values)
             if wrong is not None and judge(template, kind, given, wrong, solution.params).score == 1.0:
                 feedback.append(mistake.feedback)
-                mistake_id = mistake.id
-                break
+                mistakes.append(mistake.id)
         if match.detail:
             feedback.append(match.detail[0].upper() + match.detail[1:] + ".")
         if match.wrong and 0 < match.score:
@@ -145,6 +145,6 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
             feedback.append(f"{right} of {right + len(match.wrong)} right; wrong: " + "; ".join(match.wrong) + ".")
         elif match.wrong:
             feedback.append("Every entry is wrong: " + "; ".join(match.wrong[:4]) + ("; …" if len(match.wrong) > 4 else "") + ".")
-        if mistake_id is None and not feedback:
+        if not feedback:
             feedback.append("Not this one; compare your working with the steps below.")
-    return Verdict(correct, match.score, step, given_text, expected_text, tuple(feedback), mistake_id)
+    return Verdict(correct, match.score, step, given_text, expected_text, tuple(feedback), tuple(mistakes))

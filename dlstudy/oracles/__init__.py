@@ -18,7 +18,9 @@ from typing import Any, Callable, Mapping
 Oracle = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 # Every module that defines oracles; importing them fills the registry.
-MODULES = ("cnn", "mlp", "activations", "optim", "norm", "rnn", "attention", "rl", "generative")
+MODULES = (
+    "cnn", "mlp", "activations", "optim", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "vision", "misc",
+)
 
 _REGISTRY: dict[str, Oracle] = {}
 _loaded = False

@@ -1,0 +1,3 @@
+"""Oracles: losses."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Oracles: misc."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Oracles: nlp."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Oracles: vision."""
+
+from __future__ import annotations

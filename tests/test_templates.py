@@ -1,0 +1,52 @@
+"""One test walks every registered template over many seeds.
+
+For each seed: the same seed gives the same variant; the oracle (live NumPy /
+torch) returns every step and equals the closed-form formula (engine.solve
+raises OracleDisagreement otherwise); the key and every intermediate value,
+typed as displayed, are judged correct; every common mistake is judged wrong
+and gets its own feedback.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dlstudy import engine
+from dlstudy.checking import check
+from dlstudy.templates import get_template, template_ids
+from typing_helpers import as_typed
+
+SEEDS = range(200)
+
+
+@pytest.mark.parametrize("template_id", template_ids())
+def test_template_over_seeds(template_id):
+    template = get_template(template_id)
+    step_names = {s.name for s in template.steps}
+    mistakes_seen = {m.id: 0 for m in template.mistakes}
+    for seed in SEEDS:
+        variant = engine.sample(template, seed)
+        assert engine.sample(template, seed).to_dict() == variant.to_dict(), "same seed, same variant"
+        solution = engine.solve(template, variant.params)
+        assert set(solution.oracle_values) == step_names, "the oracle must compute every step shown"
+
+        key = as_typed(template, template.answer.step, solution.answer, solution.values[template.answer.step])
+        verdict = check(template, solution, key)
+        assert verdict.correct, f"seed {seed}: key {key!r} judged wrong: {verdict}"
+
+        for step in template.steps:
+            value = solution.values[step.name] if template.answer.kind == "expression" and step.name == template.answer.step else solution.step_value(step.name)
+            typed = as_typed(template, step.name, value, solution.values[step.name])
+            assert check(template, solution, typed, step=step.name).correct, f"seed {seed}: step {step.name} = {typed!r}"
+
+        for mistake in template.mistakes:
+            wrong = engine.mistake_value(template, mistake, solution.values)
+            if wrong is None:
+                continue
+            mistakes_seen[mistake.id] += 1
+            typed = as_typed(template, mistake.step, wrong, solution.values[mistake.step])
+            verdict = check(template, solution, typed, step=mistake.step)
+            assert not verdict.correct, f"seed {seed}: mistake {mistake.id} ({typed!r}) judged correct"
+            assert mistake.feedback in verdict.feedback, f"seed {seed}: mistake {mistake.id} got {verdict.feedback}"
+    never = [m for m, n in mistakes_seen.items() if n == 0]
+    assert not never, f"mistakes that never apply: {never}"

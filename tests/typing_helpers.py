@@ -1,0 +1,24 @@
+"""How a student would type a value shown by dlstudy (tests only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dlstudy import expr
+from dlstudy.checking import step_kind
+from dlstudy.formatting import format_value
+from dlstudy.templates import Template
+
+
+def as_typed(template: Template, step: str, value: Any, like: Any) -> str:
+    """``value`` for ``step`` as a student types it, rounded as dlstudy displays it."""
+    kind = step_kind(template, step, like)
+    if kind == "expression":
+        return expr.to_text(value)
+    if kind == "choice":
+        return "abcdefghijklmnopqrstuvwxyz"[int(value) - 1]
+    if kind == "shape":
+        return "x".join(str(int(v)) for v in np.asarray(value).reshape(-1))
+    return format_value(value, max(4, int(template.answer.sigfigs or 0)))
