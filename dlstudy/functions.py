@@ -140,6 +140,13 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "clip": (lambda x, lo, hi: np.clip(x, lo, hi), 3, 3),
     "diag": (lambda x: np.diag(x), 1, 1),
     "isint": (lambda x: bool(np.all(np.asarray(x) == np.round(x))), 1, 1),
+    # additions: cnn
+    # additions: mlp
+    # additions: optim
+    # additions: rnn
+    # additions: rl
+    # additions: nlp
+    # additions: vision
 }
 
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
