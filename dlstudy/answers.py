@@ -70,12 +70,17 @@ def parse_integer(text: str) -> int:
     return int(value)
 
 
+_SPACE_BETWEEN_ENTRIES = re.compile(r"(?<=[\d.)\]])[ \t]+(?=[-+]?[\d.(\[])")
+
+
 def _array(text: str, kind: str) -> np.ndarray:
     text = expr.normalize(text).strip()
     if not text:
         raise AnswerFormatError(kind, "empty answer")
     if text[0] == "(" and text[-1] == ")":
         text = "[" + text[1:-1] + "]"
+    # MATLAB-style "[1 2 3]": a space between two numbers separates entries
+    text = _SPACE_BETWEEN_ENTRIES.sub(", ", text)
     if text[0] != "[":
         # bare "1 2 3" or "1, 2, 3"; rows may be split by ';' or new lines
         rows = [r for r in re.split(r"[;\n]", text) if r.strip()]

@@ -2,17 +2,32 @@
 
 Only typer is imported at module level: ``dlstudy --help`` must not pay for
 NumPy, torch or sympy (tests/test_imports.py holds us to it).  User mistakes
-arrive as DlstudyError and become one line on stderr in ``main``.
+arrive as DlstudyError and become one line on stderr in ``_Commands.invoke``.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import List, Optional
 
 import typer
+from typer.core import TyperGroup
+
+from dlstudy.errors import DlstudyError
+
+
+class _Commands(TyperGroup):
+    """The one place a DlstudyError becomes a line on stderr and an exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DlstudyError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="Study deep learning for exams: randomized exercises with answer keys from live NumPy/torch computations.",
     no_args_is_help=True,
     add_completion=False,
@@ -94,7 +109,6 @@ def check_command(
 ) -> None:
     """Check your answer (exit 0 right, 1 wrong, 2 bad input), with feedback and the worked solution."""
     from dlstudy import session
-    from dlstudy.errors import DlstudyError
 
     if steps == (answer is not None):
         raise DlstudyError("give either --answer TEXT or --steps")
@@ -152,11 +166,4 @@ def _root(
 
 
 def main() -> None:
-    """Entry point: the one place a DlstudyError becomes a message and an exit code."""
-    from dlstudy.errors import DlstudyError
-
-    try:
-        app()
-    except DlstudyError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
+    app()

@@ -61,8 +61,11 @@ def verdict(v: Verdict) -> None:
         console.print(f"  → {line}", style="yellow", markup=False)
 
 
-def _reader() -> Callable[[str], str | None]:
-    """Prompted input on a terminal; one line per answer otherwise (None at end of input)."""
+def _reader(echo: bool = True) -> Callable[[str], str | None]:
+    """Prompted input on a terminal; one line per answer otherwise (None at end of input).
+
+    Piped answers are echoed after the prompt so a scripted session reads like a live one.
+    """
     if sys.stdin.isatty():
 
         def ask(prompt: str) -> str | None:
@@ -74,13 +77,11 @@ def _reader() -> Callable[[str], str | None]:
         return ask
 
     def read(prompt: str) -> str | None:
-        console.print(prompt, end="")
         line = sys.stdin.readline()
-        if not line:
-            console.print()
-            return None
-        console.print(line.rstrip("\n"), style="dim", markup=False)
-        return line.strip()
+        if echo:
+            console.print(prompt, end="")
+            console.print(line.rstrip("\n"), style="dim", markup=False)
+        return line.strip() if line else None
 
     return read
 
@@ -88,7 +89,7 @@ def _reader() -> Callable[[str], str | None]:
 def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
     """Ask for each step in order; stop at the first wrong one."""
     template = s.template
-    ask = _reader()
+    ask = _reader(echo=not quiet)
     verdicts: list[Verdict] = []
     if not quiet:
         console.print(f"[bold]{esc(template.title)}[/bold]: enter each quantity in turn.")

@@ -55,7 +55,11 @@ def load_yaml(path: Path) -> Any:
     except UnicodeDecodeError:
         raise DlstudyError(f"{path}: not UTF-8 text") from None
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        loader = _LineLoader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}:{mark.column + 1}" if mark else ""

@@ -1,0 +1,42 @@
+"""Fast paths stay fast: --help and listing import neither torch nor sympy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import sys
+sys.argv = ["dlstudy", *{argv!r}]
+from dlstudy.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print("HEAVY:" + ",".join(m for m in ("torch", "sympy", "numpy") if m in sys.modules))
+"""
+
+
+def _heavy_modules(*argv: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(argv=list(argv))], capture_output=True, text=True, check=True
+    )
+    line = [l for l in result.stdout.splitlines() if l.startswith("HEAVY:")][-1]
+    return set(filter(None, line[len("HEAVY:"):].split(",")))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["problems", "--help"], ["drill", "--help"], ["--version"]])
+def test_help_imports_nothing_heavy(argv):
+    assert _heavy_modules(*argv) == set()
+
+
+@pytest.mark.parametrize("argv", [["problems"], ["problems", "--json"], ["problems", "--topic", "cnn"]])
+def test_listing_imports_neither_torch_nor_sympy(argv):
+    assert not _heavy_modules(*argv) & {"torch", "sympy"}
+
+
+def test_numpy_oracle_check_does_not_import_torch():
+    heavy = _heavy_modules("check", "conv-output-size", "n=227", "k=11", "p=0", "s=4", "d=1", "--answer", "55")
+    assert "torch" not in heavy and "sympy" not in heavy

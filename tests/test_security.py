@@ -1,0 +1,125 @@
+"""User text is data: answers, parameters and problem files are never run as code."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from dlstudy import expr
+from dlstudy.answers import AnswerFormatError, parse_answer
+from dlstudy.errors import DlstudyError
+from dlstudy.symbolic import to_sympy
+from dlstudy.templates import parse_template
+
+HOSTILE = [
+    "__import__('os').system('touch PWNED')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "x.__class__",
+    "lambda: 1",
+    "exec('1')",
+    "eval('1')",
+    "open('/etc/passwd')",
+    "{0.__class__}",
+    "[x for x in ()]",
+    "__builtins__",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("kind", ["integer", "real", "vector", "matrix", "shape", "expression"])
+def test_hostile_answers_are_refused(text, kind, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AnswerFormatError):
+        parse_answer(kind, text)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_huge_exponent_number_is_refused_quickly():
+    start = time.perf_counter()
+    with pytest.raises(AnswerFormatError):
+        parse_answer("real", "9**9**9**9")
+    assert time.perf_counter() - start < 1.0
+
+
+def test_huge_exponent_expression_is_refused_by_sympy_guard_quickly():
+    start = time.perf_counter()
+    with pytest.raises(expr.ExprError):
+        to_sympy(expr.parse("x + 9^9^9^9"))
+    assert time.perf_counter() - start < 1.0
+
+
+def test_deep_parentheses_are_refused_quickly():
+    start = time.perf_counter()
+    for text in ("(" * 5000 + "1" + ")" * 5000, "-" * 10000 + "1", "[" * 3000 + "]" * 3000):
+        with pytest.raises(AnswerFormatError):
+            parse_answer("expression", text)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_names_and_functions_resolve_only_to_the_whitelist():
+    with pytest.raises(expr.ExprError, match="unknown function"):
+        expr.evaluate(expr.parse("system(1)"))
+    with pytest.raises(expr.ExprError, match="unknown name"):
+        expr.evaluate(expr.parse("os"))
+
+
+TEMPLATE = """
+id: evil
+topic: cnn
+title: t
+statement: "{n}"
+params:
+  n: {int: [1, 3]}
+oracle: conv2d_output_size
+answer: {kind: integer}
+steps:
+  - name: o
+    latex: 'o'
+    expr: "%s"
+"""
+
+
+@pytest.mark.parametrize("formula", HOSTILE[:6])
+def test_hostile_problem_file_formulas_are_refused(formula, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.yaml"
+    path.write_text(TEMPLATE % formula.replace('"', "'"))
+    with pytest.raises(DlstudyError, match=r"evil\.yaml:\d+"):
+        parse_template(path)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_python_object_tag_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.yaml"
+    path.write_text("id: !!python/object/apply:os.system ['touch PWNED']\n")
+    with pytest.raises(DlstudyError, match=r"evil\.yaml:1"):
+        parse_template(path)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_oracle_must_be_a_registry_id_not_an_import_path(tmp_path):
+    path = tmp_path / "evil.yaml"
+    path.write_text(TEMPLATE.replace("conv2d_output_size", "os.system") % "n")
+    with pytest.raises(DlstudyError, match="unknown oracle 'os.system'"):
+        parse_template(path)
+
+
+def test_statement_placeholders_do_not_reach_attributes(tmp_path):
+    path = tmp_path / "evil.yaml"
+    path.write_text(TEMPLATE.replace('"{n}"', '"{n.__class__}"') % "n")
+    template = parse_template(path)  # not a placeholder: left as literal text
+    from dlstudy.engine import render_statement
+
+    assert render_statement(template, {"n": 2}) == "{n.__class__}"
+
+
+def test_source_never_calls_eval_exec_or_unsafe_yaml():
+    banned = re.compile(r"\b(eval|exec|sympify|parse_expr|__import__)\(|yaml\.(load|unsafe_load|full_load)\(")
+    source = Path(__file__).resolve().parents[1] / "dlstudy"
+    for path in source.rglob("*.py"):
+        lines = [l for l in path.read_text().splitlines() if banned.search(l)]
+        assert not lines, f"{path.name}: {lines}"
