@@ -66,6 +66,8 @@ def _reader(echo: bool = True) -> Callable[[str], str | None]:
 
     Piped answers are echoed after the prompt so a scripted session reads like a live one.
     """
+    if sys.stdin is None or sys.stdin.closed:  # e.g. CI runs us with no standard input at all
+        return lambda prompt: None
     if sys.stdin.isatty():
 
         def ask(prompt: str) -> str | None:
@@ -133,9 +135,9 @@ def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
 
     seed, plan = session.plan_drill(selection, count, seed)
     ask = _reader()
-    interactive = sys.stdin.isatty()
+    interactive = sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty()
     console.print(
-        f"[bold]Drill[/bold]: {len(plan)} problems (seed {seed}). "
+        f"[bold]Drill[/bold]: {len(plan)} problem{'s' if len(plan) != 1 else ''} (seed {seed}). "
         "Answer each; type [bold]skip[/bold] to see the solution, [bold]quit[/bold] to stop."
     )
     rows: list[tuple[str, str, str, str]] = []

@@ -19,8 +19,8 @@ from dlstudy import expr, oracles
 from dlstudy.answers import AnswerFormatError, parse_answer
 from dlstudy.errors import DlstudyError
 from dlstudy.formatting import format_value, to_jsonable
-from dlstudy.functions import evaluate_node
-from dlstudy.templates import PLACEHOLDER, Param, Template
+from dlstudy.functions import finite
+from dlstudy.templates import PLACEHOLDER, Constraint, Param, Template
 
 MAX_ATTEMPTS = 2000
 AGREEMENT_RTOL = 1e-6
@@ -137,19 +137,20 @@ def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]
 def sample(template: Template, seed: int) -> Variant:
     """The variant for ``seed``: same seed, same variant, on every machine."""
     rng = np.random.default_rng(seed)
-    for _ in range(MAX_ATTEMPTS):
-        params: dict[str, Any] = {}
-        for name, param in template.params.items():
-            params[name] = _draw(param, rng, params)
-        if _violated(template, params, sampling=True) is not None:
-            continue
-        try:
-            values = formula_values(template, params)
-        except (expr.ExprError, FloatingPointError):
-            continue
-        if _mistake_collides(template, values):
-            continue
-        return Variant(template, seed, params, render_statement(template, params))
+    with np.errstate(all="ignore"):
+        for _ in range(MAX_ATTEMPTS):
+            params: dict[str, Any] = {}
+            for name, param in template.params.items():
+                params[name] = _draw(param, rng, params)
+            if _first_violated(template, params, sampling=True) is not None:
+                continue
+            try:
+                values = formula_values(template, params)
+            except expr.ExprError:
+                continue
+            if _mistake_collides(template, values):
+                continue
+            return Variant(template, seed, params, render_statement(template, params))
     raise DlstudyError(f"{template.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
 
 
@@ -157,19 +158,24 @@ def render_statement(template: Template, params: Mapping[str, Any]) -> str:
     return PLACEHOLDER.sub(lambda m: format_value(params[m.group(1)]), template.statement)
 
 
-def _violated(template: Template, params: Mapping[str, Any], sampling: bool) -> str | None:
+def _first_violated(template: Template, params: Mapping[str, Any], sampling: bool) -> Constraint | None:
     for constraint in template.constraints:
         if constraint.sampling_only and not sampling:
             continue
         try:
-            ok = bool(np.all(evaluate_node(constraint.formula.node, params)))
+            ok = constraint.formula.run(params)
+            ok = ok if ok is True or ok is False else bool(np.all(ok))
         except expr.ExprError:
             ok = False
         if not ok:
-            used = sorted(expr.names(constraint.formula.node) & set(params))
-            shown = ", ".join(f"{n}={format_value(params[n])}" for n in used)
-            return f"{constraint.message} (needs {constraint.formula.text}; here {shown})"
+            return constraint
     return None
+
+
+def _describe_violation(constraint: Constraint, params: Mapping[str, Any]) -> str:
+    used = sorted(expr.names(constraint.formula.node) & set(params))
+    shown = ", ".join(f"{n}={format_value(params[n])}" for n in used)
+    return f"{constraint.message} (needs {constraint.formula.text}; here {shown})"
 
 
 def formula_values(template: Template, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,12 +183,11 @@ def formula_values(template: Template, params: Mapping[str, Any]) -> dict[str, A
     values = dict(params)
     case = template.case_of(params)
     for step in template.steps:
-        node = step.formula[case].node
         if template.answer.kind == "expression" and step.name == template.answer.step:
-            values[step.name] = node
+            values[step.name] = step.formula[case].node
             continue
-        value = evaluate_node(node, values)
-        if not np.all(np.isfinite(np.asarray(value, dtype=float))):
+        value = step.formula[case].run(values)
+        if not finite(value):
             raise expr.ExprError(f"step {step.name!r} is not finite")
         values[step.name] = value
     return values
@@ -196,11 +201,11 @@ def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -
     if template.answer.kind == "expression" and mistake.step == template.answer.step:
         return formula.node
     try:
-        value = evaluate_node(formula.node, values)
+        with np.errstate(all="ignore"):
+            value = formula.run(values)
     except expr.ExprError:
         return None
-    array = np.asarray(value, dtype=float)
-    return value if np.all(np.isfinite(array)) else None
+    return value if finite(value) else None
 
 
 def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
@@ -222,7 +227,8 @@ def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
 
 def solve(template: Template, params: Mapping[str, Any]) -> Solution:
     """Run the oracle, evaluate the worked steps, and prove they agree."""
-    values = formula_values(template, params)
+    with np.errstate(all="ignore"):
+        values = formula_values(template, params)
     oracle_values = oracles.get(template.oracle)(params)
     if template.answer.step not in oracle_values:
         raise OracleDisagreement(f"oracle {template.oracle!r} gives no value for answer step {template.answer.step!r}")
@@ -325,11 +331,12 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for name, param in template.params.items():
         params[name] = _coerce(param, raw[name], params)
-    problem = _violated(template, params, sampling=False)
-    if problem is not None:
-        raise DlstudyError(f"invalid parameters for {template.id}: {problem}")
+    violated = _first_violated(template, params, sampling=False)
+    if violated is not None:
+        raise DlstudyError(f"invalid parameters for {template.id}: {_describe_violation(violated, params)}")
     try:
-        formula_values(template, params)
+        with np.errstate(all="ignore"):
+            formula_values(template, params)
     except expr.ExprError as exc:
         raise DlstudyError(f"invalid parameters for {template.id}: {exc.message}") from None
     return params

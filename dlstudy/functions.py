@@ -7,6 +7,7 @@ are 1-based, as in the course notes (x_1 is the first entry).
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -149,19 +150,32 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # additions: vision
 }
 
+def _checked(python_op: Callable[[Any, Any], Any], numpy_op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Python's operator (fast on floats, NumPy semantics on arrays); NumPy's on 1/0 and overflow."""
+
+    def op(a: Any, b: Any) -> Any:
+        try:
+            return python_op(a, b)
+        except (ZeroDivisionError, OverflowError):
+            return numpy_op(np.float64(a), b)
+
+    return op
+
+
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
-    "/": np.true_divide,
-    "%": np.mod,
-    "^": np.power,
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-    "==": np.equal,
-    "!=": np.not_equal,
+    "+": _checked(operator.add, np.add),
+    "-": _checked(operator.sub, np.subtract),
+    "*": _checked(operator.mul, np.multiply),
+    "/": _checked(operator.truediv, np.true_divide),
+    "%": _checked(operator.mod, np.mod),
+    # float_power: Python's ** makes (-8) ** (1/3) complex, and np.power wraps int64 around on overflow
+    "^": np.float_power,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 
 
@@ -174,43 +188,66 @@ def _matmul(a, b):
     return a @ b
 
 
+Compiled = Callable[[Mapping[str, Any]], Any]
+
+
 def evaluate_node(node: Node, env: Mapping[str, Any]) -> Any:
+    """Evaluate once (compiles the tree first); see ``compile_node`` to evaluate many times."""
     with np.errstate(all="ignore"):
-        return _eval(node, env)
+        return compile_node(node)(env)
 
 
-def _eval(node: Node, env: Mapping[str, Any]) -> Any:
+def compile_node(node: Node) -> Compiled:
+    """Turn the tree into nested closures once, so repeated evaluation skips the dispatch.
+
+    The closures only look up names in ``env`` and call whitelisted functions;
+    callers wrap runs in ``np.errstate(all="ignore")`` so overflow gives inf/nan.
+    """
     if isinstance(node, Num):
-        return node.value
+        value = node.value
+        return lambda env: value
     if isinstance(node, Name):
-        if node.id in env:
-            return env[node.id]
-        if node.id in CONSTANTS:
-            return CONSTANTS[node.id]
-        raise ExprError(f"unknown name {node.id!r}")
+        name = node.id
+        constant = CONSTANTS.get(name)
+
+        def lookup(env: Mapping[str, Any]) -> Any:
+            try:
+                return env[name]
+            except KeyError:
+                if constant is None:
+                    raise ExprError(f"unknown name {name!r}") from None
+                return constant
+
+        return lookup
     if isinstance(node, Group):
-        return _eval(node.inner, env)
+        return compile_node(node.inner)
     if isinstance(node, Binary):
+        left, right = compile_node(node.left), compile_node(node.right)
         if node.op == "and":
-            return bool(_eval(node.left, env)) and bool(_eval(node.right, env))
+            return lambda env: bool(left(env)) and bool(right(env))
         if node.op == "or":
-            return bool(_eval(node.left, env)) or bool(_eval(node.right, env))
-        left, right = _eval(node.left, env), _eval(node.right, env)
+            return lambda env: bool(left(env)) or bool(right(env))
         if node.op == "@":
-            return _matmul(left, right)
-        try:
-            return _BINARY[node.op](_as_number(left), _as_number(right))
-        except ValueError as exc:  # mismatched shapes
-            raise ExprError(f"cannot apply {node.op!r}: {exc}") from None
+            return lambda env: _matmul(left(env), right(env))
+        op, symbol = _BINARY[node.op], node.op
+
+        def binary(env: Mapping[str, Any]) -> Any:
+            a, b = left(env), right(env)
+            try:
+                return op(a, b)
+            except (ValueError, TypeError) as exc:  # mismatched shapes, or a word where a number belongs
+                raise ExprError(f"cannot apply {symbol!r} to {_short(a)} and {_short(b)}: {exc}") from None
+
+        return binary
     if isinstance(node, Unary):
-        value = _eval(node.operand, env)
+        operand = compile_node(node.operand)
         if node.op == "-":
-            return np.negative(_as_number(value))
+            return lambda env: -_as_number(operand(env))
         if node.op == "+":
-            return _as_number(value)
+            return lambda env: _as_number(operand(env))
         if node.op == "not":
-            return not bool(value)
-        return np.transpose(value)
+            return lambda env: not bool(operand(env))
+        return lambda env: np.transpose(operand(env))
     if isinstance(node, Call):
         entry = FUNCTIONS.get(node.func)
         if entry is None:
@@ -219,24 +256,49 @@ def _eval(node: Node, env: Mapping[str, Any]) -> Any:
         if not lo <= len(node.args) <= hi:
             want = str(lo) if lo == hi else f"{lo} to {hi}"
             raise ExprError(f"{node.func}() takes {want} argument(s), got {len(node.args)}")
-        args = [_eval(a, env) for a in node.args]
-        try:
-            return func(*args)
-        except (ValueError, TypeError) as exc:
-            raise ExprError(f"{node.func}(): {exc}") from None
+        args = [compile_node(a) for a in node.args]
+        name = node.func
+
+        def call(env: Mapping[str, Any]) -> Any:
+            try:
+                return func(*[a(env) for a in args])
+            except (ValueError, TypeError) as exc:
+                raise ExprError(f"{name}(): {exc}") from None
+
+        return call
     if isinstance(node, Index):
-        target = np.asarray(_eval(node.target, env))
-        if len(node.indices) != target.ndim:
-            raise ExprError(f"value has {target.ndim} dimension(s) but {len(node.indices)} index(es) were given")
-        pos = tuple(_position(_eval(i, env), size) for i, size in zip(node.indices, target.shape))
-        return target[pos]
+        target = compile_node(node.target)
+        indices = [compile_node(i) for i in node.indices]
+
+        def index(env: Mapping[str, Any]) -> Any:
+            array = np.asarray(target(env))
+            if len(indices) != array.ndim:
+                raise ExprError(f"value has {array.ndim} dimension(s) but {len(indices)} index(es) were given")
+            return array[tuple(_position(i(env), size) for i, size in zip(indices, array.shape))]
+
+        return index
     if isinstance(node, Array):
-        items = [_eval(item, env) for item in node.items]
-        try:
-            return np.array(items, dtype=float)
-        except ValueError:
-            raise ExprError("rows of a matrix must have the same length") from None
+        items = [compile_node(item) for item in node.items]
+
+        def array(env: Mapping[str, Any]) -> Any:
+            try:
+                return np.array([item(env) for item in items], dtype=float)
+            except ValueError:
+                raise ExprError("rows of a matrix must have the same length") from None
+
+        return array
     raise TypeError(f"not an expression node: {node!r}")
+
+
+def _short(value: Any) -> str:
+    return repr(value) if isinstance(value, (str, int, float)) else f"an array of shape {np.shape(value)}"
+
+
+def finite(value: Any) -> bool:
+    """No inf or nan anywhere (fast for plain numbers)."""
+    if isinstance(value, (int, float)):
+        return math.isfinite(value)
+    return bool(np.all(np.isfinite(value)))
 
 
 def _as_number(value: Any) -> Any:

@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from dlstudy import expr
 from dlstudy.answers import KINDS
 from dlstudy.errors import DlstudyError
+from dlstudy.functions import FUNCTIONS, compile_node
 from dlstudy.paths import problem_dirs
 from dlstudy.yamlfile import LineDict, line_of, load_yaml
 
@@ -28,10 +29,11 @@ PARAM_KINDS = ("int", "real", "choice", "word", "vector", "matrix")
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula as written (``text``) and parsed (``node``); keyed by case when the template has cases."""
+    """A formula as written (``text``), parsed (``node``) and compiled once (``run(env)``)."""
 
     text: str
     node: expr.Node
+    run: Callable[[Mapping[str, Any]], Any] = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -191,15 +193,13 @@ class _Reader:
             node = expr.parse(text)
         except expr.ExprError as exc:
             raise self.error(parent, f"{where}: {exc.message}") from None
-        from dlstudy.functions import FUNCTIONS
-
         unknown_calls = expr.calls(node) - set(FUNCTIONS)
         if unknown_calls:
             raise self.error(parent, f"{where}: unknown function {sorted(unknown_calls)[0]!r}")
         unknown = expr.names(node) - known - set(expr.CONSTANT_NAMES)
         if unknown:
             raise self.error(parent, f"{where}: unknown name {sorted(unknown)[0]!r} (known: {', '.join(sorted(known))})")
-        return Formula(text, node)
+        return Formula(text, node, compile_node(node))
 
     def cased(self, parent: Any, key: str, cases: tuple[str, ...], where: str, known: set[str] | None) -> dict[str, Any]:
         """A field that is either one value or a mapping case -> value."""

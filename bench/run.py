@@ -1,0 +1,159 @@
+"""Speed targets of the problem engine, measured side by side in one run.
+
+    python bench/run.py            # all measurements
+    python bench/run.py --quick    # fewer repetitions
+
+Targets (issue 2):
+  1. `dlstudy --help` wall time <= 1.25x a hello-world typer app.
+  2. `dlstudy check` with a NumPy oracle <= 0.7 s; with a torch oracle <= bare `import torch` + 0.5 s.
+  3. In `drill`, checking the first answer after a few seconds of reading does not wait for torch.
+  4. After warm-up, generate + oracle + formula-verify >= 500 variants/s across all templates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HELLO = """
+import typer
+app = typer.Typer()
+@app.command()
+def hello(name: str = "world"):
+    \"\"\"Say hello.\"\"\"
+    typer.echo(f"hello {name}")
+app()
+"""
+
+
+def wall(argv: list[str], runs: int, stdin: str | None = None) -> float:
+    """Median wall time of ``argv`` over ``runs`` runs."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, input=stdin, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def dlstudy(*args: str) -> list[str]:
+    exe = shutil.which("dlstudy") or str(Path(sys.executable).with_name("dlstudy"))
+    return [exe, *args]
+
+
+def bench_help(runs: int) -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(HELLO)
+    hello_times, ours = [], []
+    for _ in range(runs):  # interleaved so both see the same machine load
+        hello_times.append(wall([sys.executable, f.name, "--help"], 1))
+        ours.append(wall(dlstudy("--help"), 1))
+    os.unlink(f.name)
+    h, d = statistics.median(hello_times), statistics.median(ours)
+    print(f"--help: dlstudy {d:.3f}s, hello-world typer {h:.3f}s, ratio {d / h:.2f} (target <= 1.25)")
+
+
+def bench_check(runs: int) -> None:
+    numpy_check = wall(
+        dlstudy("check", "conv-output-size", "n=227", "k=11", "p=0", "s=4", "d=1", "--answer", "55"), runs
+    )
+    print(f"check, NumPy oracle (conv-output-size): {numpy_check:.3f}s (target <= 0.7)")
+    torch_template = _torch_template()
+    if torch_template is None:
+        print("check, torch oracle: no torch-oracle template registered")
+        return
+    template_id, args, answer = torch_template
+    torch_check = wall(dlstudy("check", template_id, *args, "--answer", answer), runs)
+    bare = wall([sys.executable, "-c", "import torch"], runs)
+    print(
+        f"check, torch oracle ({template_id}): {torch_check:.3f}s; bare import torch {bare:.3f}s; "
+        f"overhead {torch_check - bare:.3f}s (target <= 0.5)"
+    )
+
+
+def _torch_template() -> tuple[str, list[str], str] | None:
+    """A template whose oracle imports torch, with generated params, as CLI arguments."""
+    import json
+
+    from dlstudy import engine, oracles
+    from dlstudy.templates import all_templates
+
+    for template in all_templates():
+        before = "torch" in sys.modules
+        variant = engine.sample(template, 0)
+        solution = engine.solve(template, variant.params)
+        if not before and "torch" in sys.modules:
+            params = variant.to_dict()["params"]
+            args = [f"{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in params.items()]
+            return template.id, args, solution.answer_text.split(") ")[0]
+    del oracles
+    return None
+
+
+def bench_drill() -> None:
+    """Time from sending the first answer (after 4 s of reading) to the verdict."""
+    proc = subprocess.Popen(
+        dlstudy("drill", "-n", "1", "--seed", "1"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    lines = []
+    while True:  # wait for the statement
+        line = proc.stdout.readline()
+        lines.append(line)
+        if line.startswith("1/1") or not line:
+            break
+    time.sleep(4.0)  # the student reads
+    start = time.perf_counter()
+    proc.stdin.write("skip\n")
+    proc.stdin.flush()
+    for line in proc.stdout:
+        if line.startswith("Answer:"):
+            break
+    waited = time.perf_counter() - start
+    proc.communicate()
+    print(f"drill: first verdict {waited:.3f}s after the answer (after 4 s of reading; target: no wait for torch)")
+
+
+def bench_throughput(seconds: float) -> None:
+    from dlstudy import engine
+    from dlstudy.templates import all_templates
+
+    templates = all_templates()
+    for template in templates:  # warm-up: imports, caches
+        engine.solve(template, engine.sample(template, 0).params)
+    count, seed, start = 0, 1, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for template in templates:
+            variant = engine.sample(template, seed)
+            engine.solve(template, variant.params)  # runs the oracle and verifies every formula
+            count += 1
+        seed += 1
+    elapsed = time.perf_counter() - start
+    print(f"throughput: {count / elapsed:.0f} variants/s over {len(templates)} templates (target >= 500)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    runs = 3 if args.quick else 10
+    bench_help(runs)
+    bench_check(runs)
+    bench_drill()
+    bench_throughput(2.0 if args.quick else 5.0)
+
+
+if __name__ == "__main__":
+    main()
