@@ -159,6 +159,9 @@ def parse_expression(text: str, variables: Sequence[str]) -> expr.Node:
     unknown_calls = expr.calls(node) - set(FUNCTIONS)
     if unknown_calls:
         raise AnswerFormatError("expression", f"unknown function {sorted(unknown_calls)[0]!r}")
+    for power in (n for n in expr.walk(node) if isinstance(n, expr.Binary) and n.op == "^"):
+        if not expr.names(power) - set(expr.CONSTANT_NAMES) and not np.all(np.isfinite(expr.evaluate(power))):
+            raise AnswerFormatError("expression", f"{expr.to_text(power)!r} is too large a number")
     return node
 
 

@@ -159,8 +159,7 @@ def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
             if result is not None:
                 verdict(result)
                 points += result.score
-            if result is None or not result.correct:
-                solution(answer)
+            solution(answer)
             status = "skipped" if result is None else ("✓" if result.correct else f"✗ {result.score:.0%}")
             rows.append((template.title, given, answer.answer_text, status))
     _drill_summary(rows, points)

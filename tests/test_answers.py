@@ -128,3 +128,15 @@ def test_sympy_decides_when_random_points_cannot():
 def test_expression_with_unknown_name_names_the_variable():
     with pytest.raises(AnswerFormatError, match="unknown name 'y'"):
         parse_answer("expression", "y^2")
+
+
+def test_sigfig_mode_accepts_half_a_unit_in_the_last_place():
+    import dataclasses
+
+    template = _template()
+    template = dataclasses.replace(template, answer=dataclasses.replace(template.answer, sigfigs=3))
+    assert judge(template, "real", 0.1235, 0.12346).score == 1  # 0.123|46: within 0.0005
+    assert judge(template, "real", 0.1230, 0.12346).score == 1
+    assert judge(template, "real", 0.1229, 0.12346).score == 0
+    assert judge(template, "real", 12300, 12346).score == 1
+    assert judge(template, "real", 12400, 12346).score == 0

@@ -44,6 +44,13 @@ def test_huge_exponent_number_is_refused_quickly():
     assert time.perf_counter() - start < 1.0
 
 
+def test_huge_exponent_in_an_expression_answer_is_refused_quickly():
+    start = time.perf_counter()
+    with pytest.raises(AnswerFormatError, match="too large"):
+        parse_answer("expression", "x + 9**9**9**9")
+    assert time.perf_counter() - start < 1.0
+
+
 def test_huge_exponent_expression_is_refused_by_sympy_guard_quickly():
     start = time.perf_counter()
     with pytest.raises(expr.ExprError):
