@@ -92,7 +92,8 @@ def _torch_template() -> tuple[str, list[str], str] | None:
         if not before and "torch" in sys.modules:
             params = variant.to_dict()["params"]
             args = [f"{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in params.items()]
-            return template.id, args, solution.answer_text.split(") ")[0]
+            answer = solution.answer_text.split(")")[0] if template.answer.kind == "choice" else solution.answer_text
+            return template.id, args, answer
     del oracles
     return None
 

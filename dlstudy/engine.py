@@ -148,6 +148,8 @@ def sample(template: Template, seed: int) -> Variant:
                 values = formula_values(template, params)
             except expr.ExprError:
                 continue
+            if _first_violated(template, values, sampling=True, after_steps=True) is not None:
+                continue
             if _mistake_collides(template, values):
                 continue
             return Variant(template, seed, params, render_statement(template, params))
@@ -155,15 +157,19 @@ def sample(template: Template, seed: int) -> Variant:
 
 
 def render_statement(template: Template, params: Mapping[str, Any]) -> str:
-    return PLACEHOLDER.sub(lambda m: format_value(params[m.group(1)]), template.statement)
+    text = template.statement[template.case_of(params)]
+    return PLACEHOLDER.sub(lambda m: format_value(params[m.group(1)]), text)
 
 
-def _first_violated(template: Template, params: Mapping[str, Any], sampling: bool) -> Constraint | None:
+def _first_violated(
+    template: Template, values: Mapping[str, Any], sampling: bool, after_steps: bool = False
+) -> Constraint | None:
+    """The first constraint that fails: those on parameters alone, or (``after_steps``) those using steps."""
     for constraint in template.constraints:
-        if constraint.sampling_only and not sampling:
+        if (constraint.sampling_only and not sampling) or constraint.uses_steps != after_steps:
             continue
         try:
-            ok = constraint.formula.run(params)
+            ok = constraint.formula.run(values)
             ok = ok if ok is True or ok is False else bool(np.all(ok))
         except expr.ExprError:
             ok = False
@@ -172,9 +178,9 @@ def _first_violated(template: Template, params: Mapping[str, Any], sampling: boo
     return None
 
 
-def _describe_violation(constraint: Constraint, params: Mapping[str, Any]) -> str:
-    used = sorted(expr.names(constraint.formula.node) & set(params))
-    shown = ", ".join(f"{n}={format_value(params[n])}" for n in used)
+def _describe_violation(constraint: Constraint, values: Mapping[str, Any]) -> str:
+    used = sorted(expr.names(constraint.formula.node) & set(values))
+    shown = ", ".join(f"{n}={format_value(values[n])}" for n in used)
     return f"{constraint.message} (needs {constraint.formula.text}; here {shown})"
 
 
@@ -283,9 +289,11 @@ def _step_results(template: Template, values: Mapping[str, Any], oracle_values: 
     case = template.case_of(values)
     for index, step in enumerate(template.steps):
         node = step.formula[case].node
-        value = oracle_values.get(step.name, values[step.name])
+        symbolic = template.answer.kind == "expression" and step.name == template.answer.step
+        # An expression answer is shown as its formula; the oracle's live function only checks it.
+        value = values[step.name] if symbolic else oracle_values.get(step.name, values[step.name])
         text = _value_text(template, step.name, value, values)
-        if template.answer.kind == "expression" and step.name == template.answer.step:
+        if symbolic:
             substituted = expr.to_text(node)
         else:
             earlier = {k: v for k, v in values.items() if k in template.params or k in _names_before(template, index)}
@@ -336,9 +344,12 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
         raise DlstudyError(f"invalid parameters for {template.id}: {_describe_violation(violated, params)}")
     try:
         with np.errstate(all="ignore"):
-            formula_values(template, params)
+            values = formula_values(template, params)
     except expr.ExprError as exc:
         raise DlstudyError(f"invalid parameters for {template.id}: {exc.message}") from None
+    violated = _first_violated(template, values, sampling=False, after_steps=True)
+    if violated is not None:
+        raise DlstudyError(f"invalid parameters for {template.id}: {_describe_violation(violated, values)}")
     return params
 
 

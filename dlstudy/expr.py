@@ -461,6 +461,14 @@ def to_text(node: Node, values: Mapping[str, Any] | None = None) -> str:
                 return f"{opener}{args}{closer}"
             return f"{n.func}({args})"
         if isinstance(n, Index):
+            if values is not None and isinstance(n.target, Name) and all(isinstance(i, Num) for i in n.indices):
+                try:  # a known entry such as V[1]: show its number
+                    entry = evaluate(n, values)
+                except ExprError:
+                    entry = None
+                if entry is not None and _is_scalar(entry):
+                    text = format_number(entry)
+                    return f"({text})" if text.startswith("-") and parent > 0 else text
             return show(n.target, 9) + "[" + ", ".join(show(i) for i in n.indices) + "]"
         if isinstance(n, Array):
             if n.items and all(isinstance(item, Array) for item in n.items):

@@ -147,7 +147,23 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # additions: rnn
     # additions: rl
     # additions: nlp
+    # ngram_counts(x, n, V): table of n-gram counts (n = 1..3) of word ids 1..V (V <= 20) in the
+    # sentence x, or in each row of a matrix x separately; entry [a, b] counts the bigram "a b".
+    "ngram_counts": (
+        lambda x, n, V: np.bincount(
+            ((np.lib.stride_tricks.sliding_window_view(np.atleast_2d(x), int(n), axis=-1).reshape(-1, int(n)) - 1)
+             @ (int(V) ** np.arange(int(n) - 1, -1, -1))).astype(int),
+            minlength=int(V) ** int(n)
+            if n in (1, 2, 3) and 1 <= V <= 20 and np.all((np.asarray(x) >= 1) & (np.asarray(x) <= V) & (np.asarray(x) % 1 == 0))
+            else -1,  # bad arguments: a ValueError, reported as an expression error
+        ).astype(float).reshape((int(V),) * int(n)),
+        3,
+        3,
+    ),
     # additions: vision
+    "round": (lambda x: np.rint(x), 1, 1),  # to nearest, halves to even (as torch.round / quantize_per_tensor)
+    "sort": (lambda x: np.sort(np.asarray(x, dtype=float), axis=None), 1, 1),  # ascending; sort(d)[k] = k-th smallest
+    "gamma": (np.vectorize(math.gamma, otypes=[float]), 1, 1),  # Euler's Gamma function, Γ(n + 1) = n!
 }
 
 def _checked(python_op: Callable[[Any, Any], Any], numpy_op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:

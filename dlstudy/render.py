@@ -8,15 +8,18 @@ flatlatex lacks a few commands we use; they are added here, in one place.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 _EXTRA_COMMANDS = {
+    "^{\\prime}": "′", "^\\prime": "′", "'": "′",  # primes first: flatlatex turns ' into a combining accent
     r"\left": "", r"\right": "", r"\big": "", r"\Big": "", r"\,": " ", r"\;": " ", r"\!": "", r"\quad": "  ",
     r"\lfloor": "⌊", r"\rfloor": "⌋", r"\lceil": "⌈", r"\rceil": "⌉", r"\top": "ᵀ", r"\prime": "′",
-    r"\log": "log", r"\ln": "ln", r"\exp": "exp", r"\tanh": "tanh", r"\max": "max", r"\min": "min",
-    r"\arg": "arg", r"\sin": "sin", r"\cos": "cos", r"\det": "det", r"\odot": "⊙", r"\mid": "|",
+    r"\odot": "⊙", r"\mid": "|",
     r"\lVert": "‖", r"\rVert": "‖", r"\|": "‖", r"\ldots": "…", r"\cdots": "⋯", r"\approx": "≈",
 }
+# Operator names become plain letters before conversion, so \max_a renders as maxₐ, not (max)ₐ.
+_OPERATOR_NAMES = re.compile(r"\\(log|ln|exp|tanh|sinh|cosh|max|min|argmax|argmin|arg|sin|cos|tan|det|sup|inf|lim)(?![A-Za-z])")
 _WRAPPERS = (r"\mathrm", r"\operatorname", r"\text", r"\textrm", r"\mathit", r"\boldsymbol")
 
 
@@ -42,6 +45,7 @@ def latex_to_unicode(latex: str) -> str:
     for command, text in _EXTRA_COMMANDS.items():
         if not command[1:].isalpha():
             latex = latex.replace(command, text)
+    latex = _OPERATOR_NAMES.sub(lambda m: m.group(1) + " ", latex)
     try:
         text = _converter().convert(latex)
     except Exception as exc:  # flatlatex raises its own bare error types

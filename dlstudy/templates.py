@@ -82,6 +82,7 @@ class Constraint:
     formula: Formula
     message: str
     sampling_only: bool = False
+    uses_steps: bool = False  # checked after the steps are evaluated
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class Template:
     id: str
     topic: str
     title: str
-    statement: str
+    statement: Mapping[str, str]  # case -> text ("" key when the template has no cases)
     params: Mapping[str, Param]
     constraints: tuple[Constraint, ...]
     oracle: str
@@ -201,8 +202,10 @@ class _Reader:
             raise self.error(parent, f"{where}: unknown name {sorted(unknown)[0]!r} (known: {', '.join(sorted(known))})")
         return Formula(text, node, compile_node(node))
 
-    def cased(self, parent: Any, key: str, cases: tuple[str, ...], where: str, known: set[str] | None) -> dict[str, Any]:
-        """A field that is either one value or a mapping case -> value."""
+    def cased(
+        self, parent: Any, key: str, cases: tuple[str, ...], where: str, known: set[str] | None, complete: bool = True
+    ) -> dict[str, Any]:
+        """A field that is one value or a mapping case -> value; formulas when ``known`` is given, else text."""
         value = parent.get(key)
         if value is None:
             raise self.error(parent, f"{where}: missing '{key}'")
@@ -212,19 +215,27 @@ class _Reader:
             extra = set(map(str, value)) - set(cases)
             if extra:
                 raise self.error(value, f"{where}: '{key}' has case {sorted(extra)[0]!r}, not one of {', '.join(cases)}")
+            missing = [c for c in cases if c not in set(map(str, value))]
+            if complete and missing:
+                raise self.error(value, f"{where}: '{key}' has no entry for case {missing[0]!r}")
             items = {str(k): v for k, v in value.items()}
         else:
             items = {case: value for case in (cases or ("",))}
-        if known is None:  # LaTeX: checked here so a bad formula is a located error, not a crash later
-            from dlstudy.render import latex_to_unicode
-
-            for v in items.values():
-                try:
-                    latex_to_unicode(str(v))
-                except ValueError as exc:
-                    raise self.error(parent, f"{where}: {exc}") from None
+        if known is None:
             return {case: str(v) for case, v in items.items()}
         return {case: self.formula(value, v, f"{where} ({case})" if case else where, known) for case, v in items.items()}
+
+    def latex(self, parent: Any, cases: tuple[str, ...], where: str) -> dict[str, str]:
+        """The step's LaTeX, rendered once here so a bad formula is a located error, not a crash later."""
+        from dlstudy.render import latex_to_unicode
+
+        items = self.cased(parent, "latex", cases, where, None)
+        for text in items.values():
+            try:
+                latex_to_unicode(text)
+            except ValueError as exc:
+                raise self.error(parent, f"{where}: {exc}") from None
+        return items
 
 
 def _parse_param(reader: _Reader, name: str, spec: Any) -> Param:
@@ -311,18 +322,6 @@ def parse_template(path: Path) -> Template:
         cases = tuple(params[cases_name].options)
 
     known = set(params)
-    constraints = []
-    for item in data.get("constraints") or ():
-        if not isinstance(item, dict) or "when" not in item or "message" not in item:
-            raise reader.error(item, "each constraint needs 'when' (a condition) and 'message'")
-        constraints.append(
-            Constraint(
-                reader.formula(item, item["when"], "constraint", known),
-                reader.text(item, "message"),
-                bool(item.get("sampling_only", False)),
-            )
-        )
-
     answer_spec = reader.mapping(data, "answer")
     kind = reader.text(answer_spec, "kind")
     if kind not in KINDS:
@@ -344,12 +343,26 @@ def parse_template(path: Path) -> Template:
             Step(
                 name=name,
                 what=reader.text(item, "what", required=False, default=name),
-                latex=reader.cased(item, "latex", cases, f"step '{name}' latex", None),
+                latex=reader.latex(item, cases, f"step '{name}' latex"),
                 formula=reader.cased(item, "expr", cases, f"step '{name}'", step_known),
             )
         )
         known = known | {name}
     step_names = [s.name for s in steps]
+    constraints = []
+    for item in data.get("constraints") or ():
+        if not isinstance(item, dict) or "when" not in item or "message" not in item:
+            raise reader.error(item, "each constraint needs 'when' (a condition) and 'message'")
+        formula = reader.formula(item, item["when"], "constraint", set(params) | set(step_names))
+        constraints.append(
+            Constraint(
+                formula,
+                reader.text(item, "message"),
+                bool(item.get("sampling_only", False)),
+                uses_steps=bool(expr.names(formula.node) & set(step_names)),
+            )
+        )
+
     answer_step = reader.text(answer_spec, "step", required=False, default=step_names[-1])
     if answer_step not in step_names:
         raise reader.error(answer_spec, f"answer step {answer_step!r} is not a step name")
@@ -379,7 +392,7 @@ def parse_template(path: Path) -> Template:
             Mistake(
                 id=reader.text(item, "id"),
                 step=step_name,
-                formula=reader.cased(item, "expr", cases, f"mistake '{item.get('id')}'", mistake_known),
+                formula=reader.cased(item, "expr", cases, f"mistake '{item.get('id')}'", mistake_known, complete=False),
                 feedback=reader.text(item, "feedback"),
             )
         )
@@ -391,16 +404,17 @@ def parse_template(path: Path) -> Template:
         hint = did_you_mean(oracle, oracles.names())
         raise reader.error(data, f"unknown oracle {oracle!r}{hint}")
 
-    statement = reader.text(data, "statement")
-    for placeholder in PLACEHOLDER.findall(statement):
-        if placeholder not in params:
-            raise reader.error(data, f"statement placeholder {{{placeholder}}} is not a parameter")
+    statement = reader.cased(data, "statement", cases, "statement", None)
+    for text in statement.values():
+        for placeholder in PLACEHOLDER.findall(text):
+            if placeholder not in params:
+                raise reader.error(data, f"statement placeholder {{{placeholder}}} is not a parameter")
 
     return Template(
         id=template_id,
         topic=reader.text(data, "topic"),
         title=reader.text(data, "title"),
-        statement=statement.strip(),
+        statement={case: text.strip() for case, text in statement.items()},
         params=params,
         constraints=tuple(constraints),
         oracle=oracle,

@@ -60,7 +60,8 @@ def test_generated_params_are_accepted_back_by_solve(template_id):
         solved = run("solve", template_id, *args, "--json")
         assert solved.exit_code == 0, solved.stderr
         assert json.loads(solved.stdout)["answer"] == generated["answer"]
-        checked = run("check", template_id, *args, "--answer", generated["answer_text"].split(") ")[0], "--json")
+        typed = generated["answer_text"].split(")")[0] if generated["kind"] == "choice" else generated["answer_text"]
+        checked = run("check", template_id, *args, "--answer", typed, "--json")
         assert checked.exit_code == 0, checked.stdout
 
 
