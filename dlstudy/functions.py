@@ -240,9 +240,9 @@ def compile_node(node: Node) -> Compiled:
     if isinstance(node, Binary):
         left, right = compile_node(node.left), compile_node(node.right)
         if node.op == "and":
-            return lambda env: bool(left(env)) and bool(right(env))
+            return lambda env: _truth(left(env)) and _truth(right(env))
         if node.op == "or":
-            return lambda env: bool(left(env)) or bool(right(env))
+            return lambda env: _truth(left(env)) or _truth(right(env))
         if node.op == "@":
             return lambda env: _matmul(left(env), right(env))
         op, symbol = _BINARY[node.op], node.op
@@ -262,7 +262,7 @@ def compile_node(node: Node) -> Compiled:
         if node.op == "+":
             return lambda env: _as_number(operand(env))
         if node.op == "not":
-            return lambda env: not bool(operand(env))
+            return lambda env: not _truth(operand(env))
         return lambda env: np.transpose(operand(env))
     if isinstance(node, Call):
         entry = FUNCTIONS.get(node.func)
@@ -304,6 +304,12 @@ def compile_node(node: Node) -> Compiled:
 
         return array
     raise TypeError(f"not an expression node: {node!r}")
+
+
+def _truth(value: Any) -> bool:
+    if np.ndim(value) != 0:
+        raise ExprError("a condition on a vector or matrix needs all(...) or any(...)")
+    return bool(value)
 
 
 def _short(value: Any) -> str:

@@ -30,12 +30,14 @@ def test_template_over_seeds(template_id):
         solution = engine.solve(template, variant.params)
         assert set(solution.oracle_values) == step_names, "the oracle must compute every step shown"
 
-        key = as_typed(template, template.answer.step, solution.answer, solution.values[template.answer.step])
+        symbolic = template.answer.kind == "expression"
+        shown_key = solution.values[template.answer.step] if symbolic else solution.answer
+        key = as_typed(template, template.answer.step, shown_key, solution.values[template.answer.step])
         verdict = check(template, solution, key)
         assert verdict.correct, f"seed {seed}: key {key!r} judged wrong: {verdict}"
 
         for step in template.steps:
-            value = solution.values[step.name] if template.answer.kind == "expression" and step.name == template.answer.step else solution.step_value(step.name)
+            value = shown_key if symbolic and step.name == template.answer.step else solution.step_value(step.name)
             typed = as_typed(template, step.name, value, solution.values[step.name])
             assert check(template, solution, typed, step=step.name).correct, f"seed {seed}: step {step.name} = {typed!r}"
 
