@@ -10,7 +10,7 @@ import numpy as np
 
 from dlstudy import expr
 from dlstudy.answers import parse_answer
-from dlstudy.engine import Solution, mistake_value
+from dlstudy.engine import Solution, mistake_value_at
 from dlstudy.formatting import format_number, format_value
 from dlstudy.templates import Template
 
@@ -48,6 +48,9 @@ def step_kind(template: Template, step: str, value: Any) -> str:
     """How a step's value is typed and judged."""
     if step == template.answer.step:
         return template.answer.kind
+    declared = template.step(step).kind
+    if declared is not None:
+        return declared
     if isinstance(value, expr.Node.__args__):
         return "expression"
     ndim = np.ndim(value)
@@ -60,20 +63,25 @@ def step_kind(template: Template, step: str, value: Any) -> str:
     return "real"
 
 
-def _close(given: float, expected: float, template: Template, kind: str) -> bool:
+def _close(given: float, expected: float, template: Template, kind: str, step: str | None) -> bool:
     if kind in ("integer", "shape", "choice"):
         return given == expected
-    sigfigs = template.answer.sigfigs
-    if sigfigs:
+    answer = template.answer
+    declared = template.step(step) if step is not None and step != answer.step else None
+    rtol = declared.rtol if declared is not None and declared.rtol is not None else answer.rtol
+    atol = declared.atol if declared is not None and declared.atol is not None else answer.atol
+    if answer.sigfigs and declared is None:
         if expected == 0:
-            return abs(given) <= template.answer.atol
-        unit = 10 ** (math.floor(math.log10(abs(expected))) - int(sigfigs) + 1)
+            return abs(given) <= atol
+        unit = 10 ** (math.floor(math.log10(abs(expected))) - int(answer.sigfigs) + 1)
         return abs(given - expected) <= 0.5 * unit * (1 + 1e-9)
-    return abs(given - expected) <= max(template.answer.rtol * abs(expected), template.answer.atol)
+    return abs(given - expected) <= max(rtol * abs(expected), atol)
 
 
-def judge(template: Template, kind: str, given: Any, expected: Any, params: Mapping[str, Any] = {}) -> Match:
-    """Compare two values of ``kind`` under the template's tolerance.
+def judge(
+    template: Template, kind: str, given: Any, expected: Any, params: Mapping[str, Any] = {}, step: str | None = None
+) -> Match:
+    """Compare two values of ``kind`` under the tolerance of ``step`` (default: the answer's).
 
     Expressions are compared with the key formula, which ``engine.solve`` has
     just proven equal to the live oracle at probe points.
@@ -83,7 +91,7 @@ def judge(template: Template, kind: str, given: Any, expected: Any, params: Mapp
 
         return Match(1.0 if equivalent(given, expected, template.answer.variable, params) else 0.0)
     if kind in ("integer", "real", "choice"):
-        return Match(1.0 if _close(float(given), float(np.asarray(expected)), template, kind) else 0.0)
+        return Match(1.0 if _close(float(given), float(np.asarray(expected)), template, kind, step) else 0.0)
     g = np.asarray(given, dtype=float)
     e = np.asarray(expected, dtype=float)
     if kind == "shape":
@@ -93,7 +101,7 @@ def judge(template: Template, kind: str, given: Any, expected: Any, params: Mapp
         got = " x ".join(map(str, g.shape)) or "a single number"
         what = f"{e.size} dimensions" if kind == "shape" else f"size {shown}"
         return Match(0.0, detail=f"expected {what}, got {got if kind != 'shape' else str(g.size) + ' dimensions'}")
-    right = np.array([_close(float(a), float(b), template, kind) for a, b in zip(g.reshape(-1), e.reshape(-1))])
+    right = np.array([_close(float(a), float(b), template, kind, step) for a, b in zip(g.reshape(-1), e.reshape(-1))])
     wrong = []
     for flat in np.flatnonzero(~right):
         position = np.unravel_index(flat, e.shape)
@@ -125,17 +133,16 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
     else:
         expected_text = next(s.value_text for s in solution.steps if s.name == step)
         given_text = format_value(given) if kind != "choice" else text.strip()
-    match = judge(template, kind, given, expected, solution.params)
+    match = judge(template, kind, given, expected, solution.params, step)
     correct = match.score == 1.0
     feedback: list[str] = []
     mistakes: list[str] = []
     if not correct:
-        # Every listed slip that reproduces the answer: two slips can land on the same number.
+        # Every listed slip that reproduces the answer, including a slip in an earlier step
+        # carried through the later formulas; two slips can land on the same number.
         for mistake in template.mistakes:
-            if mistake.step != step:
-                continue
-            wrong = mistake_value(template, mistake, solution.values)
-            if wrong is not None and judge(template, kind, given, wrong, solution.params).score == 1.0:
+            wrong = mistake_value_at(template, mistake, solution.values, step)
+            if wrong is not None and judge(template, kind, given, wrong, solution.params, step).score == 1.0:
                 feedback.append(mistake.feedback)
                 mistakes.append(mistake.id)
         if match.detail:

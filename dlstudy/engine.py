@@ -204,6 +204,13 @@ def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -
     formula = mistake.formula.get(template.case_of(values))
     if formula is None:
         return None
+    if mistake.when is not None:
+        try:
+            applies = mistake.when.run(values)
+        except expr.ExprError:
+            return None
+        if not np.all(applies):
+            return None
     if template.answer.kind == "expression" and mistake.step == template.answer.step:
         return formula.node
     try:
@@ -214,6 +221,27 @@ def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -
     return value if finite(value) else None
 
 
+def mistake_value_at(template: Template, mistake: Any, values: Mapping[str, Any], step: str) -> Any | None:
+    """What a student who makes ``mistake`` would give for ``step``: the slip carried through later formulas."""
+    wrong = mistake_value(template, mistake, values)
+    if wrong is None or mistake.step == step:
+        return wrong
+    names = [s.name for s in template.steps]
+    if names.index(mistake.step) > names.index(step):
+        return None
+    if template.answer.kind == "expression":
+        return None
+    carried = {**values, mistake.step: wrong}
+    case = template.case_of(values)
+    try:
+        with np.errstate(all="ignore"):
+            for later in template.steps[names.index(mistake.step) + 1 : names.index(step) + 1]:
+                carried[later.name] = later.formula[case].run(carried)
+    except expr.ExprError:
+        return None
+    return carried[step] if finite(carried[step]) else None
+
+
 def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
     from dlstudy.checking import judge, step_kind
 
@@ -222,7 +250,7 @@ def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
         if wrong is None:
             continue
         kind = step_kind(template, mistake.step, values[mistake.step])
-        if judge(template, kind, wrong, values[mistake.step], values).score == 1.0:
+        if judge(template, kind, wrong, values[mistake.step], values, mistake.step).score == 1.0:
             return True
     return False
 

@@ -15,7 +15,7 @@ _EXTRA_COMMANDS = {
     "^{\\prime}": "′", "^\\prime": "′", "'": "′",  # primes first: flatlatex turns ' into a combining accent
     r"\left": "", r"\right": "", r"\big": "", r"\Big": "", r"\,": " ", r"\;": " ", r"\!": "", r"\quad": "  ",
     r"\lfloor": "⌊", r"\rfloor": "⌋", r"\lceil": "⌈", r"\rceil": "⌉", r"\top": "ᵀ", r"\prime": "′",
-    r"\odot": "⊙", r"\mid": "|",
+    r"\odot": "⊙", r"\mid": "|", r"\le": "≤", r"\ge": "≥", r"\ne": "≠",
     r"\lVert": "‖", r"\rVert": "‖", r"\|": "‖", r"\ldots": "…", r"\cdots": "⋯", r"\approx": "≈",
 }
 # Operator names become plain letters before conversion, so \max_a renders as maxₐ, not (max)ₐ.

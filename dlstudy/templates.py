@@ -91,6 +91,9 @@ class Step:
     what: str
     latex: Mapping[str, str]  # case -> LaTeX ("" key when the template has no cases)
     formula: Mapping[str, Formula]
+    kind: str | None = None  # how the step is judged; None: from its value and the answer kind
+    rtol: float | None = None  # None: the answer's tolerance
+    atol: float | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Mistake:
     step: str
     formula: Mapping[str, Formula]
     feedback: str
+    when: Formula | None = None  # the slip only counts where this holds
 
 
 @dataclass(frozen=True)
@@ -339,12 +343,18 @@ def parse_template(path: Path) -> Template:
         if name in known:
             raise reader.error(item, f"step name {name!r} is already a parameter or an earlier step")
         step_known = known | ({variable} if kind == "expression" else set())
+        step_kind = item.get("kind")
+        if step_kind is not None and step_kind not in ("integer", "real", "vector", "matrix"):
+            raise reader.error(item, f"step '{name}': kind must be integer, real, vector or matrix, not {step_kind!r}")
         steps.append(
             Step(
                 name=name,
                 what=reader.text(item, "what", required=False, default=name),
                 latex=reader.latex(item, cases, f"step '{name}' latex"),
                 formula=reader.cased(item, "expr", cases, f"step '{name}'", step_known),
+                kind=step_kind,
+                rtol=reader.number(item, "rtol"),
+                atol=reader.number(item, "atol"),
             )
         )
         known = known | {name}
@@ -394,6 +404,9 @@ def parse_template(path: Path) -> Template:
                 step=step_name,
                 formula=reader.cased(item, "expr", cases, f"mistake '{item.get('id')}'", mistake_known, complete=False),
                 feedback=reader.text(item, "feedback"),
+                when=reader.formula(item, item["when"], f"mistake '{item.get('id')}' when", mistake_known)
+                if "when" in item
+                else None,
             )
         )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import dlstudy.oracles  # noqa: F401  - sets OMP_NUM_THREADS before any test module imports torch
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):

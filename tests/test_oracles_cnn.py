@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
+import torch.nn.functional as F
+from numpy.lib.stride_tricks import sliding_window_view
+from torch.utils.flop_counter import FlopCounterMode
 
-from dlstudy.oracles import get
+from dlstudy.oracles import cnn, get
 
 rng = np.random.default_rng(0)
+
+
+def _ints(*ranges):
+    return tuple(int(rng.integers(lo, hi + 1)) for lo, hi in ranges)
+
+
+# ---------------------------------------------------------------------------
+# Shapes: PyTorch's documented formulas, the real modules and the oracles agree
 
 
 def _torch_conv_size(n, k, p, s, d):
@@ -16,14 +26,339 @@ def _torch_conv_size(n, k, p, s, d):
     return conv(torch.empty(1, 1, n, n, device="meta")).shape[-1]
 
 
-@pytest.mark.parametrize("case", range(300))
-def test_conv_output_size_matches_torch(case):
-    n, k, p, s, d = (int(v) for v in (rng.integers(1, 40), rng.integers(1, 8), rng.integers(0, 4), rng.integers(1, 4), rng.integers(1, 3)))
-    if n + 2 * p < d * (k - 1) + 1:
-        return
-    assert get("conv2d_output_size")({"n": n, "k": k, "p": p, "s": s, "d": d})["o"] == _torch_conv_size(n, k, p, s, d)
+def test_conv_output_size_matches_torch():
+    checked = 0
+    for _ in range(300):
+        n, k, p, s, d = _ints((1, 40), (1, 7), (0, 3), (1, 3), (1, 2))
+        if n + 2 * p < d * (k - 1) + 1:
+            continue
+        # Conv2d docs: H_out = floor((H_in + 2*padding - dilation*(kernel_size - 1) - 1)/stride + 1)
+        documented = (n + 2 * p - d * (k - 1) - 1) // s + 1
+        assert get("conv2d_output_size")({"n": n, "k": k, "p": p, "s": s, "d": d})["o"] == _torch_conv_size(n, k, p, s, d) == documented
+        checked += 1
+    assert checked > 200
 
 
 def test_alexnet_first_conv_golden():
     # AlexNet (Krizhevsky et al., 2012; 227x227 input as in the Caffe reference): 96 11x11 filters, stride 4 -> 55x55x96.
     assert get("conv2d_output_size")({"n": 227, "k": 11, "p": 0, "s": 4, "d": 1})["o"] == 55
+
+
+def test_maxpool_matches_torch_values_and_docs():
+    checked = 0
+    for _ in range(200):
+        n, k, s, p = _ints((1, 30), (1, 5), (1, 3), (0, 2))
+        if 2 * p > k or n + 2 * p < k:
+            continue  # torch refuses padding > k/2
+        image = rng.standard_normal((n, n))
+        ours = cnn.max_pool_2d(image, k, s, p)
+        theirs = torch.nn.MaxPool2d(k, s, p)(torch.tensor(image)[None, None])[0, 0].numpy()
+        np.testing.assert_allclose(ours, theirs)
+        # MaxPool2d docs (dilation 1, ceil_mode False): H_out = floor((H_in + 2*padding - kernel_size)/stride + 1)
+        documented = (n + 2 * p - k) // s + 1
+        assert get("maxpool2d_output_size")({"n": n, "k": k, "s": s, "p": p})["o"] == theirs.shape[0] == documented
+        checked += 1
+    assert checked > 100
+
+
+def test_conv_transpose_matches_torch_values_and_docs():
+    checked = 0
+    for _ in range(200):
+        n, k, s, p, op = _ints((1, 12), (1, 5), (1, 3), (0, 3), (0, 2))
+        if op >= s or (n - 1) * s + k + op - 2 * p < 1:
+            continue  # torch: output_padding must be smaller than the stride; the output must be non-empty
+        x, w = rng.standard_normal((n, n)), rng.standard_normal((k, k))
+        ours = cnn.conv_transpose_2d(x, w, s, p, op)
+        theirs = F.conv_transpose2d(torch.tensor(x)[None, None], torch.tensor(w)[None, None], stride=s, padding=p, output_padding=op)
+        np.testing.assert_allclose(ours, theirs[0, 0].numpy(), atol=1e-12)
+        # ConvTranspose2d docs: H_out = (H_in - 1)*stride - 2*padding + dilation*(kernel_size - 1) + output_padding + 1
+        documented = (n - 1) * s - 2 * p + (k - 1) + op + 1
+        module = torch.nn.ConvTranspose2d(3, 2, k, stride=s, padding=p, output_padding=op, device="meta")
+        assert module(torch.empty(1, 3, n, n, device="meta")).shape[-1] == documented
+        assert get("conv_transpose2d_output_size")({"n": n, "k": k, "s": s, "p": p, "op": op})["o"] == documented
+        checked += 1
+    assert checked > 80
+
+
+def test_conv_transpose_golden():
+    # PyTorch ConvTranspose2d docs example: a 12x12 map downsampled by Conv2d(k=3, stride=2, padding=1) to 6x6
+    # comes back to 12x12 with ConvTranspose2d(k=3, stride=2, padding=1) and output_size 12 (= output_padding 1).
+    assert _torch_conv_size(12, 3, 1, 2, 1) == 6
+    assert get("conv_transpose2d_output_size")({"n": 6, "k": 3, "s": 2, "p": 1, "op": 1})["o"] == 12
+    # Course notes (Imperial 70010, transposed convolution): 2x2 input, k=3, s=1, p=0 -> 4x4.
+    assert get("conv_transpose2d_output_size")({"n": 2, "k": 3, "s": 1, "p": 0, "op": 0})["o"] == 4
+
+
+# ---------------------------------------------------------------------------
+# Parameter counts
+
+
+def test_conv_param_count_matches_cpu_module():
+    for _ in range(40):
+        c_in, c_out, k = _ints((1, 64), (1, 64), (1, 7))
+        for bias in ("with", "without"):
+            got = get("conv2d_param_count")({"c_in": c_in, "c_out": c_out, "k": k, "bias": bias, "n": 32})
+            module = torch.nn.Conv2d(c_in, c_out, k, bias=bias == "with")  # a real CPU module
+            arrays = [t.detach().numpy() for t in module.parameters()]
+            assert got["total"] == sum(a.size for a in arrays)
+            assert got["weights"] == arrays[0].size and got["w_filter"] == arrays[0][0].size
+
+
+def test_conv_param_count_golden():
+    # AlexNet conv1 (Krizhevsky et al. 2012): 96 filters of 11x11x3 plus 96 biases = 34,944 parameters.
+    assert get("conv2d_param_count")({"c_in": 3, "c_out": 96, "k": 11, "bias": "with", "n": 227})["total"] == 34_944
+
+
+def test_flatten_dense_matches_numpy():
+    for _ in range(40):
+        h, w, c, m = _ints((1, 9), (1, 9), (1, 64), (1, 200))
+        got = get("flatten_dense_param_count")({"h": h, "w": w, "c": c, "m": m})
+        flat = rng.standard_normal((c, h, w)).reshape(-1)  # NumPy flatten of one feature map
+        linear = torch.nn.Linear(len(flat), m)
+        assert got["flat"] == len(flat)
+        assert got["total"] == sum(t.detach().numpy().size for t in linear.parameters())
+
+
+def test_flatten_dense_golden():
+    # VGG-16 fc6 (Simonyan & Zisserman 2014; torchvision classifier[0] = Linear(25088, 4096)):
+    # a 7x7x512 map flattened into 4096 units: 25088*4096 + 4096 = 102,764,544 parameters.
+    got = get("flatten_dense_param_count")({"h": 7, "w": 7, "c": 512, "m": 4096})
+    assert got["flat"] == 25_088 and got["total"] == 102_764_544
+
+
+# ---------------------------------------------------------------------------
+# Compute costs
+
+
+def _torch_conv_macs(n, c_in, c_out, k, s=1, p=0, groups=1):
+    """MACs by torch's FlopCounterMode, which counts a convolution as 2 FLOPs per multiply-accumulate."""
+    conv = torch.nn.Conv2d(c_in, c_out, k, stride=s, padding=p, groups=groups, bias=False, device="meta")
+    with FlopCounterMode(display=False) as counter:
+        conv(torch.empty(1, c_in, n, n, device="meta"))
+    return counter.get_total_flops() // 2
+
+
+def test_conv_multiplies_match_flop_counter():
+    for _ in range(100):
+        n, k, s, p, g = _ints((3, 40), (1, 5), (1, 3), (0, 2), (1, 4))
+        c_in, c_out = g * int(rng.integers(1, 9)), g * int(rng.integers(1, 9))
+        if n + 2 * p < k:
+            continue
+        o, macs = cnn.conv_multiplies(n, c_in, c_out, k, s, p, g)
+        assert macs == _torch_conv_macs(n, c_in, c_out, k, s, p, g)
+        assert o == _torch_conv_size(n, k, p, s, 1)
+
+
+def test_conv_multiplies_count_a_real_convolution():
+    # Do the convolution in NumPy by multiplying windows and weights element-wise: the product tensor's size
+    # is the number of multiplications, and its sum over (c_in, k, k) must equal torch's conv2d.
+    for _ in range(20):
+        n, c_in, c_out, k, s, p = _ints((3, 9), (1, 3), (1, 3), (1, 3), (1, 2), (0, 1))
+        x, w = rng.standard_normal((c_in, n, n)), rng.standard_normal((c_out, c_in, k, k))
+        windows = sliding_window_view(np.pad(x, ((0, 0), (p, p), (p, p))), (k, k), axis=(1, 2))[:, ::s, ::s]
+        products = windows[None] * w[:, :, None, None]  # (c_out, c_in, o, o, k, k)
+        out = products.sum(axis=(1, 4, 5))
+        expected = F.conv2d(torch.tensor(x)[None], torch.tensor(w), stride=s, padding=p)[0].numpy()
+        np.testing.assert_allclose(out, expected, atol=1e-12)
+        assert cnn.conv_multiplies(n, c_in, c_out, k, s, p)[1] == products.size
+
+
+def test_conv_macs_oracle_units():
+    p = {"n": 28, "c_in": 16, "c_out": 32, "k": 3, "s": 1, "p": 1}
+    macs = get("conv2d_macs")({**p, "unit": "MACs"})["count"]
+    assert macs == _torch_conv_macs(28, 16, 32, 3, 1, 1)
+    assert get("conv2d_macs")({**p, "unit": "FLOPs"})["count"] == 2 * macs
+
+
+def _alexnet_conv_macs(groups):
+    # (n, c_in, c_out, k, stride, padding) of the five convs of the 227x227 AlexNet
+    layers = [(227, 3, 96, 11, 4, 0), (27, 96, 256, 5, 1, 2), (13, 256, 384, 3, 1, 1), (13, 384, 384, 3, 1, 1), (13, 384, 256, 3, 1, 1)]
+    return [cnn.conv_multiplies(n, ci, co, k, s, p, g)[1] for (n, ci, co, k, s, p), g in zip(layers, groups)]
+
+
+def test_conv_macs_golden_alexnet():
+    # Sze et al., "Efficient Processing of Deep Neural Networks", Proc. IEEE 2017, Table IV: AlexNet's five
+    # conv layers (two-tower: conv2, conv4, conv5 split in 2 groups) cost 666M MACs.
+    assert round(sum(_alexnet_conv_macs((1, 2, 1, 2, 2))) / 1e6) == 666
+    assert get("conv2d_macs")({"n": 227, "c_in": 3, "c_out": 96, "k": 11, "s": 4, "p": 0, "unit": "MACs"})["o"] == 55
+
+
+def test_inception_bottleneck_matches_flop_counter():
+    for _ in range(30):
+        n = int(rng.choice([7, 14, 28]))
+        c_in, c_out, r = _ints((8, 64), (8, 64), (2, 16))
+        k = int(rng.choice([3, 5]))
+        got = get("inception_bottleneck_macs")({"n": n, "c_in": c_in, "c_out": c_out, "k": k, "r": r})
+        assert got["direct"] == _torch_conv_macs(n, c_in, c_out, k, 1, k // 2)
+        assert got["bottleneck"] == _torch_conv_macs(n, c_in, r, 1) + _torch_conv_macs(n, r, c_out, k, 1, k // 2)
+
+
+def test_inception_bottleneck_golden():
+    # deeplearning.ai CNN course (Ng), "Inception network motivation": 28x28x192 -> 5x5 'same' conv with 32
+    # filters costs about 120M multiplications; reducing to 16 channels with 1x1 first costs 2.4M + 10.0M = 12.4M.
+    got = get("inception_bottleneck_macs")({"n": 28, "c_in": 192, "c_out": 32, "k": 5, "r": 16})
+    assert round(got["direct"] / 1e6) == 120
+    assert (round(got["reduce"] / 1e5), round(got["expand"] / 1e5), round(got["bottleneck"] / 1e5)) == (24, 100, 124)
+
+
+def test_depthwise_separable_matches_torch():
+    for _ in range(30):
+        n = int(rng.choice([7, 14, 28]))
+        c_in, c_out = _ints((2, 64), (2, 64))
+        k = int(rng.choice([3, 5]))
+        got = get("depthwise_separable_cost")({"n": n, "c_in": c_in, "c_out": c_out, "k": k})
+        dw = torch.nn.Conv2d(c_in, c_in, k, padding=k // 2, groups=c_in, bias=False)
+        pw = torch.nn.Conv2d(c_in, c_out, 1, bias=False)
+        assert (got["dw_params"], got["pw_params"]) == (dw.weight.numel(), pw.weight.numel())
+        assert got["sep_macs"] == _torch_conv_macs(n, c_in, c_in, k, 1, k // 2, c_in) + _torch_conv_macs(n, c_in, c_out, 1)
+        assert got["std_macs"] == _torch_conv_macs(n, c_in, c_out, k, 1, k // 2)
+
+
+def test_depthwise_separable_golden():
+    # Howard et al. 2017 (MobileNets), Sec. 3.1: "MobileNet uses 3x3 depthwise separable convolutions which uses
+    # between 8 to 9 times less computation than standard convolutions".
+    for c_out in (64, 128, 256, 512, 1024):
+        ratio = get("depthwise_separable_cost")({"n": 14, "c_in": 256, "c_out": c_out, "k": 3})["ratio"]
+        assert 7.8 < ratio < 9
+    # Table 1 of the same paper, MobileNet-224 built from conv_multiplies: 569M mult-adds in all.
+    body = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2)]
+    body += [(512, 512, 1)] * 5 + [(512, 1024, 2), (1024, 1024, 1)]
+    n, total = 112, cnn.conv_multiplies(224, 3, 32, 3, 2, 1)[1]
+    for c_in, c_out, s in body:
+        o, dw = cnn.conv_multiplies(n, c_in, c_in, 3, s, 1, groups=c_in)
+        total += dw + cnn.conv_multiplies(o, c_in, c_out, 1)[1]
+        n = o
+    total += 1024 * 1000  # the final fully connected layer
+    assert round(total / 1e6) == 569
+
+
+# ---------------------------------------------------------------------------
+# Receptive fields and padding
+
+
+def _torch_receptive_field(layers):
+    """Receptive field of output pixel (0, 0) by autograd through a real 2-D stack (all-one kernels)."""
+    size = 96
+    x = torch.ones(1, 1, size, size, requires_grad=True)
+    out = x
+    for kind, k, s, d in layers:
+        out = F.avg_pool2d(out, k, s) if kind == "pool" else F.conv2d(out, torch.ones(1, 1, k, k), stride=s, dilation=d)
+    (grad,) = torch.autograd.grad(out[0, 0, 0, 0], x)
+    rows, cols = torch.nonzero(grad[0, 0], as_tuple=True)
+    return int(rows.max() - rows.min()) + 1, int(cols.max() - cols.min()) + 1
+
+
+def test_receptive_field_matches_autograd():
+    for _ in range(60):
+        k1, s1, k2, s2, k3, s3 = _ints((1, 7), (1, 2), (2, 3), (1, 2), (1, 5), (1, 2))
+        got = get("receptive_field_stack")({"k1": k1, "s1": s1, "k2": k2, "s2": s2, "k3": k3, "s3": s3})
+        layers = [("conv", k1, s1, 1), ("pool", k2, s2, 1), ("conv", k3, s3, 1)]
+        assert _torch_receptive_field(layers) == (got["r3"], got["r3"])
+        assert _torch_receptive_field(layers[:2]) == (got["r2"], got["r2"])
+        assert got["j2"] == s1 * s2  # neighbouring outputs of the pooling are the product of strides apart
+    for _ in range(30):
+        k, d1, d2, d3 = _ints((2, 4), (1, 2), (1, 4), (1, 5))
+        got = get("dilated_receptive_field")({"k": k, "d1": d1, "d2": d2, "d3": d3})
+        layers = [("conv", k, 1, d) for d in (d1, d2, d3)]
+        assert _torch_receptive_field(layers) == (got["r"], got["r"])
+        assert _torch_receptive_field(layers[1:2]) == (got["e2"], got["e2"])
+
+
+def test_receptive_field_golden():
+    # Simonyan & Zisserman 2014, Sec. 2.3: two stacked 3x3 convs see 5x5, three see 7x7.
+    assert [r for r, _ in cnn.receptive_field((("conv", 3, 1, 1),) * 3)] == [3, 5, 7]
+    # Yu & Koltun 2016 (dilated convolutions), Sec. 3: 3x3 convs with dilation 1, 2, 4 give 3x3, 7x7, 15x15.
+    assert [r for r, _ in cnn.receptive_field(tuple(("conv", 3, 1, d) for d in (1, 2, 4)))] == [3, 7, 15]
+    # van den Oord et al. 2016 (WaveNet): kernel 2, dilations 1, 2, ..., 512 -> receptive field 1024.
+    assert cnn.receptive_field(tuple(("conv", 2, 1, 2**i) for i in range(10)))[-1][0] == 1024
+
+
+def test_same_padding_matches_torch_same():
+    for _ in range(40):
+        n = int(rng.integers(5, 30))
+        k = int(rng.choice([1, 3, 5, 7]))
+        d = int(rng.integers(1, 5))
+        pad = get("same_padding")({"n": n, "k": k, "d": d})["p"]
+        x, w = torch.randn(1, 2, n, n), torch.randn(3, 2, k, k)
+        same = F.conv2d(x, w, padding="same", dilation=d)  # PyTorch's own 'same' mode
+        explicit = F.conv2d(x, w, padding=pad, dilation=d)
+        assert same.shape[-1] == n
+        torch.testing.assert_close(explicit, same)
+
+
+# ---------------------------------------------------------------------------
+# Global average pooling
+
+
+def test_gap_vs_flatten_matches_numpy():
+    for _ in range(30):
+        c, h, m = _ints((1, 64), (1, 9), (2, 100))
+        got = get("gap_vs_flatten")({"c": c, "h": h, "m": m})
+        fmap = rng.standard_normal((c, h, h))
+        pooled = fmap.mean(axis=(1, 2))  # GAP: one average per channel
+        assert got["gap_len"] == pooled.size
+        assert got["saved"] == (fmap.size - pooled.size) * m  # biases are the same in both versions
+
+
+def test_gap_golden():
+    # He et al. 2016 (ResNet-50, Table 1): conv5_x outputs 7x7x2048, then "average pool, 1000-d fc";
+    # torchvision's resnet50.fc is Linear(2048, 1000): 2,049,000 parameters.
+    got = get("gap_vs_flatten")({"c": 2048, "h": 7, "m": 1000})
+    assert got["gap_len"] == 2048 and got["gap_params"] == 2_049_000
+
+
+# ---------------------------------------------------------------------------
+# Whole networks
+
+
+def _slide(n, k, s=1):
+    return sliding_window_view(np.zeros(n), k)[::s].shape[0]
+
+
+def test_lenet_matches_numpy_shapes_and_cpu_modules():
+    for _ in range(20):
+        n, c0, c1, k1, c2, k2, h = _ints((24, 36), (1, 3), (2, 10), (3, 5), (4, 20), (3, 5), (10, 120))
+        got = get("lenet_params")({"n": n, "c0": c0, "c1": c1, "k1": k1, "c2": c2, "k2": k2, "h": h})
+        o1 = _slide(n, k1)
+        q1 = _slide(o1, 2, 2)
+        o2 = _slide(q1, k2)
+        q2 = _slide(o2, 2, 2)
+        assert (got["o1"], got["q1"], got["o2"], got["q2"], got["flat"]) == (o1, q1, o2, q2, q2 * q2 * c2)
+        layers = [torch.nn.Conv2d(c0, c1, k1), torch.nn.Conv2d(c1, c2, k2), torch.nn.Linear(q2 * q2 * c2, h), torch.nn.Linear(h, 10)]
+        counts = [sum(t.detach().numpy().size for t in m.parameters()) for m in layers]
+        assert [got["p_conv1"], got["p_conv2"], got["p_fc1"], got["p_fc2"]] == counts
+        assert got["total"] == sum(counts)
+
+
+def test_lenet_golden():
+    # LeCun et al. 1998, Sec. II-B (LeNet-5, 32x32 input): C1 is 6@28x28 with 156 trainable parameters,
+    # S2 6@14x14, C3 16@10x10, S4 16@5x5, and C5 (120 units on the 5x5x16 map) has 48,120 connections.
+    got = get("lenet_params")({"n": 32, "c0": 1, "c1": 6, "k1": 5, "c2": 16, "k2": 5, "h": 120})
+    assert (got["o1"], got["q1"], got["o2"], got["q2"]) == (28, 14, 10, 5)
+    assert got["p_conv1"] == 156 and got["p_fc1"] == 48_120
+
+
+def test_alexnet_golden():
+    layers = {name: get("alexnet_layer_params")({"layer": name}) for name in ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")}
+    # AlexNet conv1: 96 filters of 11x11x3 + 96 biases = 34,944 parameters, output 55x55x96 on a 227x227 input.
+    assert layers["conv1"]["total"] == 34_944
+    convs, _ = cnn.alexnet(**cnn.ALEXNET_PAPER)
+    assert tuple(convs[0](torch.empty(1, 3, 227, 227, device="meta")).shape[1:]) == (96, 55, 55)
+    assert layers["fc6"]["fan_in"] == 6 * 6 * 256
+    # torchvision docs, AlexNet_Weights.IMAGENET1K_V1: 61,100,840 parameters for torchvision's variant
+    # (64, 192, 384, 256, 256 filters, 224x224 input, conv1 padding 2), built with the same builder.
+    convs, linears = cnn.alexnet((64, 192, 384, 256, 256), (11, 5, 3, 3, 3), 4, (2, 2, 1, 1, 1), 224)
+    assert sum(t.numel() for m in convs + linears for t in m.parameters()) == 61_100_840
+    # Sze et al. 2017, Table IV: the two-tower AlexNet has 2.3M conv weights and 58.6M FC weights.
+    convs, linears = cnn.alexnet(**{**cnn.ALEXNET_PAPER, "groups": (1, 2, 1, 2, 2)})
+    assert round(sum(m.weight.numel() for m in convs) / 1e5) == 23
+    assert round(sum(m.weight.numel() for m in linears) / 1e5) == 586
+
+
+def test_vgg_golden():
+    # torchvision docs (VGG11/13/16/19_Weights.IMAGENET1K_V1, num_params), matching Simonyan & Zisserman 2014.
+    published = {"vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg19": 143_667_240}
+    for net, count in published.items():
+        got = get("vgg_param_count")({"net": net})
+        assert got["total"] == count
+        assert got["fc_in"] == 7 * 7 * 512

@@ -50,5 +50,12 @@ def test_template_over_seeds(template_id):
             verdict = check(template, solution, typed, step=mistake.step)
             assert not verdict.correct, f"seed {seed}: mistake {mistake.id} ({typed!r}) judged correct"
             assert mistake.feedback in verdict.feedback, f"seed {seed}: mistake {mistake.id} got {verdict.feedback}"
+            # The same slip carried through to the final answer is recognised there too.
+            carried = engine.mistake_value_at(template, mistake, solution.values, template.answer.step)
+            if mistake.step != template.answer.step and carried is not None:
+                typed = as_typed(template, template.answer.step, carried, solution.values[template.answer.step])
+                verdict = check(template, solution, typed)
+                if not verdict.correct:
+                    assert mistake.feedback in verdict.feedback, f"seed {seed}: carried {mistake.id} got {verdict.feedback}"
     never = [m for m, n in mistakes_seen.items() if n == 0]
     assert not never, f"mistakes that never apply: {never}"

@@ -1,3 +1,103 @@
-"""Oracles: mlp."""
+"""Oracles for multilayer perceptrons: forward pass, deltas, weight gradients.
+
+Weights follow the course notes' convention: w_ij connects unit i of the lower
+layer to unit j of the upper one, so s_j = sum_i x_i w_ij + b_j (``x @ W``).
+Forward values come from ``torch.nn.functional``; every delta and gradient
+from ``torch.autograd`` on the real loss (or on the real layer with the
+upstream gradient fed into ``backward``); the SGD step from a real
+``torch.optim.SGD``.
+"""
 
 from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from dlstudy.oracles import register
+from dlstudy.oracles.activations import torch_activation
+
+
+def _tensor(value: Any, grad: bool = False):
+    import torch
+
+    return torch.tensor(np.asarray(value, dtype=float), dtype=torch.float64, requires_grad=grad)
+
+
+def _np(t) -> np.ndarray:
+    return t.detach().numpy().copy()
+
+
+@register("mlp_forward")
+def mlp_forward(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    x, W1, b1, w2 = (_tensor(p[k]) for k in ("x", "W1", "b1", "w2"))
+    b2 = _tensor([p["b2"]])
+    with torch.no_grad():
+        # F.linear takes weights as (out, in); the course's W1 is (in, out).
+        s = F.linear(x, W1.T, b1)
+        h = torch_activation(str(p["act"]))(s)
+        y = F.linear(h, w2.reshape(1, -1), b2)
+    return {"s": _np(s), "h": _np(h), "y": float(y[0])}
+
+
+@register("output_delta_sigmoid_mse")
+def output_delta_sigmoid_mse(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    s = _tensor(p["s"], grad=True)
+    y = _tensor(p["y"])
+    h = torch.sigmoid(s)
+    h.retain_grad()
+    loss = 0.5 * F.mse_loss(h, y, reduction="sum")
+    loss.backward()
+    # g'(s) on its own: the element-wise slope of the sigmoid, by autograd.
+    s2 = _tensor(p["s"], grad=True)
+    (slope,) = torch.autograd.grad(torch.sigmoid(s2).sum(), s2)
+    return {"h": _np(h), "dJdh": _np(h.grad), "gp": _np(slope), "delta": _np(s.grad)}
+
+
+@register("output_delta_softmax_ce")
+def output_delta_softmax_ce(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    z = _tensor(p["z"], grad=True)
+    target = torch.tensor([int(p["c"]) - 1])
+    loss = F.cross_entropy(z.reshape(1, -1), target)
+    loss.backward()
+    probs = F.softmax(z.detach(), dim=-1)
+    one_hot = F.one_hot(target[0], num_classes=z.shape[0]).to(torch.float64)
+    return {"p": _np(probs), "y": _np(one_hot), "delta": _np(z.grad)}
+
+
+@register("hidden_layer_delta")
+def hidden_layer_delta(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+
+    act = torch_activation(str(p["act"]))
+    s = _tensor(p["s"], grad=True)
+    W = _tensor(p["W"])  # W[j, k]: hidden unit j -> output unit k
+    h = act(s)
+    h.retain_grad()
+    out = h @ W  # output pre-activations o_k = sum_j h_j w_jk
+    out.backward(_tensor(p["d"]))  # feed dJ/do_k = delta_k, as backprop does
+    s2 = _tensor(p["s"], grad=True)
+    (slope,) = torch.autograd.grad(act(s2).sum(), s2)
+    return {"h": _np(h), "gp": _np(slope), "back": _np(h.grad), "delta": _np(s.grad)}
+
+
+@register("weight_gradient_sgd")
+def weight_gradient_sgd(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+
+    W = torch.nn.Parameter(_tensor(p["W"]))  # W[i, j]: input i -> unit j
+    s = _tensor(p["x"]) @ W
+    s.backward(_tensor(p["d"]))  # dJ/ds_j = delta_j
+    grad = _np(W.grad)
+    optimizer = torch.optim.SGD([W], lr=float(p["lr"]))
+    optimizer.step()
+    return {"G": grad, "W_new": _np(W)}

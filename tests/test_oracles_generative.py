@@ -1,0 +1,153 @@
+"""Generative-model oracles against independent computations and published results."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dlstudy.oracles import get
+from dlstudy.oracles.generative import optimal_discriminator
+
+rng = np.random.default_rng(11)
+CASES = 300
+
+
+def _tenths(lo, hi, shape, exclude=()):
+    values = np.round(rng.uniform(lo, hi, shape), 1)
+    for bad in exclude:
+        values[values == bad] = 0.5 if bad != 0.5 else 0.3
+    return values
+
+
+def _kingma_welling_kl(mu, sigma):
+    """Kingma & Welling (2014), Appendix B: -KL = 1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)."""
+    return -0.5 * np.sum(1 + np.log(sigma**2) - mu**2 - sigma**2)
+
+
+# ---------------------------------------------------------------------------
+# VAE
+
+
+def test_vae_kl_matches_closed_form_and_monte_carlo():
+    oracle = get("vae_kl_divergence")
+    for _ in range(CASES):
+        mu, logvar = _tenths(-2, 2, 2), _tenths(-1.5, 1.5, 2)
+        out = oracle({"mu": mu, "logvar": logvar})
+        assert out["kl"] == pytest.approx(_kingma_welling_kl(mu, np.exp(logvar / 2)), rel=1e-10, abs=1e-12)
+        np.testing.assert_allclose(out["var"], np.exp(logvar), rtol=1e-12)
+    # Monte Carlo estimate of E_q[log q(z) - log p(z)] for one case (independent of any closed form).
+    mu, logvar = np.array([0.5, -1.2]), np.array([0.4, -0.8])
+    q = torch.distributions.Normal(torch.tensor(mu), torch.exp(0.5 * torch.tensor(logvar)))
+    torch.manual_seed(0)
+    z = q.sample((400_000,))
+    prior = torch.distributions.Normal(0.0, 1.0)
+    estimate = float((q.log_prob(z) - prior.log_prob(z)).sum(-1).mean())
+    assert get("vae_kl_divergence")({"mu": mu, "logvar": logvar})["kl"] == pytest.approx(estimate, abs=0.01)
+
+
+def test_vae_kl_golden():
+    oracle = get("vae_kl_divergence")
+    # KL(N(0, 1) || N(0, 1)) = 0: the posterior equal to the prior costs nothing.
+    assert oracle({"mu": np.zeros(2), "logvar": np.zeros(2)})["kl"] == pytest.approx(0.0, abs=1e-15)
+    # Kingma & Welling (2014), Appendix B, with mu = 1, sigma = 1 in one dimension: KL = mu^2 / 2 = 0.5.
+    assert oracle({"mu": np.array([1.0, 0.0]), "logvar": np.zeros(2)})["kl"] == pytest.approx(0.5)
+    # Same appendix, sigma = e (log sigma^2 = 2), mu = 0: KL = (e^2 - 1 - 2)/2.
+    assert oracle({"mu": np.zeros(2), "logvar": np.array([2.0, 0.0])})["kl"] == pytest.approx((math.e**2 - 3) / 2)
+
+
+def test_reparameterization_matches_torch_rsample():
+    oracle = get("vae_reparameterization")
+    for seed in range(100):
+        mu, logvar = _tenths(-2, 2, 2), _tenths(-2, 2, 2)
+        cov = torch.diag(torch.exp(torch.tensor(logvar)))
+        mvn = torch.distributions.MultivariateNormal(torch.tensor(mu), covariance_matrix=cov)
+        torch.manual_seed(seed)
+        z_torch = mvn.rsample()
+        torch.manual_seed(seed)
+        eps = torch.empty(2, dtype=torch.float64).normal_()  # the draw rsample makes internally
+        out = oracle({"mu": mu, "logvar": logvar, "eps": eps.numpy()})
+        np.testing.assert_allclose(out["z"], z_torch.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out["sigma"], mvn.stddev.numpy(), rtol=1e-10)
+
+
+def test_negative_elbo_matches_numpy():
+    oracle = get("vae_negative_elbo")
+    for _ in range(CASES):
+        x = rng.integers(0, 2, 3).astype(float)
+        xhat, mu, sigma = _tenths(0.1, 0.9, 3), _tenths(-1.5, 1.5, 2), _tenths(0.5, 1.5, 2)
+        out = oracle({"x": x, "xhat": xhat, "mu": mu, "sigma": sigma})
+        bce = -np.sum(np.log(np.where(x == 1, xhat, 1 - xhat)))  # log-likelihood of a Bernoulli decoder
+        kl = _kingma_welling_kl(mu, sigma)
+        assert (out["recon"], out["kl"], out["loss"]) == pytest.approx((bce, kl, bce + kl), rel=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# GAN
+
+
+def test_gan_discriminator_loss_matches_numpy():
+    oracle = get("gan_discriminator_loss")
+    for _ in range(CASES):
+        dr, df = _tenths(0.1, 0.9, 2), _tenths(0.1, 0.9, 2)
+        out = oracle({"dr": dr, "df": df})
+        value = np.mean(np.log(dr)) + np.mean(np.log(1 - df))  # Goodfellow et al. (2014), Eq. 1, on a minibatch
+        assert out["loss_d"] == pytest.approx(-value, rel=1e-12)
+        assert out["loss_real"] == pytest.approx(-np.mean(np.log(dr)), rel=1e-12)
+
+
+def test_gan_generator_loss_gradient_matches_finite_differences():
+    oracle = get("gan_generator_loss")
+
+    def loss(gen, logits):
+        d = 1 / (1 + np.exp(-logits))
+        return np.mean(np.log(1 - d)) if gen == "saturating" else -np.mean(np.log(d))
+
+    for _ in range(CASES // 2):
+        df = _tenths(0.1, 0.9, 2)
+        logits = np.log(df / (1 - df))
+        for gen in ("saturating", "nonsaturating"):
+            out = oracle({"gen": gen, "df": df})
+            assert out["loss_g"] == pytest.approx(loss(gen, logits), rel=1e-10)
+            h = 1e-6
+            numeric = [(loss(gen, logits + h * e) - loss(gen, logits - h * e)) / (2 * h) for e in np.eye(2)]
+            np.testing.assert_allclose(out["grad"], numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_gan_losses_golden():
+    # Goodfellow et al. (2014), Theorem 1: when p_g = p_data the best discriminator outputs 1/2 everywhere and
+    # V(D*, G) = -log 4, so the discriminator's loss -V is log 4.
+    out = get("gan_discriminator_loss")({"dr": np.array([0.5, 0.5]), "df": np.array([0.5, 0.5])})
+    assert out["loss_d"] == pytest.approx(math.log(4))
+    # Goodfellow et al. (2014), Section 3: log(1 - D(G(z))) saturates when D rejects samples with confidence;
+    # the saturating gradient w.r.t. the logit is -D/m, vanishing as D(G(z)) -> 0; the alternative is not.
+    sat = get("gan_generator_loss")({"gen": "saturating", "df": np.array([0.01, 0.01])})["grad"]
+    non = get("gan_generator_loss")({"gen": "nonsaturating", "df": np.array([0.01, 0.01])})["grad"]
+    np.testing.assert_allclose(sat, [-0.005, -0.005])
+    np.testing.assert_allclose(non, [-0.495, -0.495])
+
+
+def test_optimal_discriminator_matches_proposition_1():
+    oracle = get("gan_optimal_discriminator")
+    for _ in range(CASES):
+        pd, pg = float(_tenths(0.1, 0.9, 1)[0]), float(_tenths(0.1, 0.9, 1)[0])
+        out = oracle({"pd": pd, "pg": pg})
+        p, q = np.array([pd, 1 - pd]), np.array([pg, 1 - pg])
+        # Goodfellow et al. (2014), Proposition 1: D*(x) = p_data(x) / (p_data(x) + p_g(x)).
+        np.testing.assert_allclose(out["dstar"], p / (p + q), rtol=1e-12)
+        # Theorem 1: C(G) = -log 4 + 2 JSD(p_data || p_g).
+        m = (p + q) / 2
+        jsd = 0.5 * np.sum(p * np.log(p / m)) + 0.5 * np.sum(q * np.log(q / m))
+        assert out["value"] == pytest.approx(-math.log(4) + 2 * jsd, rel=1e-10, abs=1e-12)
+
+
+def test_optimal_discriminator_golden():
+    # Goodfellow et al. (2014), Theorem 1: at p_g = p_data, D* = 1/2 and the minimax value is -log 4.
+    for pd in (0.1, 0.5, 0.7):
+        out = get("gan_optimal_discriminator")({"pd": pd, "pg": pd})
+        np.testing.assert_allclose(out["dstar"], [0.5, 0.5], atol=1e-12)
+        assert out["value"] == pytest.approx(-math.log(4))
+    # Proposition 1 on densities that need not sum to 1 (e.g. continuous densities at three points).
+    np.testing.assert_allclose(optimal_discriminator(np.array([2.0, 0.5, 1.0]), np.array([1.0, 1.5, 1.0])), [2 / 3, 0.25, 0.5])

@@ -1,0 +1,342 @@
+"""Optimisation oracles (optimizers, schedules, regularisation, initialisation, iteration
+counts) against independent NumPy re-implementations, against torch, and against
+published numbers.
+
+The oracles run real torch.optim / lr_scheduler / nn.init code; the independent
+checks here are written from the papers' algorithm boxes, not from dlstudy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dlstudy.oracles import get
+from dlstudy.templates import get_template
+
+rng = np.random.default_rng(20240501)
+
+
+def _vec(n=2, lo=-3.0, hi=3.0):
+    return np.round(rng.uniform(lo, hi, n), 2)
+
+
+# ---------------------------------------------------------------------------
+# Adam
+
+
+def _numpy_adam(theta, g, m_prev, v_prev, t, lr, b1, b2, eps):
+    """Algorithm 1 of Kingma & Ba (2015), written out."""
+    m = b1 * m_prev + (1 - b1) * g
+    v = b2 * v_prev + (1 - b2) * g * g
+    m_hat = m / (1 - b1**t)
+    v_hat = v / (1 - b2**t)
+    new = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return m, v, m_hat, v_hat, new
+
+
+def test_adam_matches_numpy_algorithm():
+    adam = get("adam_step")
+    for _ in range(300):
+        n = int(rng.integers(1, 4))
+        theta, g = _vec(n), _vec(n)
+        t = int(rng.integers(1, 12))
+        m_prev = np.zeros(n) if t == 1 else _vec(n, -1, 1)
+        v_prev = np.zeros(n) if t == 1 else np.round(rng.uniform(0, 0.05, n), 4)
+        lr, b1, b2 = float(rng.choice([0.1, 0.01, 0.001])), float(rng.choice([0.9, 0.8])), float(rng.choice([0.999, 0.99]))
+        p = {"theta": theta, "g": g, "lr": lr, "b1": b1, "b2": b2, "eps": 1e-8}
+        if t > 1:
+            p.update(t=t, m_prev=m_prev, v_prev=v_prev)
+        out = adam(p)
+        m, v, m_hat, v_hat, new = _numpy_adam(theta, g, m_prev, v_prev, t, lr, b1, b2, 1e-8)
+        np.testing.assert_allclose(out["m"], m, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(out["v"], v, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(out["m_hat"], m_hat, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(out["v_hat"], v_hat, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(out["theta_new"], new, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(out["delta"], new - theta, rtol=1e-9, atol=1e-12)
+
+
+def test_adam_chained_steps_match_torch_run():
+    """Feeding the oracle its own moments step after step reproduces one uninterrupted torch run."""
+    adam = get("adam_step")
+    grads = rng.uniform(-2, 2, (8, 3))
+    param = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([param], lr=0.05)
+    theta, m, v = param.detach().numpy().copy(), None, None
+    for t, g in enumerate(grads, start=1):
+        param.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+        p = {"theta": theta, "g": g, "lr": 0.05, "b1": 0.9, "b2": 0.999, "eps": 1e-8}
+        if t > 1:
+            p.update(t=t, m_prev=m, v_prev=v)
+        out = adam(p)
+        theta, m, v = out["theta_new"], out["m"], out["v"]
+        np.testing.assert_allclose(theta, param.detach().numpy(), rtol=1e-12)
+
+
+def test_adam_golden_paper_defaults_and_first_step():
+    # Kingma & Ba (2015), Algorithm 1: "Good default settings ... are alpha = 0.001,
+    # beta1 = 0.9, beta2 = 0.999 and epsilon = 1e-8"; torch.optim.Adam uses the same defaults.
+    defaults = torch.optim.Adam([torch.zeros(1, requires_grad=True)]).defaults
+    assert defaults["lr"] == 0.001 and defaults["betas"] == (0.9, 0.999) and defaults["eps"] == 1e-8
+    for template_id in ("adam-first-step", "adam-step"):
+        params = get_template(template_id).params
+        assert params["b1"].options == (0.9,) and params["b2"].options == (0.999,) and params["eps"].options == (1e-8,)
+    # Bias correction at t = 1 gives m_hat = g and v_hat = g^2, so the first update is
+    # -alpha * g / (|g| + eps), i.e. about -alpha * sign(g) whatever the gradient's size
+    # (Kingma & Ba, Sec. 2.1: the effective step is bounded by alpha).
+    g = np.array([0.5, -3.0, 0.01])
+    out = get("adam_step")({"theta": np.zeros(3), "g": g, "lr": 0.001, "b1": 0.9, "b2": 0.999, "eps": 1e-8})
+    np.testing.assert_allclose(out["m_hat"], g, rtol=1e-12)
+    np.testing.assert_allclose(out["v_hat"], g * g, rtol=1e-12)
+    np.testing.assert_allclose(out["delta"], -0.001 * np.sign(g), rtol=1e-5)
+    # Hand-worked: g = 0.5 -> m1 = 0.05, v1 = 0.00025, m_hat = 0.5, v_hat = 0.25,
+    # delta = -0.001 * 0.5 / (0.5 + 1e-8) = -0.00099999998.
+    out = get("adam_step")({"theta": [1.0], "g": [0.5], "lr": 0.001, "b1": 0.9, "b2": 0.999, "eps": 1e-8})
+    assert out["m"][0] == pytest.approx(0.05) and out["v"][0] == pytest.approx(0.00025)
+    assert out["theta_new"][0] == pytest.approx(1.0 - 0.00099999998, rel=1e-12)
+
+
+def test_adam_golden_bias_correction_is_exact_for_constant_gradient():
+    # Kingma & Ba, Sec. 3: with a stationary gradient the corrected estimates are unbiased,
+    # i.e. for a constant g, m_hat_t = g and v_hat_t = g^2 at every step t.
+    adam = get("adam_step")
+    g = np.array([0.7, -1.3])
+    p = {"theta": np.zeros(2), "g": g, "lr": 0.01, "b1": 0.9, "b2": 0.999, "eps": 1e-8}
+    out = adam(p)
+    for t in range(2, 30):
+        out = adam({**p, "theta": out["theta_new"], "t": t, "m_prev": out["m"], "v_prev": out["v"]})
+        np.testing.assert_allclose(out["m_hat"], g, rtol=1e-9)
+        np.testing.assert_allclose(out["v_hat"], g * g, rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# SGD with momentum, RMSprop, Adagrad
+
+
+def test_sgd_momentum_matches_numpy():
+    sgd = get("sgd_momentum_step")
+    for _ in range(300):
+        n = int(rng.integers(1, 4))
+        theta, g, v_prev = _vec(n), _vec(n), _vec(n, -2, 2)
+        mu, lr = float(rng.choice([0.0, 0.5, 0.9, 0.99])), float(rng.choice([0.01, 0.1, 0.5]))
+        out = sgd({"theta": theta, "g": g, "v_prev": v_prev, "mu": mu, "lr": lr})
+        v = mu * v_prev + g  # PyTorch's SGD docs: b_t = mu b_{t-1} + (1 - dampening) g_t, dampening 0
+        np.testing.assert_allclose(out["v"], v, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(out["theta_new"], theta - lr * v, rtol=1e-12, atol=1e-12)
+
+
+def test_sgd_momentum_golden_terminal_velocity():
+    # Goodfellow, Bengio & Courville, Deep Learning (2016), Sec. 8.3.2: with a constant gradient g
+    # momentum reaches the terminal step size eps*||g||/(1 - alpha); alpha = 0.9 is 10x plain SGD.
+    sgd = get("sgd_momentum_step")
+    g, lr = np.array([1.0, -0.5]), 0.01
+    v = np.zeros(2)
+    for _ in range(400):
+        out = sgd({"theta": np.zeros(2), "g": g, "v_prev": v, "mu": 0.9, "lr": lr})
+        v = out["v"]
+    np.testing.assert_allclose(out["delta"], -10 * lr * g, rtol=1e-9)
+
+
+def test_rmsprop_matches_numpy():
+    rms = get("rmsprop_step")
+    for _ in range(300):
+        n = int(rng.integers(1, 4))
+        theta, g = _vec(n), _vec(n)
+        s_prev = np.round(rng.uniform(0, 3, n), 2)
+        rho, lr = float(rng.choice([0.9, 0.99])), float(rng.choice([0.01, 0.1]))
+        out = rms({"theta": theta, "g": g, "s_prev": s_prev, "rho": rho, "lr": lr, "eps": 1e-8})
+        # Tieleman & Hinton (2012), lecture 6e: MeanSquare = rho*MeanSquare + (1 - rho)*g^2, step g/sqrt(MeanSquare)
+        s = rho * s_prev + (1 - rho) * g**2
+        np.testing.assert_allclose(out["s"], s, rtol=1e-12)
+        np.testing.assert_allclose(out["theta_new"], theta - lr * g / (np.sqrt(s) + 1e-8), rtol=1e-12, atol=1e-12)
+
+
+def test_rmsprop_golden_first_step_without_bias_correction():
+    # RMSprop has no bias correction (Kingma & Ba 2015, Sec. 5 and 6.4 contrast it with Adam):
+    # from s_0 = 0 with rho = 0.99 the first step is alpha*g/sqrt(0.01 g^2) = 10 alpha in size.
+    out = get("rmsprop_step")({"theta": [0.0, 0.0], "g": [0.3, -4.0], "s_prev": [0.0, 0.0], "rho": 0.99, "lr": 0.01, "eps": 1e-8})
+    np.testing.assert_allclose(out["delta"], [-0.1, 0.1], rtol=1e-6)
+
+
+def test_adagrad_matches_numpy():
+    ada = get("adagrad_step")
+    for _ in range(300):
+        n = int(rng.integers(1, 4))
+        theta, g = _vec(n), _vec(n)
+        G_prev = np.round(rng.uniform(0, 10, n), 2)
+        lr = float(rng.choice([0.01, 0.1, 0.5]))
+        out = ada({"theta": theta, "g": g, "G_prev": G_prev, "lr": lr, "eps": 1e-10})
+        G = G_prev + g**2  # Duchi, Hazan & Singer (2011): diagonal sum of squared gradients
+        np.testing.assert_allclose(out["G"], G, rtol=1e-12)
+        np.testing.assert_allclose(out["theta_new"], theta - lr * g / (np.sqrt(G) + 1e-10), rtol=1e-12, atol=1e-12)
+
+
+def test_adagrad_golden_step_shrinks_as_one_over_sqrt_t():
+    # Duchi et al. (2011): the per-coordinate rate is alpha/sqrt(sum of g^2); with a constant gradient
+    # the t-th step has size alpha/sqrt(t) (1, 1/sqrt(2), 1/sqrt(3), ... times alpha).
+    ada = get("adagrad_step")
+    G = np.zeros(2)
+    for t in range(1, 11):
+        out = ada({"theta": np.zeros(2), "g": [2.0, -0.5], "G_prev": G, "lr": 0.1, "eps": 1e-10})
+        np.testing.assert_allclose(np.abs(out["delta"]), 0.1 / math.sqrt(t), rtol=1e-8)
+        G = out["G"]
+
+
+# ---------------------------------------------------------------------------
+# Regularisation
+
+
+def test_l2_step_matches_torch_weight_decay_and_numpy():
+    l2 = get("l2_regularized_step")
+    for _ in range(200):
+        w, dw = _vec(3), _vec(3, -1, 1)
+        lam, m, lr = float(rng.choice([0.1, 1, 5])), int(rng.choice([1, 5, 50])), float(rng.choice([0.01, 0.1, 1]))
+        out = l2({"w": w, "dw": dw, "lam": lam, "m": m, "lr": lr})
+        # torch.optim.SGD's weight_decay adds weight_decay * param to the gradient (PyTorch docs).
+        param = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+        param.grad = torch.tensor(dw, dtype=torch.float64)
+        torch.optim.SGD([param], lr=lr, weight_decay=lam / m).step()
+        np.testing.assert_allclose(out["w_new"], param.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(out["penalty"], lam / (2 * m) * np.sum(w**2), rtol=1e-12)
+        np.testing.assert_allclose(out["grad"], dw + lam / m * w, rtol=1e-12, atol=1e-15)
+
+
+def test_l2_golden_course_notes():
+    # Course notes (001, "L2 Regularization"): d/dW (lambda/2m W^2) = (lambda/m) W.
+    # Hand-worked: w = [1, -2], lambda = 2, m = 4 -> penalty 2/8*5 = 1.25, gradient [0.5, -1].
+    out = get("l2_regularized_step")({"w": [1.0, -2.0], "dw": [0.0, 0.0], "lam": 2, "m": 4, "lr": 0.1})
+    assert out["penalty"] == pytest.approx(1.25)
+    np.testing.assert_allclose(out["reg_grad"], [0.5, -1.0])
+    np.testing.assert_allclose(out["w_new"], [0.95, -1.9])  # weights shrink by the factor 1 - lr*lambda/m
+
+
+def test_dropout_scale_matches_nn_dropout_statistics():
+    drop = get("inverted_dropout")
+    torch.manual_seed(1)
+    for p in (0.1, 0.2, 0.25, 0.5, 0.8):
+        a = np.array([0.5, 1.5, 3.0])
+        out = drop({"a": a, "mask": np.array([1.0, 0.0, 1.0]), "p": p})
+        layer = torch.nn.Dropout(p).train()
+        x = torch.tensor(a, dtype=torch.float64).repeat(200_000, 1)
+        y = layer(x)
+        kept = y[y != 0] / x[y != 0]
+        assert torch.allclose(kept, torch.full_like(kept, out["scale"]))
+        np.testing.assert_allclose(y.mean(0).numpy(), out["Ey"], rtol=0.02)
+        np.testing.assert_allclose(out["Ey"], a, rtol=1e-12)
+        np.testing.assert_allclose(out["y"], a * [1, 0, 1] / (1 - p), rtol=1e-12)
+
+
+def test_dropout_golden_pytorch_docs():
+    # PyTorch nn.Dropout docs: "the outputs are scaled by a factor of 1/(1-p) during training";
+    # with p = 0.5 (Srivastava et al. 2014's usual hidden-unit rate) kept units are doubled.
+    out = get("inverted_dropout")({"a": [1.0, 2.0, 3.0], "mask": [1.0, 1.0, 0.0], "p": 0.5})
+    assert out["scale"] == 2.0
+    np.testing.assert_allclose(out["y"], [2.0, 4.0, 0.0])
+
+
+# ---------------------------------------------------------------------------
+# Initialisation
+
+
+def _sampled_std(scheme: str, c_in: int, c_out: int, k: int) -> float:
+    """Std of about 200,000 weights drawn by torch.nn.init into a real Conv2d-shaped tensor."""
+    weight = torch.empty(c_out, c_in, k, k)
+    draws = []
+    for _ in range(max(1, 200_000 // weight.numel())):
+        if scheme == "xavier":
+            torch.nn.init.xavier_normal_(weight)
+        else:
+            torch.nn.init.kaiming_normal_(weight, mode="fan_in", nonlinearity="relu")
+        draws.append(weight.flatten().clone())
+    return float(torch.cat(draws).std())
+
+
+def test_init_std_matches_sampled_weights():
+    init = get("init_std")
+    torch.manual_seed(2)
+    for scheme in ("xavier", "he"):
+        for c_in, c_out, k in ((3, 64, 3), (64, 128, 3), (16, 32, 5), (32, 8, 1)):
+            out = init({"scheme": scheme, "c_in": c_in, "c_out": c_out, "k": k})
+            assert (out["fan_in"], out["fan_out"]) == (c_in * k * k, c_out * k * k)
+            assert _sampled_std(scheme, c_in, c_out, k) == pytest.approx(out["std"], rel=0.01)
+            assert out["var"] == pytest.approx(out["std"] ** 2)
+
+
+def test_init_golden_papers():
+    init = get("init_std")
+    # He et al. (2015), Eq. 10: (1/2) n_l Var[w_l] = 1 with n_l = k^2 c; for 3x3 kernels on 64
+    # channels n_l = 576 and the std is sqrt(2/576) = 0.0589.
+    he = init({"scheme": "he", "c_in": 64, "c_out": 64, "k": 3})
+    assert he["fan_in"] == 576 and he["std"] == pytest.approx(0.0589, abs=5e-5)
+    # Glorot & Bengio (2010), Eq. 12: Var[W] = 2/(n_in + n_out); a 256 -> 256 layer gets 1/256.
+    xavier = init({"scheme": "xavier", "c_in": 256, "c_out": 256, "k": 1})
+    assert xavier["var"] == pytest.approx(1 / 256)
+
+
+# ---------------------------------------------------------------------------
+# Learning-rate schedules
+
+
+def test_lr_schedules_match_numpy_formulas():
+    for _ in range(200):
+        lr0, c, epoch = float(rng.choice([0.1, 0.5, 1.0])), float(rng.choice([0.5, 0.9, 0.95, 1.0])), int(rng.integers(1, 15))
+        expected = {
+            "inverse_time": lr0 / (1 + c * epoch),
+            "exponential": lr0 * c**epoch,
+            "inverse_sqrt": lr0 * c / math.sqrt(epoch),
+        }
+        for schedule, want in expected.items():
+            out = get("lr_decay")({"schedule": schedule, "lr0": lr0, "c": c, "epoch": epoch})
+            assert out["lr"] == pytest.approx(want, rel=1e-12)
+        S, gamma, e = int(rng.integers(1, 8)), float(rng.choice([0.1, 0.5])), int(rng.integers(0, 40))
+        out = get("lr_step_decay")({"lr0": lr0, "gamma": gamma, "step_size": S, "epoch": e})
+        assert out["drops"] == e // S and out["lr"] == pytest.approx(lr0 * gamma ** (e // S), rel=1e-12)
+        s, W = float(rng.choice([0.1, 0.25, 0.5])), int(rng.integers(1, 10))
+        out = get("lr_warmup")({"lr": lr0, "s": s, "W": W, "epoch": e})
+        assert out["lr_e"] == pytest.approx(lr0 * (s + (1 - s) * min(e, W) / W), rel=1e-12)
+
+
+def test_lr_golden_published_examples():
+    # Ng, deeplearning.ai Course 2 ("Learning rate decay"): alpha0 = 0.2, decay_rate = 1 gives
+    # 0.1, 0.067, 0.05, 0.04 in epochs 1-4.
+    got = [get("lr_decay")({"schedule": "inverse_time", "lr0": 0.2, "c": 1.0, "epoch": e})["lr"] for e in (1, 2, 3, 4)]
+    np.testing.assert_allclose(got, [0.1, 0.0667, 0.05, 0.04], atol=5e-5)
+    # PyTorch StepLR docs: lr = 0.05, step_size = 30, gamma = 0.1 -> 0.05 for epochs < 30,
+    # 0.005 for 30 <= epoch < 60, 0.0005 for 60 <= epoch < 90.
+    step = lambda e: get("lr_step_decay")({"lr0": 0.05, "gamma": 0.1, "step_size": 30, "epoch": e})["lr"]  # noqa: E731
+    assert [step(e) for e in (0, 29, 30, 59, 60, 89)] == pytest.approx([0.05, 0.05, 0.005, 0.005, 0.0005, 0.0005])
+    # PyTorch LinearLR docs: lr = 0.05, start_factor = 0.5, total_iters = 4 ->
+    # 0.025, 0.03125, 0.0375, 0.04375, then 0.05 from epoch 4 on.
+    warm = [get("lr_warmup")({"lr": 0.05, "s": 0.5, "W": 4, "epoch": e})["lr_e"] for e in range(7)]
+    assert warm == pytest.approx([0.025, 0.03125, 0.0375, 0.04375, 0.05, 0.05, 0.05])
+
+
+# ---------------------------------------------------------------------------
+# Iteration counts
+
+
+def test_minibatch_iterations_match_iterated_dataloader():
+    from torch.utils.data import DataLoader
+
+    for _ in range(150):
+        n, b, epochs = int(rng.integers(1, 3000)), int(rng.integers(1, 300)), int(rng.integers(1, 6))
+        out = get("minibatch_iterations")({"n": n, "b": b, "epochs": epochs})
+        sizes = [len(batch) for batch in DataLoader(np.zeros(n), batch_size=b)]
+        assert out["per_epoch"] == len(sizes) and out["last"] == sizes[-1]
+        assert out["total"] == epochs * len(sizes)
+
+
+def test_minibatch_golden():
+    # Ng, deeplearning.ai Course 2 ("Mini-batch gradient descent"): m = 5,000,000 examples in
+    # mini-batches of 1,000 -> 5,000 mini-batches per epoch.
+    out = get("minibatch_iterations")({"n": 5_000_000, "b": 1000, "epochs": 1})
+    assert out["per_epoch"] == 5000 and out["last"] == 1000
+    # MNIST's 60,000 training images with batch size 64 (PyTorch's examples/mnist default) -> 938
+    # batches per epoch, the last holding 60000 - 937*64 = 32 images.
+    out = get("minibatch_iterations")({"n": 60000, "b": 64, "epochs": 14})
+    assert (out["per_epoch"], out["last"], out["total"]) == (938, 32, 14 * 938)

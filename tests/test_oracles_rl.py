@@ -1,0 +1,301 @@
+"""RL oracles against independent computations, torch, and Sutton & Barto's gridworlds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dlstudy.oracles import get
+from dlstudy.oracles.rl import policy_matrices, solve_policy_values, value_iteration_sweep, policy_evaluation_sweep
+
+rng = np.random.default_rng(7)
+CASES = 300
+
+
+def _probs(shape):
+    return np.round(rng.uniform(0, 1, shape), 1)
+
+
+def _ints(lo, hi, shape):
+    return rng.integers(lo, hi + 1, shape).astype(float)
+
+
+def _loop_q(R, P1, V, gamma):
+    """Q(s, a) by explicit sums over successor states (P1 = probability of landing in s1)."""
+    S, A = R.shape
+    Q = np.zeros((S, A))
+    for s in range(S):
+        for a in range(A):
+            for s2, prob in enumerate((P1[s, a], 1 - P1[s, a])):
+                Q[s, a] += prob * (R[s, a] + gamma * V[s2])
+    return Q
+
+
+# ---------------------------------------------------------------------------
+# Dynamic programming: independent loops
+
+
+def test_bellman_backup_matches_loops():
+    oracle = get("bellman_optimality_backup")
+    for _ in range(CASES):
+        r, p, V, gamma = _ints(-2, 4, 3), _probs(3), _ints(-4, 10, 2), float(rng.choice([0.5, 0.8, 0.9]))
+        out = oracle({"r": r, "p": p, "V": V, "gamma": gamma})
+        Q = _loop_q(r[None, :], p[None, :], V, gamma)[0]
+        np.testing.assert_allclose(out["q"], Q, rtol=1e-12, atol=1e-12)
+        assert out["v"] == pytest.approx(max(Q))
+
+
+def test_value_iteration_and_policy_evaluation_match_loops():
+    vi, pe, pim = get("value_iteration_sweep"), get("policy_evaluation_sweep"), get("policy_improvement")
+    for _ in range(CASES):
+        R, P, V, pi = _ints(-2, 4, (2, 2)), _probs((2, 2)), _ints(0, 10, 2), _probs(2)
+        gamma = float(rng.choice([0.5, 0.8, 0.9]))
+        Q = _loop_q(R, P, V, gamma)
+        params = {"R": R, "P": P, "V": V, "gamma": gamma, "pi": pi}
+        out = vi(params)
+        np.testing.assert_allclose(out["Q"], Q, atol=1e-12)
+        np.testing.assert_allclose(out["V_next"], [max(Q[0]), max(Q[1])], atol=1e-12)
+        expected = [pi[s] * Q[s, 0] + (1 - pi[s]) * Q[s, 1] for s in range(2)]
+        np.testing.assert_allclose(pe(params)["V_next"], expected, atol=1e-12)
+        greedy = pim(params)["greedy"]
+        for s in range(2):
+            assert Q[s, int(greedy[s]) - 1] == max(Q[s])
+
+
+def test_bellman_expectation_solve_is_the_fixed_point():
+    oracle = get("bellman_expectation_solve")
+    for _ in range(CASES):
+        r, p, gamma = _ints(-2, 5, 2), _probs(2), float(rng.choice([0.5, 0.8, 0.9]))
+        out = oracle({"r": r, "p": p, "gamma": gamma})
+        V = np.zeros(2)
+        for _ in range(400):  # iterative policy evaluation until convergence (0.9^400 ~ 5e-19)
+            V = np.array([r[s] + gamma * (p[s] * V[0] + (1 - p[s]) * V[1]) for s in range(2)])
+        np.testing.assert_allclose(out["V"], V, rtol=1e-9, atol=1e-9)
+        A = out["A"]
+        assert out["det"] == pytest.approx(A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0])
+
+
+# ---------------------------------------------------------------------------
+# Returns and exploration
+
+
+def test_discounted_return_matches_horner_and_torch():
+    oracle = get("discounted_return")
+    for _ in range(CASES):
+        rew, gamma = _ints(-2, 5, 4), float(rng.choice([0.5, 0.8, 0.9]))
+        out = oracle({"rew": rew, "gamma": gamma})
+        assert out["G"] == pytest.approx(np.polyval(rew[::-1], gamma))  # Horner: r1 + g(r2 + g(r3 + g r4))
+        weights = torch.pow(torch.tensor(gamma, dtype=torch.float64), torch.arange(4, dtype=torch.float64))
+        np.testing.assert_allclose(out["w"], weights.numpy(), rtol=1e-12)
+
+
+def test_epsilon_greedy_matches_torch_mixture():
+    oracle = get("epsilon_greedy_probabilities")
+    for _ in range(CASES):
+        n = int(rng.choice([3, 4]))
+        q = rng.permutation(np.arange(-2, 10))[:n].astype(float)  # distinct values: one greedy action
+        eps = float(rng.choice([0.1, 0.2, 0.3, 0.5]))
+        out = oracle({"n": n, "q": q, "eps": eps})
+        greedy = torch.nn.functional.one_hot(torch.argmax(torch.tensor(q)), n).double()
+        mixture = eps * torch.full((n,), 1.0 / n, dtype=torch.float64) + (1 - eps) * greedy
+        np.testing.assert_allclose(out["probs"], mixture.numpy(), rtol=1e-12)
+        assert out["p_greedy"] == pytest.approx(float(mixture.max()))
+
+
+def test_epsilon_greedy_matches_simulation():
+    q, eps, n = np.array([1.0, 5.0, 2.0]), 0.3, 200_000
+    sim = np.random.default_rng(1)
+    explore = sim.random(n) < eps
+    actions = np.where(explore, sim.integers(0, 3, n), np.argmax(q))
+    freq = np.bincount(actions, minlength=3) / n
+    np.testing.assert_allclose(get("epsilon_greedy_probabilities")({"n": 3, "q": q, "eps": eps})["probs"], freq, atol=0.005)
+
+
+# ---------------------------------------------------------------------------
+# TD control: the tabular update is SGD on the squared TD error with a frozen target
+
+
+def _torch_td(q_sa, q_next, r, gamma, alpha, bootstrap):
+    Q = torch.tensor([[q_sa, 0.0, 0.0], list(q_next)], dtype=torch.float64, requires_grad=True)
+    with torch.no_grad():
+        target = r + gamma * bootstrap(Q[1])
+    loss = 0.5 * (target - Q[0, 0]) ** 2
+    opt = torch.optim.SGD([Q], lr=alpha)
+    loss.backward()
+    opt.step()
+    return float(target), float(Q[0, 0].detach())
+
+
+def test_q_learning_and_sarsa_match_torch_sgd():
+    ql, sarsa = get("q_learning_update"), get("sarsa_update")
+    for _ in range(100):
+        p = {
+            "r": float(rng.integers(-2, 6)), "q_sa": float(rng.integers(-2, 9)), "q_next": _ints(-2, 10, 3),
+            "a_next": int(rng.integers(1, 4)), "alpha": float(rng.choice([0.1, 0.2, 0.5])),
+            "gamma": float(rng.choice([0.5, 0.8, 0.9, 1.0])),
+        }
+        args = (p["q_sa"], p["q_next"], p["r"], p["gamma"], p["alpha"])
+        target, new = _torch_td(*args, lambda row: row.max())
+        out = ql(p)
+        assert (out["target"], out["q_new"]) == pytest.approx((target, new))
+        assert out["td"] == pytest.approx(target - p["q_sa"])
+        target, new = _torch_td(*args, lambda row: row[p["a_next"] - 1])
+        out = sarsa(p)
+        assert (out["target"], out["q_new"]) == pytest.approx((target, new))
+
+
+# ---------------------------------------------------------------------------
+# DQN targets, as the PyTorch DQN tutorial computes them (gather, max(1), zero for terminal)
+
+
+def _torch_targets(r, d, online, target_net, gamma, double):
+    online, target_net = torch.tensor(online), torch.tensor(target_net)
+    if double:
+        a = online.argmax(dim=1, keepdim=True)
+        next_values = target_net.gather(1, a).squeeze(1)
+    else:
+        next_values = target_net.max(dim=1).values
+    next_values = next_values * (1 - torch.tensor(d))
+    return (torch.tensor(r) + gamma * next_values).numpy()
+
+
+def test_dqn_targets_match_torch():
+    oracle = get("dqn_target")
+    for _ in range(CASES):
+        batch = int(rng.integers(1, 5))
+        online = rng.permutation(np.arange(30))[: batch * 3].reshape(batch, 3).astype(float)
+        target_net = rng.permutation(np.arange(30))[: batch * 3].reshape(batch, 3).astype(float)
+        r, d = _ints(-1, 3, batch), _ints(0, 1, batch)
+        gamma = float(rng.choice([0.5, 0.9, 0.99]))
+        for method in ("dqn", "double"):
+            out = oracle({"method": method, "r": r, "d": d, "Qo": online, "Qt": target_net, "gamma": gamma})
+            np.testing.assert_allclose(out["y"], _torch_targets(r, d, online, target_net, gamma, method == "double"))
+        choice = get("double_dqn_action")({"a": 1, "qo": online[0], "qt": target_net[0]})["a_star"]
+        assert choice == int(torch.tensor(online[0]).argmax()) + 1
+
+
+# ---------------------------------------------------------------------------
+# Golden: Sutton & Barto, Reinforcement Learning: An Introduction (2nd ed., 2018)
+
+
+def _grid_5x5():
+    """Example 3.5: 5x5 grid, actions N/S/E/W; A=(0,1) -> A'=(4,1) +10, B=(0,3) -> B'=(2,3) +5; off-grid -1."""
+    P, R = np.zeros((25, 4, 25)), np.zeros((25, 4))
+    for i in range(5):
+        for j in range(5):
+            s = 5 * i + j
+            for a, (di, dj) in enumerate(((-1, 0), (1, 0), (0, 1), (0, -1))):
+                if (i, j) == (0, 1):
+                    nxt, rew = (4, 1), 10.0
+                elif (i, j) == (0, 3):
+                    nxt, rew = (2, 3), 5.0
+                elif 0 <= i + di < 5 and 0 <= j + dj < 5:
+                    nxt, rew = (i + di, j + dj), 0.0
+                else:
+                    nxt, rew = (i, j), -1.0
+                P[s, a, 5 * nxt[0] + nxt[1]] = 1.0
+                R[s, a] = rew
+    return P, R
+
+
+# Figure 3.2 (right): state values of the equiprobable random policy, gamma = 0.9.
+FIG_3_2 = [
+    [3.3, 8.8, 4.4, 5.3, 1.5],
+    [1.5, 3.0, 2.3, 1.9, 0.5],
+    [0.1, 0.7, 0.7, 0.4, -0.4],
+    [-1.0, -0.4, -0.4, -0.6, -1.2],
+    [-1.9, -1.3, -1.2, -1.4, -2.0],
+]
+# Figure 3.5 (middle): optimal state values v*, gamma = 0.9.
+FIG_3_5 = [
+    [22.0, 24.4, 22.0, 19.4, 17.5],
+    [19.8, 22.0, 19.8, 17.8, 16.0],
+    [17.8, 19.8, 17.8, 16.0, 14.4],
+    [16.0, 17.8, 16.0, 14.4, 13.0],
+    [14.4, 16.0, 14.4, 13.0, 11.7],
+]
+
+
+def test_gridworld_random_policy_values_golden():
+    P, R = _grid_5x5()
+    P_pi, r_pi = policy_matrices(P, R, np.full((25, 4), 0.25))
+    V = solve_policy_values(P_pi, r_pi, 0.9)
+    np.testing.assert_allclose(V.reshape(5, 5), FIG_3_2, atol=0.05 + 1e-9)
+
+
+def test_gridworld_value_iteration_golden():
+    P, R = _grid_5x5()
+    V = np.zeros(25)
+    for _ in range(300):
+        _, V = value_iteration_sweep(P, R, V, 0.9)
+    np.testing.assert_allclose(V.reshape(5, 5), FIG_3_5, atol=0.05 + 1e-9)
+
+
+def test_gridworld_q_learning_and_dqn_targets_converge_to_v_star_golden():
+    """Q-learning with alpha = 1 on this deterministic grid is value iteration on Q: it must reach Figure 3.5."""
+    P, R = _grid_5x5()
+    nxt = P.argmax(axis=2)
+    ql = get("q_learning_update")
+    Q = np.zeros((25, 4))
+    for _ in range(250):
+        new = Q.copy()
+        for s in range(25):
+            for a in range(4):
+                new[s, a] = ql({"r": R[s, a], "q_sa": Q[s, a], "q_next": Q[nxt[s, a]], "a_next": 1, "alpha": 1.0, "gamma": 0.9})["q_new"]
+        Q = new
+    np.testing.assert_allclose(Q.max(axis=1).reshape(5, 5), FIG_3_5, atol=0.05 + 1e-9)
+    # Fitted Q iteration with the DQN target on the whole table as one minibatch (no terminal states here).
+    dqn = get("dqn_target")
+    Q = np.zeros((25, 4))
+    for _ in range(250):
+        batch_next = Q[nxt.reshape(-1)]
+        for method in ("dqn", "double"):  # online = target network: both targets coincide
+            y = dqn({"method": method, "r": R.reshape(-1), "d": np.zeros(100), "Qo": batch_next, "Qt": batch_next, "gamma": 0.9})["y"]
+        Q = y.reshape(25, 4)
+    np.testing.assert_allclose(Q.max(axis=1).reshape(5, 5), FIG_3_5, atol=0.05 + 1e-9)
+
+
+def _grid_4x4():
+    """Example 4.1: 4x4 grid, terminal corners 0 and 15, reward -1 per move, off-grid moves stay put."""
+    P, R = np.zeros((16, 4, 16)), np.full((16, 4), -1.0)
+    for s in range(16):
+        i, j = divmod(s, 4)
+        for a, (di, dj) in enumerate(((-1, 0), (1, 0), (0, 1), (0, -1))):
+            if s in (0, 15):
+                P[s, a, s], R[s, a] = 1.0, 0.0  # absorbing, no more reward
+                continue
+            ni, nj = i + di, j + dj
+            P[s, a, 4 * ni + nj if 0 <= ni < 4 and 0 <= nj < 4 else s] = 1.0
+    return P, R
+
+
+def test_gridworld_policy_evaluation_sweeps_golden():
+    # Figure 4.1 (left column): v_k of the equiprobable random policy, gamma = 1, synchronous sweeps.
+    P, R = _grid_4x4()
+    pi = np.full((16, 4), 0.25)
+    V = np.zeros(16)
+    V = policy_evaluation_sweep(P, R, pi, V, 1.0)  # k = 1
+    np.testing.assert_allclose(V.reshape(4, 4), [[0, -1, -1, -1], [-1, -1, -1, -1], [-1, -1, -1, -1], [-1, -1, -1, 0]])
+    V = policy_evaluation_sweep(P, R, pi, V, 1.0)  # k = 2: the figure prints -1.7 for -1.75
+    np.testing.assert_allclose(V.reshape(4, 4)[0], [0, -1.75, -2, -2])
+    for _ in range(2000):
+        V = policy_evaluation_sweep(P, R, pi, V, 1.0)
+    # k = infinity: the true v_pi
+    np.testing.assert_allclose(
+        V.reshape(4, 4), [[0, -14, -20, -22], [-14, -18, -20, -20], [-20, -20, -18, -14], [-22, -20, -14, 0]], atol=1e-6
+    )
+
+
+def test_terminal_mask_on_episodic_grid_golden():
+    """DQN targets with done flags on the Example 4.1 grid: v*(s) = -(moves to the nearest terminal corner)."""
+    P, R = _grid_4x4()
+    nxt = P.argmax(axis=2).reshape(-1)
+    done = np.isin(nxt, (0, 15)).astype(float)
+    done[np.repeat(np.isin(np.arange(16), (0, 15)), 4)] = 1.0  # transitions out of the terminal states
+    dqn = get("dqn_target")
+    Q = np.zeros((16, 4))
+    for _ in range(50):
+        Q = dqn({"method": "double", "r": R.reshape(-1), "d": done, "Qo": Q[nxt], "Qt": Q[nxt], "gamma": 1.0})["y"].reshape(16, 4)
+    steps = [min(i + j, 6 - i - j) for i in range(4) for j in range(4)]
+    np.testing.assert_allclose(Q.max(axis=1), -np.array(steps, dtype=float))

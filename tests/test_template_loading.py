@@ -1,0 +1,113 @@
+"""Malformed problem files give one located error line; valid features load."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from dlstudy import engine
+from dlstudy.answers import AnswerFormatError
+from dlstudy.checking import check
+from dlstudy.errors import DlstudyError
+from dlstudy.templates import get_template, parse_template, template_ids
+from dlstudy import paths
+
+GOOD = """\
+id: demo
+topic: cnn
+title: Demo
+statement: "Input {n}, kernel {k}."
+params:
+  n: {int: [5, 20], min: 1}
+  k: {int: [1, 3], min: 1}
+oracle: conv2d_output_size
+answer: {kind: integer}
+steps:
+  - name: o
+    latex: 'o = n - k + 1'
+    expr: 'n - k + 1'
+"""
+
+
+def write(tmp_path, text, name="demo"):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("title: Demo", "title: Demo\ncolour: red", r"demo.yaml:1: unknown key 'colour'"),
+        ("expr: 'n - k + 1'", "expr: 'n - k +'", r"demo.yaml:\d+: step 'o': cannot parse"),
+        ("expr: 'n - k + 1'", "expr: 'n - q + 1'", r"demo.yaml:\d+: step 'o': unknown name 'q'"),
+        ("expr: 'n - k + 1'", "expr: 'system(n)'", r"unknown function 'system'"),
+        ("latex: 'o = n - k + 1'", r"latex: 'o = \frac{n'", r"demo.yaml:\d+: step 'o' latex: cannot render"),
+        ("oracle: conv2d_output_size", "oracle: conv2d_output_sise", r"did you mean 'conv2d_output_size'"),
+        ("id: demo", "id: other", r"must match the file name"),
+        ("{kind: integer}", "{kind: complex}", r"answer kind 'complex' is not one of"),
+        ("n: {int: [5, 20], min: 1}", "n: {int: [20, 5]}", r"range must be \[low, high\]"),
+        ("n: {int: [5, 20], min: 1}", "n: {vector: 3}", r"give the entries' range"),
+        ('"Input {n}, kernel {k}."', '"Input {m}."', r"placeholder \{m\} is not a parameter"),
+        ("title: Demo", "title: [unclosed", r"demo.yaml:\d+:\d+: "),
+    ],
+)
+def test_malformed_templates_give_located_errors(tmp_path, old, new, message):
+    assert old in GOOD
+    with pytest.raises(DlstudyError, match=message) as info:
+        parse_template(write(tmp_path, GOOD.replace(old, new)))
+    assert "\n" not in info.value.message
+
+
+def test_duplicate_ids_across_folders_raise(tmp_path, monkeypatch):
+    write(tmp_path, GOOD.replace("id: demo", "id: conv-output-size"), name="conv-output-size")
+    monkeypatch.setenv("DLSTUDY_PROBLEMS", str(tmp_path))
+    paths.problem_dirs.cache_clear()
+    try:
+        with pytest.raises(DlstudyError, match="duplicate problem id 'conv-output-size'"):
+            template_ids()
+    finally:
+        monkeypatch.delenv("DLSTUDY_PROBLEMS")
+        paths.problem_dirs.cache_clear()
+
+
+def test_user_folder_templates_are_found(tmp_path, monkeypatch):
+    write(tmp_path, GOOD.replace("id: demo", "id: my-demo"), name="my-demo")
+    monkeypatch.setenv("DLSTUDY_PROBLEMS", str(tmp_path))
+    paths.problem_dirs.cache_clear()
+    try:
+        assert "my-demo" in template_ids()
+        assert get_template("my-demo").title == "Demo"
+    finally:
+        monkeypatch.delenv("DLSTUDY_PROBLEMS")
+        paths.problem_dirs.cache_clear()
+
+
+def test_mistake_when_limits_where_a_slip_applies(tmp_path):
+    text = GOOD.replace("oracle: conv2d_output_size", "oracle: conv2d_output_size") + textwrap.dedent(
+        """\
+        mistakes:
+          - id: off-by-one
+            expr: 'n - k'
+            when: 'k > 1'
+            feedback: Count the first position too.
+        """
+    )
+    template = parse_template(write(tmp_path, text))
+    values = {"n": 10, "k": 1, "o": 10}
+    assert engine.mistake_value(template, template.mistakes[0], values) is None
+    values = {"n": 10, "k": 3, "o": 8}
+    assert engine.mistake_value(template, template.mistakes[0], values) == 7
+
+
+def test_step_kind_override_makes_a_scalar_step_tolerant():
+    template = get_template("conv-output-size")
+    import dataclasses
+
+    steps = (dataclasses.replace(template.steps[0], kind="real"), template.steps[1])
+    relaxed = dataclasses.replace(template, steps=steps)
+    solution = engine.solve(relaxed, {"n": 227, "k": 11, "p": 0, "s": 4, "d": 1})
+    assert check(relaxed, solution, "11.05", step="k_eff").correct
+    with pytest.raises(AnswerFormatError, match="whole number"):
+        check(template, engine.solve(template, solution.params), "11.05", step="k_eff")
