@@ -278,7 +278,7 @@ def compile_node(node: Node) -> Compiled:
         def call(env: Mapping[str, Any]) -> Any:
             try:
                 return func(*[a(env) for a in args])
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, IndexError, ArithmeticError) as exc:
                 raise ExprError(f"{name}(): {exc}") from None
 
         return call

@@ -20,6 +20,8 @@ _EXTRA_COMMANDS = {
 }
 # Operator names become plain letters before conversion, so \max_a renders as maxₐ, not (max)ₐ.
 _OPERATOR_NAMES = re.compile(r"\\(log|ln|exp|tanh|sinh|cosh|max|min|argmax|argmin|arg|sin|cos|tan|det|sup|inf|lim)(?![A-Za-z])")
+# \operatorname{argmax}_a: plain letters, so the subscript lands on the name rather than on "(argmax)".
+_PLAIN_NAME = re.compile(r"\\(?:operatorname|mathrm)\{([A-Za-z]+)\}")
 _WRAPPERS = (r"\mathrm", r"\operatorname", r"\text", r"\textrm", r"\mathit", r"\boldsymbol")
 
 
@@ -46,6 +48,7 @@ def latex_to_unicode(latex: str) -> str:
         if not command[1:].isalpha():
             latex = latex.replace(command, text)
     latex = _OPERATOR_NAMES.sub(lambda m: m.group(1) + " ", latex)
+    latex = _PLAIN_NAME.sub(lambda m: m.group(1) + " ", latex)
     try:
         text = _converter().convert(latex)
     except Exception as exc:  # flatlatex raises its own bare error types
