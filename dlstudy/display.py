@@ -21,6 +21,7 @@ from dlstudy.templates import Template
 
 console = Console(highlight=False)
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+END_OF_INPUT = object()  # sentinel: stdin closed
 
 
 def problem_table(templates: Sequence[Template]) -> None:
@@ -151,8 +152,11 @@ def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
             console.print()
             variant(v, f"{number}/{len(plan)}  ")
             outcome = _drill_answer(ask, interactive, template, pending)
+            if outcome is END_OF_INPUT:
+                console.print("No more input; stopping.")
+                break
             if outcome is None:
-                console.print("Stopped." if interactive else "No more input; stopping.")
+                console.print("Stopped.")
                 break
             given, result = outcome
             answer = pending.result()
@@ -166,11 +170,13 @@ def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
 
 
 def _drill_answer(ask, interactive: bool, template: Template, pending) -> tuple[str, Verdict | None] | None:
-    """The student's verdict for one problem; None when they quit."""
+    """The student's verdict for one problem; None when they quit, END_OF_INPUT when stdin ends."""
     kind = template.answer.kind
     while True:
         text = ask("Your answer: ")
-        if text is None or text.lower() in ("quit", "q", "exit"):
+        if text is None:
+            return END_OF_INPUT
+        if text.lower() in ("quit", "q", "exit"):
             return None
         if text.lower() in ("skip", "?") or (text == "" and not interactive):
             return "—", None

@@ -18,7 +18,7 @@ import numpy as np
 from dlstudy import expr, oracles
 from dlstudy.answers import AnswerFormatError, parse_answer
 from dlstudy.errors import DlstudyError
-from dlstudy.formatting import format_value, to_jsonable
+from dlstudy.formatting import DISPLAY_SIGFIGS, format_value, round_as_displayed, to_jsonable
 from dlstudy.functions import finite
 from dlstudy.templates import PLACEHOLDER, Constraint, Param, Template
 
@@ -250,8 +250,14 @@ def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
         if wrong is None:
             continue
         kind = step_kind(template, mistake.step, values[mistake.step])
-        if judge(template, kind, wrong, values[mistake.step], values, mistake.step).score == 1.0:
+        right = values[mistake.step]
+        if judge(template, kind, wrong, right, values, mistake.step).score == 1.0:
             return True
+        # Also as the student would type it off the screen: a slip 1.01% away must not round into tolerance.
+        if kind in ("real", "vector", "matrix"):
+            shown = round_as_displayed(wrong, max(DISPLAY_SIGFIGS, int(template.answer.sigfigs or 0)))
+            if judge(template, kind, shown, right, values, mistake.step).score == 1.0:
+                return True
     return False
 
 

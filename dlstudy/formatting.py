@@ -24,6 +24,16 @@ def format_number(x: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
     return text
 
 
+def round_as_displayed(value: Any, sigfigs: int = DISPLAY_SIGFIGS) -> Any:
+    """The number(s) a student reads off the screen: ``sigfigs`` significant digits."""
+    array = np.asarray(value, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        digits = sigfigs - 1 - np.floor(np.log10(np.abs(array)))
+    digits = np.where(np.isfinite(digits), digits, 0).astype(int)
+    rounded = np.vectorize(lambda x, d: round(float(x), int(d)), otypes=[float])(array, digits)
+    return float(rounded) if rounded.ndim == 0 else rounded
+
+
 def format_value(value: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
     """A scalar, a vector ``[1, 2]``, a matrix ``[[1, 2], [3, 4]]``, a shape tuple or a word."""
     if isinstance(value, str):

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 _EXTRA_COMMANDS = {
     "^{\\prime}": "′", "^\\prime": "′", "'": "′",  # primes first: flatlatex turns ' into a combining accent
+    "^{\\top}": "ᵀ", "^\\top": "ᵀ", "^{T}": "ᵀ",
     r"\left": "", r"\right": "", r"\big": "", r"\Big": "", r"\,": " ", r"\;": " ", r"\!": "", r"\quad": "  ",
     r"\lfloor": "⌊", r"\rfloor": "⌋", r"\lceil": "⌈", r"\rceil": "⌉", r"\top": "ᵀ", r"\prime": "′",
     r"\odot": "⊙", r"\mid": "|", r"\le": "≤", r"\ge": "≥", r"\ne": "≠",
@@ -22,6 +23,7 @@ _EXTRA_COMMANDS = {
 _OPERATOR_NAMES = re.compile(r"\\(log|ln|exp|tanh|sinh|cosh|max|min|argmax|argmin|arg|sin|cos|tan|det|sup|inf|lim)(?![A-Za-z])")
 # \operatorname{argmax}_a: plain letters, so the subscript lands on the name rather than on "(argmax)".
 _PLAIN_NAME = re.compile(r"\\(?:operatorname|mathrm)\{([A-Za-z]+)\}")
+_TEXT_WITH_SPACES = re.compile(r"\\(?:text|textrm|mathrm)\{([^{}\\]*\s[^{}\\]*)\}")
 _WRAPPERS = (r"\mathrm", r"\operatorname", r"\text", r"\textrm", r"\mathit", r"\boldsymbol")
 
 
@@ -49,6 +51,8 @@ def latex_to_unicode(latex: str) -> str:
             latex = latex.replace(command, text)
     latex = _OPERATOR_NAMES.sub(lambda m: m.group(1) + " ", latex)
     latex = _PLAIN_NAME.sub(lambda m: m.group(1) + " ", latex)
+    # flatlatex drops spaces; a no-break space survives it
+    latex = _TEXT_WITH_SPACES.sub(lambda m: m.group(1).replace(" ", "\u00a0"), latex)
     try:
         text = _converter().convert(latex)
     except Exception as exc:  # flatlatex raises its own bare error types

@@ -1,0 +1,132 @@
+"""Attention oracles against independent NumPy / torch computations and published numbers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dlstudy.oracles import get
+
+rng = np.random.default_rng(1)
+
+
+def _numpy_attention(Q, K, V, causal=False):
+    """Each query's weights over the keys it may see, computed one query at a time."""
+    d_k = Q.shape[1]
+    S = np.array([[q @ k for k in K] for q in Q])
+    T = S / math.sqrt(d_k)
+    A = np.zeros_like(T)
+    for t in range(len(Q)):
+        visible = t + 1 if causal else len(K)
+        e = np.exp(T[t, :visible] - T[t, :visible].max())
+        A[t, :visible] = e / e.sum()
+    return S, T, A, A @ V
+
+
+def test_scaled_dot_product_attention_matches_numpy():
+    oracle = get("scaled_dot_product_attention")
+    for _ in range(200):
+        nq, nk, d, dv = (int(v) for v in rng.integers(1, 5, 4))
+        Q, K, V = rng.integers(-3, 4, (nq, d)).astype(float), rng.normal(size=(nk, d)), rng.normal(size=(nk, dv))
+        out = oracle({"Q": Q, "K": K, "V": V})
+        for name, ref in zip("STAO", _numpy_attention(Q, K, V)):
+            np.testing.assert_allclose(out[name], ref, rtol=1e-12, atol=1e-12)
+
+
+def test_causal_attention_matches_numpy_and_masked_mha():
+    oracle = get("causal_attention")
+    for _ in range(200):
+        n, d = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+        Q, K, V = rng.normal(size=(n, d)), rng.normal(size=(n, d)), rng.normal(size=(n, d))
+        out = oracle({"Q": Q, "K": K, "V": V})
+        for name, ref in zip("STAO", _numpy_attention(Q, K, V, causal=True)):
+            np.testing.assert_allclose(out[name], ref, rtol=1e-12, atol=1e-12)
+        # torch's generic boolean mask (True = not allowed), the way nn.Transformer decoders mask the future
+        mask = torch.ones(n, n, dtype=torch.bool).triu(1)
+        q, k, v = (torch.tensor(a) for a in (Q, K, V))
+        masked = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=~mask)
+        np.testing.assert_allclose(out["O"], masked.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_attention_golden_published_weights():
+    # UnfoldDataScience, "YouTube-Videos-files" self-attention notebook (github.com/UnfoldDataScience):
+    # Q = K = [[1, 0.5, 0.75], [0, 1.3, 0.65], [1, 1.2, 1.1]] (d_k = 3) prints the scores
+    # [[1.8125, 1.1375, 2.425], ...] and the weights [[0.32242711, 0.21836449, 0.4592084],
+    # [0.21348029, 0.37482567, 0.41169404], [0.25345618, 0.23242983, 0.51411399]].
+    Q = np.array([[1.0, 0.5, 0.75], [0.0, 1.3, 0.65], [1.0, 1.2, 1.1]])
+    V = np.array([[1.0, 1.25, 0.25], [1.3, 0.65, 0.33], [1.7, 1.6, 0.52]])
+    out = get("scaled_dot_product_attention")({"Q": Q, "K": Q, "V": V})
+    np.testing.assert_allclose(out["S"][0], [1.8125, 1.1375, 2.425], rtol=1e-12)
+    np.testing.assert_allclose(
+        out["A"],
+        [[0.32242711, 0.21836449, 0.4592084], [0.21348029, 0.37482567, 0.41169404], [0.25345618, 0.23242983, 0.51411399]],
+        atol=1e-8,
+    )
+
+
+def test_attention_golden_limits():
+    # Vaswani et al. (2017), eq. 1: softmax(QK^T / sqrt(d_k)) V. Identical keys get equal weights, so the
+    # output is the mean of the values; under a causal mask the first token can only see itself.
+    V = np.array([[1.0, 2.0], [3.0, -4.0], [5.0, 0.0]])
+    K = np.ones((3, 2))
+    out = get("scaled_dot_product_attention")({"Q": np.array([[2.0, -1.0]]), "K": K, "V": V})
+    np.testing.assert_allclose(out["A"], [[1 / 3, 1 / 3, 1 / 3]], rtol=1e-12)
+    np.testing.assert_allclose(out["O"], [[3.0, -2 / 3]], rtol=1e-12)
+    causal = get("causal_attention")({"Q": np.eye(3, 2), "K": K, "V": V})
+    np.testing.assert_allclose(causal["O"], [[1.0, 2.0], [2.0, -1.0], [3.0, -2 / 3]], rtol=1e-12)
+
+
+def test_mha_param_count_matches_docs_shapes_and_golden():
+    oracle = get("mha_param_count")
+    for E, heads in [(16, 2), (64, 8), (768, 12), (1024, 16), (96, 3)]:
+        mha = torch.nn.MultiheadAttention(E, heads, device="meta")
+        # PyTorch docs: in_proj_weight (3E, E), in_proj_bias (3E), out_proj = Linear(E, E)
+        assert tuple(mha.in_proj_weight.shape) == (3 * E, E) and tuple(mha.out_proj.weight.shape) == (E, E)
+        assert oracle({"E": E, "heads": heads})["total"] == sum(p.numel() for p in mha.parameters())
+    # Transformer base (Vaswani et al. 2017): d_model = 512, h = 8, projections W_Q, W_K, W_V, W_O of
+    # 512x512 (8 heads x 64) with biases: 4*512*512 + 4*512 = 1,050,624 per attention layer.
+    assert oracle({"E": 512, "heads": 8})["total"] == 1_050_624
+
+
+def test_positional_encoding_matches_numpy_and_paper():
+    oracle = get("positional_encoding")
+    for _ in range(300):
+        d = int(rng.choice([4, 8, 16, 64, 512]))
+        pos, k = int(rng.integers(0, 60)), int(rng.integers(0, min(d, 16)))
+        # Vaswani et al. (2017), section 3.5, written out directly.
+        angle = pos / 10000 ** (2 * (k // 2) / d)
+        expected = math.sin(angle) if k % 2 == 0 else math.cos(angle)
+        out = oracle({"pos": pos, "k": k, "d": d})
+        assert out["pe"] == pytest.approx(expected, abs=1e-12)
+        assert out["angle"] == pytest.approx(angle, rel=1e-12, abs=1e-15)
+    # Golden: PE(pos=1, 2i=0) = sin(1) = 0.8414709848078965, PE(1, 1) = cos(1) = 0.5403023058681398,
+    # PE(0, odd) = cos(0) = 1; with d = 8, dimension 4 (2i = 4) has wavelength 2*pi*100: PE(50, 4) = sin(0.5).
+    assert oracle({"pos": 1, "k": 0, "d": 512})["pe"] == pytest.approx(0.8414709848078965, abs=1e-15)
+    assert oracle({"pos": 1, "k": 1, "d": 512})["pe"] == pytest.approx(0.5403023058681398, abs=1e-15)
+    assert oracle({"pos": 0, "k": 7, "d": 8})["pe"] == 1.0
+    assert oracle({"pos": 50, "k": 4, "d": 8})["pe"] == pytest.approx(math.sin(0.5), abs=1e-12)
+
+
+def test_attention_flops_matches_flop_counter_mode():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    oracle = get("attention_flops")
+    for n, d, heads in [(16, 64, 1), (32, 64, 4), (128, 768, 12), (7, 30, 3)]:
+        dh = d // heads
+        q, k, v = (torch.empty(1, heads, n, dh, device="meta") for _ in range(3))
+        with FlopCounterMode(display=False) as counter:
+            torch.nn.functional.scaled_dot_product_attention(q, k, v)
+        assert oracle({"n": n, "d": d, "heads": heads})["total"] == counter.get_total_flops()
+
+
+def test_attention_flops_golden():
+    # A (m x k)(k x n) matmul costs m*n*k multiply-adds = 2mnk FLOPs (the convention of Kaplan et al. 2020,
+    # "Scaling laws", and of torch.utils.flop_counter). QK^T and AV for n = 1024, d = 64, one head:
+    # 2 * 2 * 1024^2 * 64 = 268,435,456. Doubling n multiplies the cost by 4 (Vaswani et al. 2017, Table 1: O(n^2 d)).
+    oracle = get("attention_flops")
+    assert oracle({"n": 1024, "d": 64, "heads": 1})["total"] == 268_435_456
+    assert oracle({"n": 2048, "d": 64, "heads": 1})["total"] == 4 * 268_435_456
+    assert oracle({"n": 1024, "d": 64, "heads": 8})["total"] == 268_435_456  # heads split d, same total
