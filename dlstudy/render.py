@@ -30,7 +30,13 @@ _WRAPPERS = (r"\mathrm", r"\operatorname", r"\text", r"\textrm", r"\mathit", r"\
 @lru_cache(maxsize=1)
 def _converter():
     import flatlatex
+    import flatlatex.data
 
+    # Unicode has subscript h k l m n p s t (U+2095-U+209C); flatlatex's table lacks them,
+    # so m_t would print as m[t]. Its table is module data read at each conversion.
+    flatlatex.data.subscript.update(
+        {"h": "ₕ", "k": "ₖ", "l": "ₗ", "m": "ₘ", "n": "ₙ", "p": "ₚ", "s": "ₛ", "t": "ₜ"}
+    )
     converter = flatlatex.converter()
     for command, text in _EXTRA_COMMANDS.items():
         if command[1:].isalpha():
