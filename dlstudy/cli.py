@@ -7,6 +7,7 @@ arrive as DlstudyError and become one line on stderr in ``_Commands.invoke``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -148,6 +149,29 @@ def drill_command(
     from dlstudy import display
 
     display.drill(selection or [], count, seed)
+
+
+deck_app = typer.Typer(cls=_Commands, help="Check and manage deck files.", no_args_is_help=True)
+app.add_typer(deck_app, name="deck")
+
+
+@deck_app.command("lint")
+def deck_lint_command(
+    paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Deck files or folders of decks."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Validate decks: every problem as file:line:column with what to write instead (exit 2 on errors)."""
+    from dlstudy.decks import deck_files, lint_paths
+
+    errors = lint_paths(paths)
+    if as_json:
+        _print_json([{"path": e.path, "line": e.line, "column": e.column, "message": e.message} for e in errors])
+    else:
+        for error in errors:
+            typer.echo(str(error), err=True)
+        if not errors:
+            typer.echo(f"{len(deck_files(paths))} deck file(s): no problems found")
+    raise typer.Exit(2 if errors else 0)
 
 
 def _version(value: bool) -> None:

@@ -14,13 +14,24 @@ _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LineDict(dict):
-    """A mapping that knows the line it started on."""
+    """A mapping that knows where it starts and where each of its values starts."""
 
     line: int = 0
+    column: int = 0
+    positions: dict  # key -> (line, column) of the value
+
+
+def position_of(mapping: Any, key: str | None = None) -> tuple[int, int]:
+    """1-based (line, column) of ``mapping[key]`` (or of the mapping itself) in its file."""
+    positions = getattr(mapping, "positions", None) or {}
+    if key is not None and key in positions:
+        return positions[key]
+    return getattr(mapping, "line", 0) or 1, getattr(mapping, "column", 0) or 1
 
 
 class LineList(list):
     line: int = 0
+    column: int = 0
 
 
 class _LineLoader(_Base):  # type: ignore[misc, valid-type]
@@ -30,12 +41,19 @@ class _LineLoader(_Base):  # type: ignore[misc, valid-type]
 def _mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
     result = LineDict(loader.construct_mapping(node, deep=True))
     result.line = node.start_mark.line + 1
+    result.column = node.start_mark.column + 1
+    result.positions = {
+        key.value: (value.start_mark.line + 1, value.start_mark.column + 1)
+        for key, value in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
     return result
 
 
 def _sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_sequence(node, deep=True))
     result.line = node.start_mark.line + 1
+    result.column = node.start_mark.column + 1
     return result
 
 
