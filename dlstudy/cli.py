@@ -151,6 +151,64 @@ def drill_command(
     display.drill(selection or [], count, seed)
 
 
+DECK_OPTION_HELP = "Also use the decks in this file or folder (repeatable)."
+
+
+@app.command("decks")
+def decks_command(
+    deck: List[str] = typer.Option([], "--deck", help=DECK_OPTION_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List decks with their card, new, learning and due counts."""
+    from dlstudy import session
+
+    counts = session.decks_overview(deck)
+    if as_json:
+        _print_json([c.to_dict() for c in counts])
+        return
+    from dlstudy import display
+
+    display.decks_table(counts)
+
+
+@app.command("quiz")
+def quiz_command(
+    selection: List[str] = typer.Argument(None, metavar="[DECK|TAG]...", help="Decks or tags; all decks by default."),
+    new: Optional[int] = typer.Option(None, "--new", min=0, help="New cards to introduce (default: the daily allowance)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Stop after this many cards."),
+    cram: bool = typer.Option(False, "--cram", help="Drill the selected cards regardless of schedule; their schedule is left alone."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed for problem variants and card order."),
+    deck: List[str] = typer.Option([], "--deck", help=DECK_OPTION_HELP),
+) -> None:
+    """Review due cards with spaced repetition (FSRS); every grade is saved as you go.
+
+    Keys: Enter reveals, 1-4 grade (Again, Hard, Good, Easy), u undoes the last
+    grade, s suspends the card, q quits. With stdin not a terminal, one key or
+    answer is read per line.
+    """
+    from dlstudy import display, session
+
+    display.quiz(session.start_quiz(selection or [], deck, new, limit, cram, seed))
+
+
+@app.command("stats")
+def stats_command(
+    days: int = typer.Option(30, "--days", min=1, max=3650, help="How many days of history to summarise."),
+    deck: List[str] = typer.Option([], "--deck", help=DECK_OPTION_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Reviews per day, true retention, card states, 14-day forecast, mastery by topic."""
+    from dlstudy import session
+
+    data = session.study_statistics(deck, days)
+    if as_json:
+        _print_json(data)
+        return
+    from dlstudy import display
+
+    display.stats(data)
+
+
 deck_app = typer.Typer(cls=_Commands, help="Check and manage deck files.", no_args_is_help=True)
 app.add_typer(deck_app, name="deck")
 

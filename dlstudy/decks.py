@@ -13,13 +13,15 @@ wrong and what to write instead); loading raises the first as a DlstudyError.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from dlstudy import __version__
 from dlstudy.errors import DlstudyError
 from dlstudy.paths import content_dir
 from dlstudy.yamlfile import load_yaml, position_of
@@ -460,17 +462,39 @@ def deck_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def load_deck(path: Path) -> Deck:
-    deck, errors = _lint_cached(path, path.stat().st_mtime_ns)
+    """A validated deck; from the cache when the file is unchanged since it was last validated."""
+    stat = path.stat()
+    stamp = [str(path.resolve()), stat.st_mtime_ns, stat.st_size, __version__]
+    cache = _cache_file(path)
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached["stamp"] == stamp:
+            notes = tuple(Note.from_dict(n) for n in cached["notes"])
+            return Deck(cached["name"], cached["title"], cached["topic"], notes, str(path))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no cache, or an unreadable one: validate the file again
+    deck, errors = lint_file(path)
     if errors:
         more = f" (and {len(errors) - 1} more; run `dlstudy deck lint {path}`)" if len(errors) > 1 else ""
         raise DlstudyError(f"{errors[0]}{more}")
     assert deck is not None
+    data = {"stamp": stamp, "name": deck.name, "title": deck.title, "topic": deck.topic,
+            "notes": [n.to_dict() for n in deck.notes]}
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(cache)  # atomic: a concurrent reader sees the old cache or the new one
+    except OSError:
+        pass  # a read-only data folder only costs speed
     return deck
 
 
-@lru_cache(maxsize=None)
-def _lint_cached(path: Path, mtime_ns: int) -> tuple[Deck | None, list[LintError]]:
-    return lint_file(path)
+def _cache_file(path: Path) -> Path:
+    from dlstudy.paths import data_dir
+
+    key = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+    return data_dir() / "cache" / "decks" / f"{path.stem}-{key}.json"
 
 
 def load_decks(extra: Sequence[Path] = ()) -> list[Deck]:

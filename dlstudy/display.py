@@ -199,3 +199,153 @@ def _drill_summary(rows: list[tuple[str, str, str, str]], points: float) -> None
         table.add_row(str(i), *(esc(cell) for cell in row))
     console.print()
     console.print(table)
+
+
+# ---------------------------------------------------------------------------
+# Decks, quiz, stats
+
+
+def decks_table(counts) -> None:
+    table = Table(title="Decks")
+    for column in ("deck", "title", "cards", "new", "learning", "due"):
+        table.add_column(column, justify="right" if column not in ("deck", "title") else "left")
+    for c in counts:
+        table.add_row(c.name, esc(c.title), str(c.cards), str(c.new), str(c.learning), f"[bold]{c.due}[/bold]" if c.due else "0")
+    console.print(table)
+    total_due = sum(c.due for c in counts)
+    console.print(f"{total_due} card(s) due. Start with: dlstudy quiz [DECK ...]")
+
+
+QUIZ_KEYS = "Enter reveal · 1 Again · 2 Hard · 3 Good · 4 Easy · u undo · s suspend · q quit"
+_RATINGS = {"1": 1, "2": 2, "3": 3, "4": 4, "again": 1, "hard": 2, "good": 3, "easy": 4}
+
+
+def quiz(session) -> None:
+    """The review loop; every grade is committed by the session before the next card."""
+    import time
+
+    from dlstudy.decks import render_math
+    from dlstudy.scheduling import RATING_NAMES
+
+    ask = _reader()
+    mode = "cram (schedule untouched)" if session.cram else "review"
+    console.print(f"[bold]Quiz[/bold] ({mode}): {session.remaining()} card(s). {QUIZ_KEYS}")
+    reviewed = 0
+    try:
+        while (card := session.next_card()) is not None:
+            prompt = session.prompt(card)
+            console.print()
+            console.rule(f"{card.deck} · {card.kind}  [dim]{card.id}[/dim]", align="left")
+            console.print(render_math(prompt.question), markup=False)
+            started = time.monotonic()
+            outcome = _quiz_card(session, prompt, ask, render_math)
+            if outcome == "quit":
+                console.print("Stopped; every grade so far is saved.")
+                break
+            if outcome == "undo":
+                session.put_back(card)
+                undone = session.undo()  # after put_back, so the undone card comes first
+                if undone is not None:
+                    console.print(f"Undid the last grade ({undone.id}); it comes up again.", style="yellow", markup=False)
+                    reviewed -= 1
+                continue
+            if outcome == "suspend":
+                session.suspend(card)
+                console.print("Suspended: it won't come up again until you unsuspend it.", style="yellow")
+                continue
+            rating, answer = outcome
+            graded = session.grade(card, rating, answer=answer, duration_ms=int((time.monotonic() - started) * 1000))
+            reviewed += 1
+            when = "" if graded.due is None else f" · next review {_in_words(graded.due - session.clock())}"
+            console.print(f"[dim]→ {RATING_NAMES[rating]}{when}[/dim]")
+    finally:
+        session.store.close()
+    console.print()
+    console.print(f"Reviewed {reviewed} card(s); {session.remaining()} left in this session.")
+
+
+def _quiz_card(session, prompt, ask, render_math):
+    """('rating', answer) for one card, or 'quit' / 'undo' / 'suspend'."""
+    commands = {"q": "quit", "quit": "quit", "u": "undo", "undo": "undo", "s": "suspend", "suspend": "suspend"}
+    if prompt.mode == "self":
+        text = ask("[Enter] reveal: ")
+        if text is None:
+            return "quit"
+        if text.lower() in commands:
+            return commands[text.lower()]
+        console.print(render_math(prompt.answer), style="cyan", markup=False)
+        if text in _RATINGS:  # graded straight away
+            return _RATINGS[text], None
+        while True:
+            text = ask("Grade 1-4: ")
+            if text is None:
+                return "quit"
+            if text.lower() in commands:
+                return commands[text.lower()]
+            if text.lower() in _RATINGS:
+                return _RATINGS[text.lower()], None
+            console.print("  Type 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy); u undo, s suspend, q quit.", style="yellow")
+    while True:
+        text = ask("Your answer: ")
+        if text is None:
+            return "quit"
+        if text.lower() in commands:
+            return commands[text.lower()]
+        try:
+            checked = session.check(prompt, text)
+        except AnswerFormatError as exc:
+            console.print(f"  {exc.message}", style="yellow", markup=False)
+            continue
+        mark = "[bold green]✓ Right[/bold green]" if checked.score >= 1 else (
+            f"[bold yellow]½ Partly right ({checked.score:.0%})[/bold yellow]" if checked.score >= 0.5 else "[bold red]✗ Not right[/bold red]"
+        )
+        console.print(f"{mark}: expected {esc(render_math(checked.expected))}")
+        for line in checked.feedback:
+            console.print(f"  → {line}", style="yellow", markup=False)
+        if prompt.mode == "problem":
+            solution(prompt.expected.result())
+        elif prompt.answer:
+            console.print(render_math(prompt.answer), style="cyan", markup=False)
+        return checked.rating, text
+
+
+def _in_words(delta) -> str:
+    minutes = delta.total_seconds() / 60
+    if minutes < 1:
+        return "now"
+    if minutes < 60:
+        return f"in {minutes:.0f} min"
+    if minutes < 60 * 24:
+        return f"in {minutes / 60:.0f} h"
+    return f"in {minutes / 1440:.0f} day(s)"
+
+
+def _bar(value: float, peak: float, width: int = 30) -> str:
+    filled = 0 if peak <= 0 else round(width * value / peak)
+    return "█" * filled
+
+
+def stats(data: dict) -> None:
+    console.print(f"[bold]Last {data['days']} days[/bold]: {data['reviews']} reviews")
+    peak = max((d["reviews"] for d in data["activity"]), default=0)
+    for day in data["activity"][-14:]:
+        console.print(f"  {day['date']}  {_bar(day['reviews'], peak):<30} {day['reviews']}")
+    retention = data["true_retention"]
+    shown = "—" if retention is None else f"{retention:.1%} of {data['matured_reviews']} reviews of mature cards"
+    console.print(f"[bold]True retention[/bold]: {shown}")
+    states = data["states"]
+    console.print("[bold]Cards[/bold]: " + " · ".join(f"{k} {v}" for k, v in states.items()))
+    console.print("[bold]Due in the next 14 days[/bold]")
+    peak = max((d["due"] for d in data["due_forecast"]), default=0)
+    for day in data["due_forecast"]:
+        console.print(f"  {day['date']}  {_bar(day['due'], peak):<30} {day['due']}")
+    table = Table(title="Mastery by topic (mean recall probability; unseen cards count 0)")
+    for column in ("deck", "cards", "studied", "mastery", "recall of studied", "lapses"):
+        table.add_column(column, justify="left" if column == "deck" else "right")
+    for topic in sorted(data["topics"], key=lambda t: -t["mastery"]):
+        recall = "—" if topic["recall_of_studied"] is None else f"{topic['recall_of_studied']:.0%}"
+        table.add_row(topic["deck"], str(topic["cards"]), str(topic["studied"]),
+                      f"{_bar(topic['mastery'], 1.0, 10):<10} {topic['mastery']:.0%}", recall, str(topic["lapses"]))
+    console.print(table)
+    if data["weakest"]:
+        console.print(f"[bold]Weakest topics[/bold]: {', '.join(data['weakest'])} — try: dlstudy quiz {data['weakest'][0]} --cram")

@@ -1,4 +1,4 @@
-"""Where built-in content lives."""
+"""Where built-in content and the user's data live."""
 
 from __future__ import annotations
 
@@ -23,3 +23,13 @@ def problem_dirs() -> tuple[Path, ...]:
     extra = [Path(p) for p in os.environ.get("DLSTUDY_PROBLEMS", "").split(os.pathsep) if p]
     return (content_dir("problems"), *extra)
 
+
+
+def data_dir() -> Path:
+    """The user's data (review history, settings): DLSTUDY_HOME, else the platform's user data folder."""
+    home = os.environ.get("DLSTUDY_HOME")
+    if home:
+        return Path(home).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dlstudy", appauthor=False))

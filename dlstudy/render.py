@@ -37,7 +37,7 @@ def _converter():
     flatlatex.data.subscript.update(
         {"h": "ₕ", "k": "ₖ", "l": "ₗ", "m": "ₘ", "n": "ₙ", "p": "ₚ", "s": "ₛ", "t": "ₜ"}
     )
-    converter = flatlatex.converter()
+    converter = flatlatex.converter(allow_zw=False)  # (a+b)/c, not superscript-over-subscript glyphs
     for command, text in _EXTRA_COMMANDS.items():
         if command[1:].isalpha():
             converter.add_newcommand(rf"\newcommand{{{command}}}{{{text}}}")

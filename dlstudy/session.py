@@ -82,3 +82,60 @@ def plan_drill(selection: Sequence[str], count: int, seed: int | None) -> tuple[
             if len(plan) == count:
                 break
     return seed, plan
+
+
+# ---------------------------------------------------------------------------
+# Decks, quiz, stats
+
+
+def open_decks(extra: Sequence[str] = ()):
+    """Built-in decks, the config's decks and ``--deck`` paths."""
+    from pathlib import Path
+
+    from dlstudy.config import load_config
+    from dlstudy.decks import load_decks
+
+    config = load_config()
+    return config, load_decks([*config.decks, *(Path(p) for p in extra)])
+
+
+def decks_overview(extra: Sequence[str] = ()):
+    from dlstudy.clock import system_clock
+    from dlstudy.stats import deck_counts
+    from dlstudy.store import open_store
+
+    _, decks = open_decks(extra)
+    with open_store() as store:
+        return deck_counts(decks, store, system_clock())
+
+
+def start_quiz(
+    words: Sequence[str],
+    extra: Sequence[str] = (),
+    new_limit: int | None = None,
+    limit: int | None = None,
+    cram: bool = False,
+    seed: int | None = None,
+):
+    """A QuizSession over the chosen decks/tags; the caller closes ``session.store``."""
+    from dlstudy.clock import system_clock
+    from dlstudy.quiz import QuizSession, select_cards
+    from dlstudy.store import open_store
+
+    config, decks = open_decks(extra)
+    cards = select_cards(decks, words)
+    seed = new_seed() if seed is None else seed
+    store = open_store()
+    return QuizSession(store, cards, config, system_clock, np.random.default_rng(seed), cram=cram,
+                       new_limit=new_limit, limit=limit)
+
+
+def study_statistics(extra: Sequence[str] = (), days: int = 30) -> dict[str, Any]:
+    from dlstudy.clock import system_clock
+    from dlstudy.scheduling import make_scheduler
+    from dlstudy.stats import study_stats
+    from dlstudy.store import open_store
+
+    config, decks = open_decks(extra)
+    with open_store() as store:
+        return study_stats(decks, store, make_scheduler(config, store), system_clock(), days)

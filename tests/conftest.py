@@ -1,4 +1,4 @@
-"""Shared fixtures: user data goes to a temporary folder, never to the real home."""
+"""Shared fixtures: user data goes to a temporary folder, never to the real home; the clock is fixed."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ import pytest
 import dlstudy.oracles  # noqa: F401  - sets OMP_NUM_THREADS before any test module imports torch
 
 
+FIXED_NOW = "2026-11-23T09:00:00+00:00"
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
+    """User data in a temporary folder, and a fixed clock (dlstudy.clock reads DLSTUDY_NOW)."""
     monkeypatch.setenv("DLSTUDY_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DLSTUDY_NOW", FIXED_NOW)
     monkeypatch.delenv("DLSTUDY_PROBLEMS", raising=False)
     return tmp_path / "home"

@@ -21,7 +21,8 @@ print("HEAVY:" + ",".join(m for m in ("torch", "sympy", "numpy") if m in sys.mod
 
 def _heavy_modules(*argv: str) -> set[str]:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE.format(argv=list(argv))], capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE.format(argv=list(argv))],
+        capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL,
     )
     line = [l for l in result.stdout.splitlines() if l.startswith("HEAVY:")][-1]
     return set(filter(None, line[len("HEAVY:"):].split(",")))
@@ -40,3 +41,9 @@ def test_listing_imports_neither_torch_nor_sympy(argv):
 def test_numpy_oracle_check_does_not_import_torch():
     heavy = _heavy_modules("check", "conv-output-size", "n=227", "k=11", "p=0", "s=4", "d=1", "--answer", "55")
     assert "torch" not in heavy and "sympy" not in heavy
+
+
+@pytest.mark.parametrize("argv", [["decks"], ["quiz", "cnn", "--limit", "1"], ["stats"]])
+def test_quiz_start_imports_neither_torch_nor_sympy(argv, tmp_path, monkeypatch):
+    monkeypatch.setenv("DLSTUDY_HOME", str(tmp_path))
+    assert not _heavy_modules(*argv) & {"torch", "sympy"}

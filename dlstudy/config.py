@@ -1,0 +1,80 @@
+"""User settings from ``config.toml`` in the data folder (all optional)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dlstudy.errors import DlstudyError
+from dlstudy.paths import data_dir
+
+EXAMPLE = """\
+# dlstudy settings (every key optional)
+desired_retention = 0.9        # FSRS target probability of recall
+learning_steps = [1, 10]       # minutes between first reviews of a new card
+relearning_steps = [10]        # minutes after a lapse
+fuzz = true                    # spread due dates a little so reviews don't bunch up
+new_per_day = 20               # new cards a quiz introduces per day
+decks = ["~/my-decks"]         # your own deck files or folders
+"""
+
+
+@dataclass(frozen=True)
+class Config:
+    desired_retention: float = 0.9
+    learning_steps: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=10))
+    relearning_steps: tuple[timedelta, ...] = (timedelta(minutes=10),)
+    fuzz: bool = True
+    new_per_day: int = 20
+    decks: tuple[Path, ...] = field(default_factory=tuple)
+
+
+def config_path() -> Path:
+    return data_dir() / "config.toml"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file; a missing file means the defaults. Bad values are one-line errors."""
+    path = path or config_path()
+    if not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DlstudyError(f"{path}: {exc}") from None
+    known = {"desired_retention", "learning_steps", "relearning_steps", "fuzz", "new_per_day", "decks"}
+    for key in data:
+        if key not in known:
+            raise DlstudyError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
+
+    def number(key: str, default: Any, low: float, high: float) -> Any:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise DlstudyError(f"{path}: {key} must be a number from {low:g} to {high:g}, not {value!r}")
+        return value
+
+    def minutes(key: str, default: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        value = data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, (int, float)) and v > 0 for v in value):
+            raise DlstudyError(f"{path}: {key} must be a list of minutes, e.g. [1, 10]")
+        return tuple(timedelta(minutes=v) for v in value)
+
+    decks = data.get("decks", [])
+    if not isinstance(decks, list) or not all(isinstance(d, str) for d in decks):
+        raise DlstudyError(f'{path}: decks must be a list of paths, e.g. ["~/my-decks"]')
+    fuzz = data.get("fuzz", True)
+    if not isinstance(fuzz, bool):
+        raise DlstudyError(f"{path}: fuzz must be true or false")
+    return Config(
+        desired_retention=float(number("desired_retention", 0.9, 0.7, 0.99)),
+        learning_steps=minutes("learning_steps", Config.learning_steps),
+        relearning_steps=minutes("relearning_steps", Config.relearning_steps),
+        fuzz=fuzz,
+        new_per_day=int(number("new_per_day", 20, 0, 10000)),
+        decks=tuple(Path(d).expanduser() for d in decks),
+    )

@@ -1,0 +1,318 @@
+"""Review history in SQLite: card states and the full review log.
+
+- WAL mode and a busy timeout, so two quiz processes on one database wait for
+  each other instead of failing.
+- Every review is its own transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), and
+  the card's new state is computed *inside* it from the row as it is then, so
+  a concurrent process can't make a review get lost, and a killed process
+  loses at most the card on screen.
+- The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[i]``
+  takes version i to i + 1.
+- A card that was never reviewed has no row: the decks define which cards
+  exist, the database only what happened to them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from dlstudy.errors import DlstudyError
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE cards (
+        card_id     TEXT PRIMARY KEY,
+        deck        TEXT NOT NULL,
+        state       INTEGER NOT NULL,      -- 0 new, 1 learning, 2 review, 3 relearning (fsrs.State)
+        step        INTEGER,
+        stability   REAL,
+        difficulty  REAL,
+        due         TEXT,                  -- ISO 8601 UTC; compares as text
+        last_review TEXT,
+        suspended   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX cards_due ON cards (due) WHERE suspended = 0;
+    CREATE TABLE reviews (
+        id          INTEGER PRIMARY KEY,
+        card_id     TEXT NOT NULL,
+        deck        TEXT NOT NULL,
+        rating      INTEGER NOT NULL,      -- 1 Again, 2 Hard, 3 Good, 4 Easy
+        reviewed_at TEXT NOT NULL,
+        duration_ms INTEGER,
+        answer      TEXT,
+        cram        INTEGER NOT NULL DEFAULT 0,   -- cram reviews leave the schedule alone
+        state_before TEXT                  -- JSON of the card row before, for undo and stats; NULL if new
+    );
+    CREATE INDEX reviews_card ON reviews (card_id, reviewed_at);
+    CREATE INDEX reviews_time ON reviews (reviewed_at);
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+)
+
+NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
+STATE_NAMES = {NEW: "new", LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
+
+
+def iso(moment: datetime) -> str:
+    """UTC, fixed width, so text order is time order."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class CardRow:
+    card_id: str
+    deck: str
+    state: int = NEW
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime | None = None
+    last_review: datetime | None = None
+    suspended: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["due"] = iso(self.due) if self.due else None
+        data["last_review"] = iso(self.last_review) if self.last_review else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CardRow":
+        data = dict(data)
+        data["due"] = from_iso(data.get("due"))
+        data["last_review"] = from_iso(data.get("last_review"))
+        data["suspended"] = bool(data.get("suspended", False))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Review:
+    id: int
+    card_id: str
+    deck: str
+    rating: int
+    reviewed_at: datetime
+    duration_ms: int | None
+    answer: str | None
+    cram: bool
+    state_before: CardRow | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "card_id": self.card_id,
+            "deck": self.deck,
+            "rating": self.rating,
+            "reviewed_at": iso(self.reviewed_at),
+            "duration_ms": self.duration_ms,
+            "answer": self.answer,
+            "cram": self.cram,
+            "state_before": self.state_before.to_dict() if self.state_before else None,
+        }
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script (a ';' inside a comment or string does not split)."""
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                yield buffer
+            buffer = ""
+
+
+_CARD_COLUMNS = "card_id, deck, state, step, stability, difficulty, due, last_review, suspended"
+
+
+def _card(row: tuple) -> CardRow:
+    card_id, deck, state, step, stability, difficulty, due, last_review, suspended = row
+    return CardRow(card_id, deck, state, step, stability, difficulty, from_iso(due), from_iso(last_review), bool(suspended))
+
+
+def _card_values(card: CardRow) -> tuple:
+    return (
+        card.card_id, card.deck, card.state, card.step, card.stability, card.difficulty,
+        iso(card.due) if card.due else None, iso(card.last_review) if card.last_review else None, int(card.suspended),
+    )
+
+
+class Store:
+    """One SQLite database of review history."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")  # a review survives a power cut, not only a kill
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise DlstudyError(f"{path}: cannot open the review database ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise DlstudyError(
+                f"{self.path} was written by a newer dlstudy (schema {version}, this one knows {len(MIGRATIONS)}); upgrade dlstudy"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            with self._transaction() as db:
+                # another process may have migrated while we waited for the lock
+                if db.execute("PRAGMA user_version").fetchone()[0] > number:
+                    continue
+                for statement in _statements(MIGRATIONS[number]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+
+    # -- transactions
+
+    def _transaction(self):
+        store = self
+
+        class _Transaction:
+            def __enter__(self) -> sqlite3.Connection:
+                store.db.execute("BEGIN IMMEDIATE")
+                return store.db
+
+            def __exit__(self, kind, value, traceback) -> None:
+                store.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+        return _Transaction()
+
+    # -- reads
+
+    def cards(self) -> dict[str, CardRow]:
+        return {row[0]: _card(row) for row in self.db.execute(f"SELECT {_CARD_COLUMNS} FROM cards")}
+
+    def card(self, card_id: str) -> CardRow | None:
+        row = self.db.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE card_id = ?", (card_id,)).fetchone()
+        return _card(row) if row else None
+
+    def due(self, now: datetime) -> list[tuple[str, datetime]]:
+        """(card id, due) of unsuspended cards due by ``now``, earliest first."""
+        rows = self.db.execute(
+            "SELECT card_id, due FROM cards WHERE suspended = 0 AND due IS NOT NULL AND due <= ? ORDER BY due",
+            (iso(now),),
+        )
+        return [(card_id, from_iso(due)) for card_id, due in rows]
+
+    def reviews(
+        self, since: datetime | None = None, include_cram: bool = True, review_id: int | None = None
+    ) -> Iterator[Review]:
+        query = "SELECT id, card_id, deck, rating, reviewed_at, duration_ms, answer, cram, state_before FROM reviews"
+        clauses, args = [], []
+        if review_id is not None:
+            clauses.append("id = ?")
+            args.append(review_id)
+        if since is not None:
+            clauses.append("reviewed_at >= ?")
+            args.append(iso(since))
+        if not include_cram:
+            clauses.append("cram = 0")
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        for row in self.db.execute(query + " ORDER BY reviewed_at, id", args):
+            before = CardRow.from_dict(json.loads(row[8])) if row[8] else None
+            yield Review(row[0], row[1], row[2], row[3], from_iso(row[4]), row[5], row[6], bool(row[7]), before)
+
+    def new_cards_introduced(self, since: datetime) -> int:
+        """How many cards got their first (non-cram) review since ``since``."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM reviews WHERE cram = 0 AND state_before IS NULL AND reviewed_at >= ?", (iso(since),)
+        ).fetchone()
+        return int(row[0])
+
+    def setting(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # -- writes: each is one committed transaction
+
+    def record_review(
+        self,
+        card_id: str,
+        deck: str,
+        rating: int,
+        reviewed_at: datetime,
+        schedule: Callable[[CardRow], CardRow] | None,
+        duration_ms: int | None = None,
+        answer: str | None = None,
+    ) -> int:
+        """Log a review and (unless ``schedule`` is None: cram) store the card's next state.
+
+        ``schedule`` gets the card's row as it is inside the transaction.
+        """
+        with self._transaction() as db:
+            before = self.card(card_id)
+            cursor = db.execute(
+                "INSERT INTO reviews (card_id, deck, rating, reviewed_at, duration_ms, answer, cram, state_before)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    card_id, deck, rating, iso(reviewed_at), duration_ms, answer, int(schedule is None),
+                    json.dumps(before.to_dict()) if before else None,
+                ),
+            )
+            if schedule is not None:
+                after = schedule(before or CardRow(card_id, deck))
+                self._write_card(db, replace(after, suspended=before.suspended if before else False))
+            return int(cursor.lastrowid)
+
+    def undo(self, review_id: int) -> Review | None:
+        """Remove a review and put its card back as it was; None if it is already gone."""
+        with self._transaction() as db:
+            review = next(self.reviews(review_id=review_id), None)
+            if review is None:
+                return None
+            db.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
+            if not review.cram:
+                if review.state_before is None:
+                    db.execute("DELETE FROM cards WHERE card_id = ?", (review.card_id,))
+                else:
+                    self._write_card(db, review.state_before)
+            return review
+
+    def set_suspended(self, card_id: str, deck: str, suspended: bool) -> None:
+        with self._transaction() as db:
+            current = self.card(card_id) or CardRow(card_id, deck)
+            self._write_card(db, replace(current, suspended=suspended))
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+
+    def _write_card(self, db: sqlite3.Connection, card: CardRow) -> None:
+        db.execute(f"INSERT OR REPLACE INTO cards ({_CARD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _card_values(card))
+
+
+def database_path() -> Path:
+    from dlstudy.paths import data_dir
+
+    return data_dir() / "reviews.sqlite3"
+
+
+def open_store(path: Path | None = None) -> Store:
+    return Store(path or database_path())

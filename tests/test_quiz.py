@@ -1,0 +1,191 @@
+"""The quiz end to end: scheduling equals fsrs's own, history survives kills and concurrency."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import fsrs
+import pytest
+from typer.testing import CliRunner
+
+from dlstudy.cli import app
+from dlstudy.store import MIGRATIONS, from_iso
+
+runner = CliRunner()
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+DECK = """\
+deck: mini
+title: Mini deck
+cards:
+  - {id: mini-a, front: "front a", back: "back a"}
+  - {id: mini-b, front: "front b", back: "back b"}
+  - {id: mini-c, front: "front c", back: "back c"}
+  - id: mini-typed
+    kind: typed
+    front: "d/dx tanh(x)?"
+    answer: "1 - tanh(x)^2"
+    answer_kind: expression
+"""
+
+
+@pytest.fixture
+def home(isolated_home):
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "config.toml").write_text("fuzz = false\nnew_per_day = 100\n")
+    return isolated_home
+
+
+@pytest.fixture
+def deck(tmp_path):
+    path = tmp_path / "mini.yaml"
+    path.write_text(DECK)
+    return path
+
+
+def quiz(deck, lines, when=T0, *args):
+    env = {"DLSTUDY_NOW": when.isoformat()}
+    result = runner.invoke(app, ["quiz", "mini", "--deck", str(deck), "--seed", "1", *args], input="".join(f"{l}\n" for l in lines), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+def rows(home):
+    db = sqlite3.connect(home / "reviews.sqlite3")
+    try:
+        cards = {r[0]: r for r in db.execute("SELECT card_id, state, step, stability, difficulty, due FROM cards")}
+        reviews = db.execute("SELECT card_id, rating, reviewed_at, cram FROM reviews ORDER BY id").fetchall()
+    finally:
+        db.close()
+    return cards, reviews
+
+
+def test_schedule_matches_fsrs_for_the_same_review_sequence(home, deck):
+    # Day 0: a Good, b Again, c Easy, typed right; then b comes back (learning step) and gets Good.
+    result = quiz(deck, ["", "3", "", "1", "", "4", "1 - tanh(x)^2", "", "3"])
+    assert result.exit_code == 0, result.output
+    # Day 3: whatever is due, all Good.
+    later = T0 + timedelta(days=3)
+    quiz(deck, ["", "3"] * 10, later)
+
+    scheduler = fsrs.Scheduler(enable_fuzzing=False)
+    expected = {cid: fsrs.Card() for cid in ("mini-a", "mini-b", "mini-c", "mini-typed")}
+    _, reviews = rows(home)
+    for card_id, rating, reviewed_at, cram in reviews:
+        assert not cram
+        expected[card_id], _ = scheduler.review_card(expected[card_id], fsrs.Rating(rating), from_iso(reviewed_at))
+    cards, _ = rows(home)
+    assert [r[0] for r in reviews][:5] == ["mini-a", "mini-b", "mini-c", "mini-typed", "mini-b"]
+    assert [r[1] for r in reviews][:5] == [3, 1, 4, 3, 3]
+    for card_id, card in expected.items():
+        state, step, stability, difficulty, due = cards[card_id][1:]
+        assert state == int(card.state) and step == card.step
+        assert stability == pytest.approx(card.stability) and difficulty == pytest.approx(card.difficulty)
+        assert from_iso(due) == card.due
+
+
+def test_undo_and_suspend(home, deck):
+    result = quiz(deck, ["", "1", "u", "", "4", "s", "q"])
+    assert "Undid the last grade (mini-a)" in result.stdout
+    cards, reviews = rows(home)
+    assert [(r[0], r[1]) for r in reviews] == [("mini-a", 4)]  # the Again was taken back
+    assert cards["mini-b"][1] == 0  # suspended before any review: a row in state "new"
+    suspended = sqlite3.connect(home / "reviews.sqlite3").execute("SELECT suspended FROM cards WHERE card_id='mini-b'").fetchone()
+    assert suspended == (1,)
+
+
+def test_cram_leaves_the_schedule_alone(home, deck):
+    quiz(deck, ["", "3", "", "3", "", "3", "1 - tanh(x)^2"])
+    before, _ = rows(home)
+    quiz(deck, ["", "1", "", "1", "", "1", "0"], T0 + timedelta(hours=1), "--cram")
+    after, reviews = rows(home)
+    assert before == after
+    assert [r[3] for r in reviews][-4:] == [1, 1, 1, 1]
+
+
+def test_typed_card_is_graded_by_the_checker(home, deck):
+    result = quiz(deck, ["", "3", "", "3", "", "3", "exp(-2*x)*0 + 1 - tanh(x)**2"])
+    assert "✓ Right" in result.stdout
+    _, reviews = rows(home)
+    assert reviews[-1][:2] == ("mini-typed", 3)
+
+
+def test_malformed_deck_is_refused_and_the_database_untouched(home, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("deck: bad\ntitle: t\ncards:\n  - {id: x, kind: problem, template: nope}\n")
+    result = runner.invoke(app, ["quiz", "--deck", str(bad)])
+    assert result.exit_code == 2 and "bad.yaml:4:" in result.stderr
+    assert not (home / "reviews.sqlite3").exists()
+
+
+def test_decks_json_pinned_fields(home, deck):
+    quiz(deck, ["", "3"], T0, "--limit", "1")
+    result = runner.invoke(app, ["decks", "--deck", str(deck), "--json"], env={"DLSTUDY_NOW": (T0 + timedelta(hours=1)).isoformat()})
+    mini = next(d for d in json.loads(result.stdout) if d["name"] == "mini")
+    assert {"name", "cards", "new", "due"} <= set(mini)
+    assert (mini["cards"], mini["new"], mini["learning"], mini["due"]) == (4, 3, 1, 1)
+
+
+def test_stats_json(home, deck):
+    quiz(deck, ["", "3", "", "1", "", "3", "0"])
+    result = runner.invoke(app, ["stats", "--deck", str(deck), "--json"])
+    data = json.loads(result.stdout)
+    assert data["reviews"] == 4 and data["states"]["learning"] == 4
+    assert len(data["due_forecast"]) == 14
+    mini = next(t for t in data["topics"] if t["deck"] == "mini")
+    assert mini["studied"] == 4 and 0 < mini["mastery"] <= 1
+
+
+def test_database_from_a_newer_dlstudy_is_refused(home, deck):
+    home.mkdir(exist_ok=True)
+    db = sqlite3.connect(home / "reviews.sqlite3")
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+    result = runner.invoke(app, ["decks", "--deck", str(deck)])
+    assert result.exit_code == 2 and "newer dlstudy" in result.stderr
+
+
+def _spawn(deck, home):
+    env = {**os.environ, "DLSTUDY_HOME": str(home), "DLSTUDY_NOW": T0.isoformat(), "COLUMNS": "200"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "dlstudy", "quiz", "mini", "--deck", str(deck)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env,
+    )
+
+
+def test_sigkill_mid_session_loses_no_committed_review(home, deck):
+    proc = _spawn(deck, home)
+    proc.stdin.write("\n3\n\n3\n\n")  # two cards graded, the third revealed and on screen
+    proc.stdin.flush()
+    graded, deadline = 0, time.time() + 60
+    while graded < 2 and time.time() < deadline:
+        line = proc.stdout.readline()
+        graded += line.startswith("→ Good")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db = sqlite3.connect(home / "reviews.sqlite3")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT card_id, rating FROM reviews ORDER BY id").fetchall() == [("mini-a", 3), ("mini-b", 3)]
+
+
+def test_two_quiz_processes_on_one_database(home, deck):
+    procs = [_spawn(deck, home) for _ in range(2)]
+    for proc in procs:  # both get their answers before either finishes, so their writes interleave
+        proc.stdin.write("\n3\n\n3\n\n3\n1 - tanh(x)^2\n")
+        proc.stdin.flush()
+    for proc in procs:
+        proc.stdin.close()
+    outputs = [(proc.stdout.read(), proc.stderr.read()) for proc in procs]
+    for proc in procs:
+        proc.wait(timeout=120)
+    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    _, reviews = rows(home)
+    assert len(reviews) == 8  # every grade of both sessions is there
