@@ -209,6 +209,19 @@ def stats_command(
     display.stats(data)
 
 
+@app.command("optimize")
+def optimize_command(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Fit the FSRS scheduler's parameters to your own review history (once it is large enough)."""
+    from dlstudy import display, session
+
+    with display.console.status("Fitting FSRS parameters to your reviews…"):
+        result = session.optimize()
+    if as_json:
+        _print_json(result)
+    else:
+        display.optimize_result(result)
+
+
 deck_app = typer.Typer(cls=_Commands, help="Check and manage deck files.", no_args_is_help=True)
 app.add_typer(deck_app, name="deck")
 

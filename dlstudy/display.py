@@ -349,3 +349,19 @@ def stats(data: dict) -> None:
     console.print(table)
     if data["weakest"]:
         console.print(f"[bold]Weakest topics[/bold]: {', '.join(data['weakest'])} — try: dlstudy quiz {data['weakest'][0]} --cram")
+
+
+def optimize_result(result: dict) -> None:
+    if not result["optimized"]:
+        console.print(
+            f"Not yet: {result['reviews']} of your reviews count for fitting (a card reviewed again on a later day); "
+            f"FSRS needs {result['needed']}. Until then dlstudy uses FSRS-6's default parameters."
+        )
+        return
+    console.print(f"Fitted FSRS-6 parameters to {result['reviews']} reviews; future reviews use them.")
+    table = Table()
+    for column in ("w", "before", "after"):
+        table.add_column(column, justify="right")
+    for i, (old, new) in enumerate(zip(result["old"], result["new"])):
+        table.add_row(str(i), f"{old:.4f}", f"{new:.4f}")
+    console.print(table)

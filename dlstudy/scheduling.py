@@ -79,3 +79,39 @@ def rating_for_score(score: float) -> int:
     if score >= 1.0:
         return GOOD
     return HARD if score >= 0.5 else AGAIN
+
+
+MIN_OPTIMIZE_REVIEWS = 512  # fsrs's optimizer keeps the defaults below one mini-batch of such reviews
+
+
+def countable_reviews(store: Store) -> int:
+    """Reviews the optimizer learns from: a card reviewed again on a later day."""
+    return sum(
+        1
+        for review in store.reviews(include_cram=False)
+        if review.state_before is not None
+        and review.state_before.last_review is not None
+        and (review.reviewed_at - review.state_before.last_review).days > 0
+    )
+
+
+def optimize_parameters(store: Store) -> tuple[list[float], list[float]]:
+    """Fit FSRS-6 parameters to this user's review log; returns (old, new) and saves the new ones."""
+    import fsrs
+    from fsrs.optimizer import Optimizer
+
+    ids: dict[str, int] = {}
+    logs = [
+        fsrs.ReviewLog(
+            card_id=ids.setdefault(review.card_id, len(ids)),
+            rating=fsrs.Rating(review.rating),
+            review_datetime=review.reviewed_at,
+            review_duration=review.duration_ms,
+        )
+        for review in store.reviews(include_cram=False)
+    ]
+    saved = store.setting(PARAMETERS_KEY)
+    old = list(json.loads(saved)) if saved else list(fsrs.Scheduler().parameters)
+    new = [float(p) for p in Optimizer(logs).compute_optimal_parameters()]
+    store.set_setting(PARAMETERS_KEY, json.dumps(new))
+    return old, new

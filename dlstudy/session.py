@@ -139,3 +139,16 @@ def study_statistics(extra: Sequence[str] = (), days: int = 30) -> dict[str, Any
     config, decks = open_decks(extra)
     with open_store() as store:
         return study_stats(decks, store, make_scheduler(config, store), system_clock(), days)
+
+
+def optimize() -> dict[str, Any]:
+    """Fit FSRS parameters to the review log when it is large enough; says how far off it is when not."""
+    from dlstudy.scheduling import MIN_OPTIMIZE_REVIEWS, countable_reviews, optimize_parameters
+    from dlstudy.store import open_store
+
+    with open_store() as store:
+        count = countable_reviews(store)
+        if count < MIN_OPTIMIZE_REVIEWS:
+            return {"optimized": False, "reviews": count, "needed": MIN_OPTIMIZE_REVIEWS}
+        old, new = optimize_parameters(store)
+    return {"optimized": True, "reviews": count, "needed": MIN_OPTIMIZE_REVIEWS, "old": old, "new": new}

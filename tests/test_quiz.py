@@ -189,3 +189,47 @@ def test_two_quiz_processes_on_one_database(home, deck):
     assert [proc.returncode for proc in procs] == [0, 0], outputs
     _, reviews = rows(home)
     assert len(reviews) == 8  # every grade of both sessions is there
+
+
+def _simulate_history(store, cards=120, days=90, seed=0):
+    """A simulated student: recall succeeds with the card's FSRS retrievability (seeded)."""
+    import numpy as np
+
+    from dlstudy.config import Config
+    from dlstudy.scheduling import make_scheduler, next_state, retrievability
+    from dlstudy.store import CardRow
+
+    rng = np.random.default_rng(seed)
+    scheduler = make_scheduler(Config(fuzz=False))
+    state = {f"sim-{i}": CardRow(f"sim-{i}", "sim") for i in range(cards)}
+    for day in range(days):
+        now = T0 + timedelta(days=day, hours=9)
+        for card_id, row in list(state.items()):
+            if row.due is not None and row.due > now:
+                continue
+            recalled = rng.random() < (0.9 if row.state == 0 else retrievability(scheduler, row, now) * 0.95)
+            rating = 3 if recalled else 1
+            after = next_state(scheduler, row, rating, now)
+            store.record_review(card_id, "sim", rating, now, lambda _row, after=after: after)
+            state[card_id] = after
+
+
+def test_optimize_says_when_history_is_too_small(home):
+    result = runner.invoke(app, ["optimize", "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"optimized": False, "reviews": 0, "needed": 512}
+
+
+def test_optimize_fits_and_saves_parameters(home):
+    from dlstudy.config import Config
+    from dlstudy.scheduling import make_scheduler
+    from dlstudy.store import open_store
+
+    with open_store() as store:
+        _simulate_history(store)
+    result = runner.invoke(app, ["optimize", "--json"])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["optimized"] and data["reviews"] >= 512
+    assert len(data["new"]) == 21 and data["new"] != data["old"]
+    with open_store() as store:
+        assert list(make_scheduler(Config(), store).parameters) == pytest.approx(data["new"])
