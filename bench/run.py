@@ -8,6 +8,9 @@ Targets (issue 2):
   2. `dlstudy check` with a NumPy oracle <= 0.7 s; with a torch oracle <= bare `import torch` + 0.5 s.
   3. In `drill`, checking the first answer after a few seconds of reading does not wait for torch.
   4. After warm-up, generate + oracle + formula-verify >= 500 variants/s across all templates.
+
+Targets (issue 3), with 5,000 cards and 50,000 review rows:
+  5. Time to the first card on screen <= 0.5 s; grading a card <= 20 ms.
 """
 
 from __future__ import annotations
@@ -145,6 +148,89 @@ def bench_throughput(seconds: float) -> None:
     print(f"throughput: {count / elapsed:.0f} variants/s over {len(templates)} templates (target >= 500)")
 
 
+def _synthetic_collection(home: Path, cards: int = 5000, reviews: int = 50_000) -> Path:
+    """A deck of ``cards`` cards and a database with ``reviews`` review rows, like a student months in."""
+    import json
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from dlstudy.store import Store, iso
+
+    deck = home / "synthetic.yaml"
+    lines = ["deck: synthetic", "title: Synthetic collection", "cards:"]
+    for i in range(cards):
+        lines.append(f"  - {{id: syn-{i}, front: 'Card {i}: what is $\\frac{{a_{{{i}}}}}{{b}}$?', back: 'It is $x^{{{i % 7}}}$.'}}")
+    deck.write_text("\n".join(lines) + "\n")
+    rng = random.Random(0)
+    now = datetime.now(timezone.utc)
+    with Store(home / "reviews.sqlite3") as store:
+        store.db.execute("BEGIN")
+        store.db.executemany(
+            "INSERT INTO cards (card_id, deck, state, step, stability, difficulty, due, last_review, suspended)"
+            " VALUES (?, 'synthetic', 2, NULL, ?, ?, ?, ?, 0)",
+            [
+                (f"syn-{i}", rng.uniform(1, 100), rng.uniform(1, 10), iso(now + timedelta(days=rng.uniform(-5, 30))),
+                 iso(now - timedelta(days=rng.uniform(1, 30))))
+                for i in range(cards)
+            ],
+        )
+        store.db.executemany(
+            "INSERT INTO reviews (card_id, deck, rating, reviewed_at, duration_ms, answer, cram, state_before)"
+            " VALUES (?, 'synthetic', ?, ?, 4000, NULL, 0, ?)",
+            [
+                (f"syn-{rng.randrange(cards)}", rng.choice((1, 3, 3, 3, 4)), iso(now - timedelta(days=rng.uniform(0, 180))),
+                 json.dumps({"card_id": "x", "deck": "synthetic", "state": 2, "step": None, "stability": 5.0,
+                             "difficulty": 5.0, "due": None, "last_review": None, "suspended": False}))
+                for _ in range(reviews)
+            ],
+        )
+        store.db.execute("COMMIT")
+    return deck
+
+
+def bench_quiz(runs: int) -> None:
+    """Time to the first card on screen, and time to grade a card, with 5,000 cards and 50,000 reviews."""
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        deck = _synthetic_collection(home)
+        env = {**os.environ, "DLSTUDY_HOME": str(home), "COLUMNS": "200"}
+        subprocess.run(dlstudy("decks", "--deck", str(deck)), env=env, capture_output=True)  # validates, fills the cache
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                dlstudy("quiz", "synthetic", "--deck", str(deck)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                text=True, env=env,
+            )
+            assert proc.stdout is not None and proc.stdin is not None
+            for line in proc.stdout:
+                if line.startswith("[Enter]") or line.startswith("Card ") or "syn-" in line:
+                    break
+            times.append(time.perf_counter() - start)
+            proc.stdin.close()
+            proc.kill()
+            proc.wait()
+        print(f"quiz: first card on screen {statistics.median(times):.3f}s with 5,000 cards and 50,000 reviews (target <= 0.5)")
+
+        os.environ["DLSTUDY_HOME"] = str(home)
+        from dlstudy import session
+
+        quiz = session.start_quiz(["synthetic"], [str(deck)], seed=0)
+        grades = []
+        for _ in range(200):
+            card = quiz.next_card()
+            if card is None:
+                break
+            start = time.perf_counter()
+            quiz.grade(card, int(np.random.default_rng(len(grades)).integers(1, 5)))
+            grades.append(time.perf_counter() - start)
+        quiz.store.close()
+        print(f"quiz: grading a card {statistics.median(grades) * 1000:.1f} ms median, "
+              f"{max(grades) * 1000:.1f} ms max over {len(grades)} grades (target <= 20 ms)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -154,6 +240,7 @@ def main() -> None:
     bench_check(runs)
     bench_drill()
     bench_throughput(2.0 if args.quick else 5.0)
+    bench_quiz(runs)
 
 
 if __name__ == "__main__":

@@ -233,3 +233,81 @@ def test_optimize_fits_and_saves_parameters(home):
     assert len(data["new"]) == 21 and data["new"] != data["old"]
     with open_store() as store:
         assert list(make_scheduler(Config(), store).parameters) == pytest.approx(data["new"])
+
+
+def _db_snapshot(home):
+    db = sqlite3.connect(home / "reviews.sqlite3")
+    try:
+        return db.execute("SELECT * FROM reviews").fetchall(), db.execute("SELECT * FROM cards").fetchall()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("bad", ["bad yaml", "duplicate id", "unknown template", "unbalanced dollar", "python tag"])
+def test_every_malformed_deck_leaves_the_database_untouched(home, deck, tmp_path, bad, monkeypatch):
+    from test_decks import BAD_DECKS
+
+    quiz(deck, ["", "3"], T0, "--limit", "1")
+    before = _db_snapshot(home)
+    path = tmp_path / "x.yaml"
+    path.write_text(BAD_DECKS[bad][0])
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["quiz", "--deck", str(path)], input="\n3\n")
+    assert result.exit_code == 2 and "x.yaml:" in result.stderr
+    assert _db_snapshot(home) == before
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_editing_a_cards_text_keeps_its_history(home, deck):
+    quiz(deck, ["", "3"], T0, "--limit", "1")
+    deck.write_text(DECK.replace('front: "front a"', 'front: "front a, reworded"'))
+    result = runner.invoke(app, ["decks", "--deck", str(deck), "--json"])
+    mini = next(d for d in json.loads(result.stdout) if d["name"] == "mini")
+    assert (mini["new"], mini["learning"]) == (3, 1)
+
+
+def test_decks_listed_in_the_config_file_are_used(home, deck):
+    (home / "config.toml").write_text(f'fuzz = false\ndecks = ["{deck.parent}"]\n')
+    result = runner.invoke(app, ["decks", "--json"])
+    assert "mini" in [d["name"] for d in json.loads(result.stdout)]
+
+
+DERIVATION = """\
+deck: mini
+title: Mini deck
+cards:
+  - id: mini-derive
+    kind: derivation
+    front: "Derive it."
+    steps: ["first step", "second step", "third step", "fourth step"]
+"""
+
+
+def test_derivation_order_mode_is_auto_graded(home, tmp_path):
+    path = tmp_path / "mini.yaml"
+    path.write_text(DERIVATION)
+    for seed in range(20):  # find a seed whose review asks for the order
+        result = runner.invoke(app, ["quiz", "mini", "--deck", str(path), "--seed", str(seed), "--cram"], input="q\n")
+        if "Put these steps in order" in result.stdout:
+            break
+    else:
+        pytest.fail("no seed asked for the order")
+    letters = {}
+    for line in result.stdout.splitlines():
+        if len(line) > 3 and line[1] == ")" and line[3:].endswith("step"):
+            letters[line[3:]] = line[0]
+    order = " ".join(letters[s] for s in ("first step", "second step", "third step", "fourth step"))
+    graded = runner.invoke(app, ["quiz", "mini", "--deck", str(path), "--seed", str(seed), "--cram"], input=f"{order}\n")
+    assert "✓ Right" in graded.stdout
+    _, reviews = rows(home)
+    assert reviews[-1][:2] == ("mini-derive", 3)
+
+
+def test_cjk_text_keeps_table_columns_aligned(home, tmp_path):
+    from rich.cells import cell_len
+
+    path = tmp_path / "cjk.yaml"
+    path.write_text("deck: cjk\ntitle: 卷积神经网络 (CNN)\ncards:\n  - {id: cjk-a, front: 什么是步幅?, back: 卷积核移动的距离}\n")
+    result = runner.invoke(app, ["decks", "--deck", str(path)], env={"COLUMNS": "100"})
+    rows_ = [l for l in result.stdout.splitlines() if l.startswith(("┃", "│", "┏", "└"))]
+    assert len({cell_len(l) for l in rows_}) == 1, rows_
