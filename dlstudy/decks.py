@@ -447,6 +447,13 @@ def builtin_deck_dir() -> Path:
     return content_dir("decks")
 
 
+def user_deck_dir() -> Path:
+    """Where `dlstudy import` puts decks; loaded with the built-in ones."""
+    from dlstudy.paths import data_dir
+
+    return data_dir() / "decks"
+
+
 def deck_files(paths: Sequence[Path]) -> list[Path]:
     """Deck files under ``paths`` (files or folders), in a stable order."""
     files: list[Path] = []

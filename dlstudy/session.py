@@ -89,14 +89,17 @@ def plan_drill(selection: Sequence[str], count: int, seed: int | None) -> tuple[
 
 
 def open_decks(extra: Sequence[str] = ()):
-    """Built-in decks, the config's decks and ``--deck`` paths."""
+    """Built-in decks, the user's own (imported) decks, the config's decks and ``--deck`` paths."""
     from pathlib import Path
 
     from dlstudy.config import load_config
     from dlstudy.decks import load_decks
 
+    from dlstudy.decks import user_deck_dir
+
     config = load_config()
-    return config, load_decks([*config.decks, *(Path(p) for p in extra)])
+    own = [user_deck_dir()] if user_deck_dir().is_dir() else []
+    return config, load_decks([*own, *config.decks, *(Path(p) for p in extra)])
 
 
 def decks_overview(extra: Sequence[str] = ()):
