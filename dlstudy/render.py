@@ -17,6 +17,8 @@ _EXTRA_COMMANDS = {
     r"\left": "", r"\right": "", r"\big": "", r"\Big": "", r"\,": " ", r"\;": " ", r"\!": "", r"\quad": "  ",
     r"\lfloor": "⌊", r"\rfloor": "⌋", r"\lceil": "⌈", r"\rceil": "⌉", r"\top": "ᵀ", r"\prime": "′",
     r"\odot": "⊙", r"\mid": "|", r"\le": "≤", r"\ge": "≥", r"\ne": "≠",
+    r"\to": "→", r"\langle": "⟨", r"\rangle": "⟩", r"\{": "\ue000", r"\}": "\ue001", r"\lbrace": "\ue000", r"\rbrace": "\ue001", r"\#": "#", r"\%": "%",
+    r"\tfrac": r"\frac", r"\dfrac": r"\frac",
     r"\lVert": "‖", r"\rVert": "‖", r"\|": "‖", r"\ldots": "…", r"\cdots": "⋯", r"\approx": "≈",
 }
 # Operator names become plain letters before conversion, so \max_a renders as maxₐ, not (max)ₐ.
@@ -24,6 +26,14 @@ _OPERATOR_NAMES = re.compile(r"\\(log|ln|exp|tanh|sinh|cosh|max|min|argmax|argmi
 # \operatorname{argmax}_a: plain letters, so the subscript lands on the name rather than on "(argmax)".
 _PLAIN_NAME = re.compile(r"\\(?:operatorname|mathrm)\{([A-Za-z]+)\}")
 _TEXT_WITH_SPACES = re.compile(r"\\(?:text|textrm|mathrm)\{([^{}\\]*\s[^{}\\]*)\}")
+def _operator_name(match: re.Match) -> str:
+    """log X -> "log X" (a thin space flatlatex keeps); log(x), max_a stay tight."""
+    rest = match.string[match.end():].lstrip()
+    return match.group(1) + ("" if rest[:1] in ("(", "_", "^", "{", "") else "\u2009")
+
+
+_BIG_OPERATOR_CHARS = {"sum": "∑", "prod": "∏", "int": "∫"}
+_BIG_OPERATORS = re.compile(r"\\(sum|prod|int)(?![A-Za-z])")
 _WRAPPERS = (r"\mathrm", r"\operatorname", r"\text", r"\textrm", r"\mathit", r"\boldsymbol")
 
 
@@ -39,7 +49,7 @@ def _converter():
     )
     converter = flatlatex.converter(allow_zw=False)  # (a+b)/c, not superscript-over-subscript glyphs
     for command, text in _EXTRA_COMMANDS.items():
-        if command[1:].isalpha():
+        if command[1:].isalpha() and not text.startswith("\\"):
             converter.add_newcommand(rf"\newcommand{{{command}}}{{{text}}}")
     for wrapper in _WRAPPERS:
         converter.add_newcommand(rf"\newcommand{{{wrapper}}}[1]{{#1}}")
@@ -53,9 +63,11 @@ def latex_to_unicode(latex: str) -> str:
     Raises ValueError when the LaTeX can't be rendered or a command is left raw.
     """
     for command, text in _EXTRA_COMMANDS.items():
-        if not command[1:].isalpha():
+        if not command[1:].isalpha() or text.startswith("\\"):
             latex = latex.replace(command, text)
-    latex = _OPERATOR_NAMES.sub(lambda m: m.group(1) + " ", latex)
+    latex = _OPERATOR_NAMES.sub(_operator_name, latex)
+    # big operators as plain characters, so limits attach to them: Σₜ₌₁ᵀ rather than (∑ₜ₌₁)ᵀ
+    latex = _BIG_OPERATORS.sub(lambda m: _BIG_OPERATOR_CHARS[m.group(1)], latex)
     latex = _PLAIN_NAME.sub(lambda m: m.group(1) + " ", latex)
     # flatlatex drops spaces; a no-break space survives it
     latex = _TEXT_WITH_SPACES.sub(lambda m: m.group(1).replace(" ", "\u00a0"), latex)
@@ -63,6 +75,7 @@ def latex_to_unicode(latex: str) -> str:
         text = _converter().convert(latex)
     except Exception as exc:  # flatlatex raises its own bare error types
         raise ValueError(f"cannot render LaTeX {latex!r}: {type(exc).__name__} {exc}") from None
+    text = text.replace("\ue000", "{").replace("\ue001", "}")  # literal braces, kept out of flatlatex's grouping
     if "\\" in text:
         raise ValueError(f"LaTeX {latex!r} leaves a raw command in {text!r}")
     return text
