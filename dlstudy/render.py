@@ -13,16 +13,16 @@ from functools import lru_cache
 
 _EXTRA_COMMANDS = {
     "^{\\prime}": "′", "^\\prime": "′", "'": "′",  # primes first: flatlatex turns ' into a combining accent
-    "^{\\top}": "ᵀ", "^\\top": "ᵀ", "^{T}": "ᵀ",
+    "^{\\top}": "ᵀ", "^\\top": "ᵀ", "^{T}": "ᵀ", "^{*}": "*", "^*": "*",
     r"\left": "", r"\right": "", r"\big": "", r"\Big": "", r"\,": " ", r"\;": " ", r"\!": "", r"\quad": "  ",
     r"\lfloor": "⌊", r"\rfloor": "⌋", r"\lceil": "⌈", r"\rceil": "⌉", r"\top": "ᵀ", r"\prime": "′",
     r"\odot": "⊙", r"\mid": "|", r"\le": "≤", r"\ge": "≥", r"\ne": "≠",
-    r"\to": "→", r"\langle": "⟨", r"\rangle": "⟩", r"\{": "\ue000", r"\}": "\ue001", r"\lbrace": "\ue000", r"\rbrace": "\ue001", r"\#": "#", r"\%": "%",
+    r"\to": "→", r"\gets": "←", r"\langle": "⟨", r"\rangle": "⟩", r"\{": "\ue000", r"\}": "\ue001", r"\lbrace": "\ue000", r"\rbrace": "\ue001", r"\#": "#", r"\%": "%",
     r"\tfrac": r"\frac", r"\dfrac": r"\frac",
     r"\lVert": "‖", r"\rVert": "‖", r"\|": "‖", r"\ldots": "…", r"\cdots": "⋯", r"\approx": "≈",
 }
 # Operator names become plain letters before conversion, so \max_a renders as maxₐ, not (max)ₐ.
-_OPERATOR_NAMES = re.compile(r"\\(log|ln|exp|tanh|sinh|cosh|max|min|argmax|argmin|arg|sin|cos|tan|det|sup|inf|lim)(?![A-Za-z])")
+_OPERATOR_NAMES = re.compile(r"\\(log|ln|exp|tanh|sinh|cosh|max|min|argmax|argmin|arg|sin|cos|tan|det|dim|sup|inf|lim)(?![A-Za-z])")
 # \operatorname{argmax}_a: plain letters, so the subscript lands on the name rather than on "(argmax)".
 _PLAIN_NAME = re.compile(r"\\(?:operatorname|mathrm)\{([A-Za-z]+)\}")
 _TEXT_WITH_SPACES = re.compile(r"\\(?:text|textrm|mathrm)\{([^{}\\]*\s[^{}\\]*)\}")
