@@ -34,6 +34,24 @@ def _operator_name(match: re.Match) -> str:
 
 _BIG_OPERATOR_CHARS = {"sum": "∑", "prod": "∏", "int": "∫"}
 _BIG_OPERATORS = re.compile(r"\\(sum|prod|int)(?![A-Za-z])")
+_SCRIPT = r"(\{(?:[^{}]|\{[^{}]*\})*\}|\\?[A-Za-z0-9])"  # {..} with one level of nesting, or one token
+_LIMITS = re.compile(r"\\(sum|prod|int)\s*(?:_" + _SCRIPT + r"\s*\^" + _SCRIPT + r"|\^" + _SCRIPT + r"\s*_" + _SCRIPT + r")")
+
+
+def _with_limits(match: re.Match) -> str:
+    """``\\sum_{i=1}^{n}`` as ∑ᵢ₌₁ⁿ, or ∑[i=1..n] when a limit has no Unicode sub/superscript."""
+    import flatlatex.data
+
+    lower = match.group(2) or match.group(5)
+    upper = match.group(3) or match.group(4)
+    lower, upper = (latex_to_unicode(part[1:-1] if part.startswith("{") else part) for part in (lower, upper))
+    sub, sup = flatlatex.data.subscript, flatlatex.data.superscript
+    symbol = _BIG_OPERATOR_CHARS[match.group(1)]
+    if all(c in sub for c in lower) and all(c in sup for c in upper):
+        return symbol + "".join(sub[c] for c in lower) + "".join(sup[c] for c in upper) + "\u2009"
+    return f"{symbol}[{lower}..{upper}]\u2009"
+
+
 _WRAPPERS = (r"\mathrm", r"\operatorname", r"\text", r"\textrm", r"\mathit", r"\boldsymbol")
 
 
@@ -66,7 +84,8 @@ def latex_to_unicode(latex: str) -> str:
         if not command[1:].isalpha() or text.startswith("\\"):
             latex = latex.replace(command, text)
     latex = _OPERATOR_NAMES.sub(_operator_name, latex)
-    # big operators as plain characters, so limits attach to them: Σₜ₌₁ᵀ rather than (∑ₜ₌₁)ᵀ
+    # big operators with limits are rendered here: ∑ᵢ₌₁ⁿ rather than flatlatex's (∑ᵢ₌₁)ⁿ
+    latex = _LIMITS.sub(_with_limits, latex)
     latex = _BIG_OPERATORS.sub(lambda m: _BIG_OPERATOR_CHARS[m.group(1)], latex)
     latex = _PLAIN_NAME.sub(lambda m: m.group(1) + " ", latex)
     # flatlatex drops spaces; a no-break space survives it
