@@ -89,6 +89,7 @@ class QuizSession:
         self.scheduler = make_scheduler(self.config, self.store)
         self._by_id = {card.id: card for card in self.cards}
         self._pool = None
+        self._notes_seen: set[str] = set()
         self._learning: list[tuple[datetime, str]] = []  # cards seen this session and due again soon
         self._shown = 0
         now = self.clock()
@@ -120,16 +121,28 @@ class QuizSession:
         self._learning.sort()
         if self._learning and self._learning[0][0] <= now:
             card_id = self._learning.pop(0)[1]
-        elif self._queue:
-            card_id = self._queue.popleft()
-        elif self._new:
-            card_id = self._new.popleft()
+        elif (card_id := self._pop_unburied(self._queue)) is not None:
+            pass
+        elif (card_id := self._pop_unburied(self._new)) is not None:
+            pass
         elif self._learning and self._learning[0][0] <= now + LEARN_AHEAD:
             card_id = self._learning.pop(0)[1]
         else:
             return None
         self._shown += 1
+        self._notes_seen.add(self._by_id[card_id].note.id)
         return self._by_id[card_id]
+
+    def _pop_unburied(self, queue: deque) -> str | None:
+        """The next card whose sibling (same note: the reverse, another cloze gap) wasn't shown this session.
+
+        Siblings give each other away; a buried one waits for the next session, as in Anki.
+        """
+        while queue:
+            card_id = queue.popleft()
+            if self.cram or self._by_id[card_id].note.id not in self._notes_seen:
+                return card_id
+        return None
 
     def prompt(self, card: Card) -> Prompt:
         """What to ask; problem cards get a fresh variant, derivations a random mode."""
@@ -221,12 +234,14 @@ class QuizSession:
         last = self.history.pop()
         self.store.undo(last.review_id)
         self._learning = [(due, cid) for due, cid in self._learning if cid != last.card.id]
+        self._notes_seen.discard(last.card.note.id)
         self._queue.appendleft(last.card.id)
         self._shown = max(0, self._shown - 1)
         return last.card
 
     def put_back(self, card: Card) -> None:
         """A card that was on screen but not graded comes up next (after an undo)."""
+        self._notes_seen.discard(card.note.id)
         self._queue.appendleft(card.id)
         self._shown = max(0, self._shown - 1)
 

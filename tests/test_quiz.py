@@ -311,3 +311,23 @@ def test_cjk_text_keeps_table_columns_aligned(home, tmp_path):
     result = runner.invoke(app, ["decks", "--deck", str(path)], env={"COLUMNS": "100"})
     rows_ = [l for l in result.stdout.splitlines() if l.startswith(("┃", "│", "┏", "└"))]
     assert len({cell_len(l) for l in rows_}) == 1, rows_
+
+
+SIBLINGS = """\
+deck: mini
+title: Mini deck
+cards:
+  - {id: mini-rev, front: "front", back: "back", reverse: true}
+  - {id: mini-cloze, kind: cloze, text: "{{c1::one}} and {{c2::two}}"}
+"""
+
+
+def test_siblings_are_buried_until_the_next_session(home, tmp_path):
+    path = tmp_path / "mini.yaml"
+    path.write_text(SIBLINGS)
+    result = runner.invoke(app, ["quiz", "mini", "--deck", str(path)], input="4\n4\n4\n4\n")
+    shown = [w for l in result.stdout.splitlines() if "─" in l for w in l.split() if w.startswith("mini-")]
+    assert shown == ["mini-rev", "mini-cloze::c1"]
+    later = runner.invoke(app, ["quiz", "mini", "--deck", str(path)], input="4\n4\n4\n4\n",
+                          env={"DLSTUDY_NOW": (T0 + timedelta(days=1)).isoformat()})
+    assert "mini-rev::reverse" in later.stdout and "mini-cloze::c2" in later.stdout
