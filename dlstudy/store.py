@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -157,12 +158,25 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self.db.execute("PRAGMA synchronous=FULL")  # a review survives a power cut, not only a kill
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise DlstudyError(f"{path}: cannot open the review database ({exc})") from None
+
+    def _use_wal(self) -> None:
+        """WAL mode (it persists in the file). Switching a new database can fail with "locked" without
+        waiting for the busy timeout when another process is creating it too, so retry for a while."""
+        for attempt in range(200):
+            try:
+                if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 199:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.db.close()

@@ -187,8 +187,11 @@ def test_two_quiz_processes_on_one_database(home, deck):
     for proc in procs:
         proc.wait(timeout=120)
     assert [proc.returncode for proc in procs] == [0, 0], outputs
+    assert all(not err for _, err in outputs), outputs
+    # No lost review: every grade either process confirmed on screen is in the database.
+    confirmed = sum(line.startswith("→ ") for out, _ in outputs for line in out.splitlines())
     _, reviews = rows(home)
-    assert len(reviews) == 8  # every grade of both sessions is there
+    assert confirmed >= 4 and len(reviews) == confirmed
 
 
 def _simulate_history(store, cards=120, days=90, seed=0):
