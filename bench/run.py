@@ -11,6 +11,9 @@ Targets (issue 2):
 
 Targets (issue 3), with 5,000 cards and 50,000 review rows:
   5. Time to the first card on screen <= 0.5 s; grading a card <= 20 ms.
+
+Targets (`dlstudy sheet`):
+  6. A 20-problem sheet with its key to PDF <= 1.5 s end to end; 30 versions <= 10 s.
 """
 
 from __future__ import annotations
@@ -231,6 +234,22 @@ def bench_quiz(runs: int) -> None:
               f"{max(grades) * 1000:.1f} ms max over {len(grades)} grades (target <= 20 ms)")
 
 
+def bench_sheet(runs: int) -> None:
+    """`dlstudy sheet -n 20` to PDF with its key, as a subprocess; and 30 versions into a folder."""
+    with tempfile.TemporaryDirectory() as tmp:
+        numpy_only = wall(dlstudy("sheet", "rl", "theory", "gnn", "-n", "20", "--seed", "1", "-o", f"{tmp}/a.pdf"), runs)
+        print(f"sheet -n 20 with key to PDF, NumPy oracles (rl theory gnn): {numpy_only:.3f}s (target <= 1.5)")
+        every = wall(dlstudy("sheet", "-n", "20", "--seed", "1", "-o", f"{tmp}/b.pdf"), runs)
+        bare = wall([sys.executable, "-c", "import torch"], runs)
+        warm = wall([sys.executable, "-c", "import torch; torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)"], runs)
+        print(
+            f"sheet -n 20 with key to PDF, all templates (torch oracles): {every:.3f}s; bare import torch {bare:.3f}s, "
+            f"+ first torch.optim optimizer {warm:.3f}s; overhead over that {every - warm:.3f}s"
+        )
+        versions = wall(dlstudy("sheet", "-n", "20", "--seed", "1", "--versions", "30", "-o", f"{tmp}/v"), max(1, runs // 3))
+        print(f"sheet -n 20 --versions 30 (30 PDFs, all templates): {versions:.3f}s (target <= 10)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -241,6 +260,7 @@ def main() -> None:
     bench_drill()
     bench_throughput(2.0 if args.quick else 5.0)
     bench_quiz(runs)
+    bench_sheet(runs)
 
 
 if __name__ == "__main__":

@@ -365,3 +365,62 @@ def optimize_result(result: dict) -> None:
     for i, (old, new) in enumerate(zip(result["old"], result["new"])):
         table.add_row(str(i), f"{old:.4f}", f"{new:.4f}")
     console.print(table)
+
+
+# --- dlstudy sheet -----------------------------------------------------------
+
+
+from contextlib import contextmanager  # noqa: E402  (this section was added in one piece)
+from typing import Iterator  # noqa: E402
+
+
+@contextmanager
+def sheet_progress(show: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (only on a terminal) and the callback ``(done, total)`` that advances it."""
+    err = Console(stderr=True)
+    if not (show and err.is_terminal):
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("Writing sheets"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("sheets", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def sheet_written(result) -> None:
+    """What `dlstudy sheet` wrote: the files, the problems, the seeds that regenerate them."""
+    from pathlib import Path
+
+    def shown(path) -> str:
+        try:
+            return str(Path(path).relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    versions = result.versions
+    count = len(versions[0].problems)
+    where = {"key": "answer key on separate pages", "inline": "solutions under each problem",
+             "none": "no solutions"}[result.solutions]
+    if result.format == "md" and result.solutions == "key":
+        where = "answer key in the -key.md file"
+    problems = f"{count} problem{'s' if count != 1 else ''}"
+    if len(versions) == 1:
+        v = versions[0]
+        console.print(f"Wrote {esc(', '.join(shown(f) for f in result.files))}: {problems}, {where}, seed {v.seed}.")
+        console.print(f"  Regenerate: {esc(v.command)}", style="dim")
+        return
+    seeds = f"seeds {versions[0].seed}–{versions[-1].seed}"
+    if result.merged:
+        console.print(f"Wrote {esc(shown(result.files[0]))}: {len(versions)} versions ({seeds}) of {problems}, {where}.")
+    else:
+        names = [f.name for f in result.files]
+        listed = ", ".join(names if len(names) <= 6 else [*names[:3], "...", *names[-2:]])
+        console.print(
+            f"Wrote {len(result.files)} files to {esc(shown(result.files[0].parent))}/: "
+            f"{len(versions)} versions ({seeds}) of {problems}, {where}."
+        )
+        console.print(f"  {esc(listed)}", style="dim")
+    first, last = versions[0], versions[-1]
+    console.print(f"  Regenerate version 1: {esc(first.command)}   version {last.version}: {esc(last.command)}", style="dim")

@@ -39,6 +39,7 @@ _PRECEDENCE = {
     "+": 5, "-": 5, "*": 6, "/": 6, "@": 6, "%": 6, "neg": 7, "^": 8,
 }
 _INDEXED_NAME = re.compile(r"^([A-Za-z]+)(\d+)$")
+_ACCENTED_NAME = re.compile(r"^([A-Za-z])_?(hat|tilde|bar)(?:_([A-Za-z0-9]+))?$")  # yhat, m_hat, x_hat_i
 
 
 def number(x: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
@@ -82,6 +83,11 @@ def text(words: str) -> str:
 
 def name(identifier: str) -> str:
     """A variable name: ``x``, ``\\alpha``, ``W_{1}``, ``k_{eff}``, ``\\mathit{iou}``."""
+    accented = _ACCENTED_NAME.match(identifier)
+    if accented:
+        letter, accent, sub = accented.groups()
+        shown = rf"\{accent}{{{letter}}}"
+        return f"{shown}_{{{_word(sub)}}}" if sub else shown
     base, sep, sub = identifier.partition("_")
     if not sep:
         indexed = _INDEXED_NAME.match(identifier)
@@ -108,7 +114,7 @@ def expression(node: expr.Node, values: Mapping[str, Any] | None = None) -> str:
 
     def scalar(v: Any, parent: int) -> str:
         shown = number(v)
-        return rf"\left({shown}\right)" if shown.startswith("-") and parent > 0 else shown
+        return f"({shown})" if shown.startswith("-") and parent > 0 else shown
 
     def show(n: expr.Node, parent: int = 0) -> str:
         if isinstance(n, expr.Num):
@@ -118,7 +124,7 @@ def expression(node: expr.Node, values: Mapping[str, Any] | None = None) -> str:
                 return scalar(values[n.id], parent)
             return name(n.id)
         if isinstance(n, expr.Group):
-            return r"\left(" + show(n.inner) + r"\right)"
+            return paren(show(n.inner))
         if isinstance(n, expr.Unary):
             if n.op == "'":
                 return show(n.operand, 9) + r"^{\top}"
@@ -126,18 +132,19 @@ def expression(node: expr.Node, values: Mapping[str, Any] | None = None) -> str:
                 return r"\lnot " + show(n.operand, 3)
             inner = show(n.operand, _PRECEDENCE["neg"])
             shown = ("-" if n.op == "-" else "+") + inner
-            return rf"\left({shown}\right)" if parent > _PRECEDENCE["neg"] else shown
+            return paren(shown) if parent > _PRECEDENCE["neg"] else shown
         if isinstance(n, expr.Binary):
             prec = _PRECEDENCE[n.op]
             if n.op == "/":  # a fraction groups by itself: no parentheses needed inside
                 shown = rf"\frac{{{show(_ungroup(n.left))}}}{{{show(_ungroup(n.right))}}}"
-                return rf"\left({shown}\right)" if parent > prec else shown
+                return paren(shown) if parent > prec else shown
             left = show(n.left, prec + 1 if n.op == "^" else prec)
             if n.op == "^":
-                return f"{{{left}}}^{{{show(_ungroup(n.right))}}}" if parent <= prec else rf"\left({{{left}}}^{{{show(_ungroup(n.right))}}}\right)"
+                power = f"{{{left}}}^{{{show(_ungroup(n.right))}}}"
+                return power if parent <= prec else paren(power)
             right = show(n.right, prec + 1)
             shown = f"{left}{_OPS[n.op]}{right}"
-            return rf"\left({shown}\right)" if parent > prec else shown
+            return paren(shown) if parent > prec else shown
         if isinstance(n, expr.Call):
             args = ", ".join(show(a) for a in n.args)
             if n.func in _FENCES and len(n.args) == 1:
@@ -151,7 +158,7 @@ def expression(node: expr.Node, values: Mapping[str, Any] | None = None) -> str:
                 head = _SYMBOL_FUNCS[n.func]
             else:
                 head = rf"\operatorname{{{n.func.replace('_', chr(92) + '_')}}}"
-            return rf"{head}\left({args}\right)"
+            return head + paren(args)
         if isinstance(n, expr.Index):
             if values is not None and isinstance(n.target, expr.Name) and all(isinstance(i, expr.Num) for i in n.indices):
                 try:  # a known entry such as V[1]: show its number
@@ -168,6 +175,14 @@ def expression(node: expr.Node, values: Mapping[str, Any] | None = None) -> str:
         raise TypeError(f"not an expression node: {n!r}")
 
     return show(node)
+
+
+_TALL = re.compile(r"\\(?:frac|begin|sum|sqrt|prod)")
+
+
+def paren(inner: str) -> str:
+    """Parentheses that grow around fractions and matrices; plain ones elsewhere, so lines can break inside."""
+    return rf"\left({inner}\right)" if _TALL.search(inner) else f"({inner})"
 
 
 def _ungroup(node: expr.Node) -> expr.Node:

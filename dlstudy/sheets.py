@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -90,6 +91,7 @@ class SheetResult:
             "files": [str(f) for f in self.files],
             "format": self.format,
             "solutions": self.solutions,
+            "merged": self.merged,
             "versions": [
                 {
                     "version": v.version,
@@ -230,34 +232,40 @@ def make_sheets(
     total = versions * count + len(targets)
     done = 0
     sheet_versions: list[SheetVersion] = []
-    for v in range(1, versions + 1):
-        vseed = version_seed(seed, v)
-        _, plan = session.plan_drill(selection, count, vseed)
-        problems = []
-        for number, (template, problem_seed) in enumerate(plan, 1):
-            variant = engine.sample(template, problem_seed)
-            problems.append(sheet_problem(number, variant, engine.solve(template, variant.params)))
+    written: list[Future[list[Path]]] = []
+    # Typst compiles (and files are written) on worker threads while the next versions are solved:
+    # the typst package releases the GIL.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        submitted = 0
+        for v in range(1, versions + 1):
+            vseed = version_seed(seed, v)
+            _, plan = session.plan_drill(selection, count, vseed)
+            problems = []
+            for number, (template, problem_seed) in enumerate(plan, 1):
+                variant = engine.sample(template, problem_seed)
+                problems.append(sheet_problem(number, variant, engine.solve(template, variant.params)))
+                done += 1
+                if progress:
+                    progress(done, total)
+            command = " ".join(["dlstudy sheet", *selection, f"-n {count}", f"--seed {vseed}"])
+            sheet_versions.append(SheetVersion(v, versions, vseed, tuple(problems), command))
+            while submitted < len(targets) and max(targets[submitted][2]) < v:
+                path, key_path, members = targets[submitted]
+                rendered = _render(fmt, path, key_path, [sheet_versions[i] for i in members], title, solutions)
+                written.append(pool.submit(_finish, rendered))
+                submitted += 1
+        files: list[Path] = []
+        for future in written:
+            files.extend(future.result())
             done += 1
             if progress:
                 progress(done, total)
-        command = " ".join(["dlstudy sheet", *selection, f"-n {count}", f"--seed {vseed}"])
-        sheet_versions.append(SheetVersion(v, versions, vseed, tuple(problems), command))
-
-    written: list[Path] = []
-    for path, key_path, members in targets:
-        chosen = [sheet_versions[i] for i in members]
-        written.extend(_write(fmt, path, key_path, chosen, title, solutions))
-        done += 1
-        if progress:
-            progress(done, total)
-    return SheetResult(tuple(written), tuple(sheet_versions), fmt, solutions, merged=merge and versions > 1)
+    return SheetResult(tuple(files), tuple(sheet_versions), fmt, solutions, merged=merge and versions > 1)
 
 
 def _default_title(selection: Sequence[str]) -> str:
-    if not selection:
-        return "Deep-learning practice sheet"
-    shown = ", ".join(selection[:4]) + (", ..." if len(selection) > 4 else "")
-    return f"Deep-learning practice: {shown}"
+    shown = ", ".join(selection)
+    return f"Deep-learning practice: {shown}" if selection and len(shown) <= 40 else "Deep-learning practice sheet"
 
 
 def _targets(
@@ -319,39 +327,46 @@ def _check_writable(folder: Path) -> None:
         raise DlstudyError(f"cannot write into {folder}: permission denied")
 
 
-def _write(
+def _render(
     fmt: str, path: Path, key_path: Path | None, versions: list[SheetVersion], title: str, solutions: str
-) -> list[Path]:
-    files: list[tuple[Path, bytes]] = []
+) -> list[tuple[Path, str, bool]]:
+    """(path, text, whether the text is Typst to compile) for each file of one output."""
     if fmt == "pdf":
-        from dlstudy import typstmath
+        return [(path, typst_document(versions, title, solutions), True)]
+    if fmt == "tex":
+        return [(path, latex_document(versions, title, solutions), False)]
+    sheet, key = markdown_documents(versions, title, solutions)
+    return [(path, sheet, False)] + ([(key_path, key, False)] if key_path is not None else [])
 
-        source = typst_document(versions, title, solutions)
-        try:
-            files.append((path, typstmath.compile_pdf(source)))
-        except Exception as exc:  # a Typst error is a bug in the conversion: name it, with the source
-            message = str(getattr(exc, "message", exc)).splitlines()[0]
-            raise RuntimeError(f"Typst could not compile the sheet: {message}") from exc
-    elif fmt == "tex":
-        files.append((path, latex_document(versions, title, solutions).encode("utf-8")))
-    else:
-        sheet, key = markdown_documents(versions, title, solutions)
-        files.append((path, sheet.encode("utf-8")))
-        if key_path is not None:
-            files.append((key_path, key.encode("utf-8")))
-    for target, data in files:
+
+def _finish(rendered: list[tuple[Path, str, bool]]) -> list[Path]:
+    """Compile (Typst) and write the files of one output."""
+    from dlstudy import typstmath
+
+    for target, text, is_typst in rendered:
+        if is_typst:
+            try:
+                data = typstmath.compile_pdf(text)
+            except Exception as exc:  # a Typst error is a bug in the conversion, not the user's
+                message = str(getattr(exc, "message", exc)).splitlines()[0]
+                raise RuntimeError(f"Typst could not compile {target.name}: {message}") from exc
+        else:
+            data = text.encode("utf-8")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         except OSError as exc:
             raise DlstudyError(f"cannot write {target}: {exc.strerror or exc}") from None
-    return [target for target, _ in files]
+    return [target for target, _, _ in rendered]
+
+
+def _version_label(version: SheetVersion) -> str:
+    return f"Version {version.version} of {version.of} · seed {version.seed}" if version.of > 1 else f"Seed {version.seed}"
 
 
 def _version_line(version: SheetVersion) -> str:
     count = len(version.problems)
-    label = f"Version {version.version} of {version.of} · seed {version.seed}" if version.of > 1 else f"Seed {version.seed}"
-    return f"{label} · {count} problem{'s' if count != 1 else ''}"
+    return f"{_version_label(version)} · {count} problem{'s' if count != 1 else ''}"
 
 
 def _space_for(problem: SheetProblem) -> float:
@@ -363,7 +378,7 @@ def _space_for(problem: SheetProblem) -> float:
 # Typst (PDF)
 
 
-def _typ_text(words: str) -> str:
+def typst_text(words: str) -> str:
     """Plain text in Typst markup: a string literal, so no character is ever markup."""
     if not words:
         return ""
@@ -371,14 +386,14 @@ def _typ_text(words: str) -> str:
     return f'#"{escaped}";'
 
 
-def _typ_parts(parts: Sequence[Part]) -> str:
+def typst_parts(parts: Sequence[Part]) -> str:
     from dlstudy.typstmath import inline
 
-    return "".join(_typ_text(c) if kind == "text" else inline(c) for kind, c in parts)
+    return "".join(typst_text(c) if kind == "text" else inline(c) for kind, c in parts)
 
 
 _TYP_PREAMBLE = """\
-#set document(title: {title})
+#set document(title: {title}, date: none)
 #set page(paper: "a4", margin: (x: 1.8cm, top: 1.6cm, bottom: 1.8cm))
 #set text(font: "New Computer Modern", size: 10.5pt, lang: "en")
 #set par(justify: false, leading: 0.62em)
@@ -386,18 +401,27 @@ _TYP_PREAMBLE = """\
 #let meta(body) = text(size: 8.5pt, fill: luma(80), body)
 #let mono(body) = text(font: "DejaVu Sans Mono", size: 7.5pt, body)
 #let rule() = line(length: 100%, stroke: 0.4pt + luma(150))
+// Matrices in display style even inside a sentence: inline ones shrink their entries to script size.
+#show math.mat: it => math.display(it)
+#let head(title, tag) = block(sticky: true, above: 1.3em, below: 0.7em,
+  grid(columns: (1fr, auto), column-gutter: 1em, align: (left + top, right + top), strong(title), mono(tag)))
+// Worked solutions: formulas in display style (readable fractions), one per line.
+#let worked(body) = {
+  show math.equation.where(block: false): it => math.display(it)
+  body
+}
 """
 
 
 def typst_document(versions: Sequence[SheetVersion], title: str, solutions: str) -> str:
-    out = [_TYP_PREAMBLE.format(title=_typ_string(title))]
+    out = [_TYP_PREAMBLE.replace("{title}", _typ_string(title))]
     for version in versions:
-        out.append(_typ_page_setup(title, version, "Sheet"))
+        out.append(_typ_page_setup(title, version, "sheet"))
         out.append(_typ_header(title, version, key=False))
         for problem in version.problems:
             out.append(_typ_problem(problem, solutions))
         if solutions == "key":
-            out.append(_typ_page_setup(title, version, "Answer key", reset=False))
+            out.append(_typ_page_setup(title, version, "answer key", reset=False))
             out.append(_typ_header(title, version, key=True))
             for problem in version.problems:
                 out.append(_typ_key_entry(problem))
@@ -409,7 +433,7 @@ def _typ_string(words: str) -> str:
 
 
 def _typ_page_setup(title: str, version: SheetVersion, what: str, reset: bool = True) -> str:
-    footer = _typ_text(f"{title} · {what} · seed {version.seed}")
+    footer = typst_text(f"{_version_label(version)} · {what}")
     lines = [
         "#pagebreak(weak: true)",
         f"#set page(footer: context meta[{footer} #h(1fr) #counter(page).display()])",
@@ -423,30 +447,29 @@ def _typ_header(title: str, version: SheetVersion, key: bool) -> str:
     heading = f"Answer key: {title}" if key else title
     lines = [
         f"#grid(columns: (1fr, auto), align: (left + bottom, right + bottom),",
-        f"  text(size: 15pt, weight: \"bold\")[{_typ_text(heading)}],",
+        f"  text(size: 15pt, weight: \"bold\")[{typst_text(heading)}],",
         "  " + ("[]" if key else "[Name: #box(width: 5.5cm, stroke: (bottom: 0.5pt))[]]") + ")",
-        f"#meta[{_typ_text(_version_line(version))} #h(1fr) {_typ_text('regenerate: ')}#mono[{_typ_text(version.command)}]]",
-        f"#meta[{_typ_text('Each problem: ')}#mono[{_typ_text('dlstudy generate ID --seed S')}]"
-        f"{_typ_text(' with the id and seed printed beside it.')}]",
-        "#v(-0.4em)",
+        "#v(-0.3em)",
+        f"#meta[{typst_text(_version_line(version))} #h(1fr) {typst_text('Regenerate this sheet: ')}"
+        f"#mono[{typst_text(version.command)}] \\",
+        f"#h(1fr){typst_text('Each problem: ')}#mono[{typst_text('dlstudy generate ID --seed S')}]"
+        f"{typst_text(' with the id and seed printed beside it')}]",
+        "#v(-0.5em)",
         "#rule()",
     ]
     return "\n".join(lines)
 
 
 def _typ_problem_head(problem: SheetProblem) -> str:
-    return (
-        f"#text(weight: \"bold\")[{_typ_text(f'{problem.number}. {problem.variant.template.title}')}]"
-        f" #h(1fr) #mono[{_typ_text(f'{problem.id} --seed {problem.seed}')}]"
-    )
+    title = _typ_string(f"{problem.number}. {problem.variant.template.title}")
+    return f"#head({title}, {_typ_string(f'{problem.id} --seed {problem.seed}')})"
 
 
 def _typ_problem(problem: SheetProblem, solutions: str) -> str:
-    lines = [f"#block(above: 1.3em, below: 0.6em, width: 100%)[{_typ_problem_head(problem)}", "", _typ_parts(problem.statement)]
+    lines = [_typ_problem_head(problem), typst_parts(problem.statement)]
     choices = problem.variant.template.answer.choices if problem.variant.template.answer.kind == "choice" else ()
     if choices:
-        lines.append("#enum(numbering: \"a)\", " + ", ".join(f"[{_typ_text(c)}]" for c in choices) + ")")
-    lines.append("]")
+        lines.append("#enum(numbering: \"a)\", " + ", ".join(f"[{typst_text(c)}]" for c in choices) + ")")
     if solutions == "inline":
         lines.append(
             "#block(fill: luma(244), inset: 7pt, radius: 3pt, width: 100%)["
@@ -460,9 +483,10 @@ def _typ_problem(problem: SheetProblem, solutions: str) -> str:
 
 def _typ_solution(problem: SheetProblem) -> str:
     steps = ", ".join(
-        f"[{_typ_text(step.what + ': ')}{_typ_formula(step.formula)} \\ {_typ_parts(step.work)}]" for step in problem.steps
+        f"[{typst_text(step.what + ': ')}{_typ_formula(step.formula)} \\ {typst_parts(step.work)}]" for step in problem.steps
     )
-    return f"*Answer:* {_typ_parts(problem.answer)}\n\n#enum({steps})"
+    answer = f"#block(sticky: true, below: 0.8em)[*Answer:* {typst_parts(problem.answer)}]"
+    return f"#worked[{answer}\n#enum({steps})]"
 
 
 def _typ_formula(latex: str) -> str:
@@ -472,7 +496,7 @@ def _typ_formula(latex: str) -> str:
 
 
 def _typ_key_entry(problem: SheetProblem) -> str:
-    return f"#block(above: 1.2em, breakable: true, width: 100%)[{_typ_problem_head(problem)}\n\n{_typ_solution(problem)}]"
+    return f"{_typ_problem_head(problem)}\n{_typ_solution(problem)}"
 
 
 # ---------------------------------------------------------------------------
@@ -512,8 +536,13 @@ def tex_text(words: str) -> str:
     return _COMBINING_HAT.sub(lambda m: rf"\ensuremath{{\hat{{{m.group(1)}}}}}", text)
 
 
+def _tex_breakable(latex: str) -> str:
+    """TeX breaks inline math only after operators: let it break after a comma too."""
+    return re.sub(r",(\\[ ,;]|\s)", r",\\allowbreak\1", latex)
+
+
 def _tex_parts(parts: Sequence[Part]) -> str:
-    return "".join(tex_text(c) if kind == "text" else f"${c}$" for kind, c in parts)
+    return "".join(tex_text(c) if kind == "text" else f"${_tex_breakable(c)}$" for kind, c in parts)
 
 
 def _tex_tt(words: str) -> str:
@@ -521,12 +550,11 @@ def _tex_tt(words: str) -> str:
 
 
 _TEX_PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
-\usepackage[T1]{fontenc}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=1.8cm]{geometry}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5em}
-\renewcommand{\labelenumii}{\alph{enumii})}
+\setlength{\emergencystretch}{2em}
 \newcommand{\meta}[1]{{\small #1}}
 """
 
@@ -588,7 +616,7 @@ def _tex_problem(problem: SheetProblem, solutions: str) -> str:
 def _tex_solution(problem: SheetProblem) -> str:
     lines = [rf"\textbf{{Answer:}} {_tex_parts(problem.answer)}\par", r"\begin{enumerate}"]
     for step in problem.steps:
-        lines.append(rf"\item {tex_text(step.what)}: ${step.formula}$\\ {_tex_parts(step.work)}")
+        lines.append(rf"\item {tex_text(step.what)}: ${_tex_breakable(step.formula)}$\\ {_tex_parts(step.work)}")
     lines.append(r"\end{enumerate}")
     return "\n".join(lines)
 
@@ -604,11 +632,23 @@ def md_text(words: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", words)
 
 
+# Inside $...$ GitHub may still apply Markdown's backslash escapes (\\ -> \, \| -> |): spell those
+# commands without backslash-punctuation.  MathJax (GitHub, Obsidian) knows every replacement.
+_MD_MATH_SAFE = {
+    "\\\\": r"\cr ", "\\|": r"\Vert ", "\\{": r"\lbrace ", "\\}": r"\rbrace ",
+    "\\,": r"\mspace{3mu}", "\\:": r"\mspace{4mu}", "\\;": r"\mspace{5mu}", "\\!": r"\mspace{-3mu}",
+    "\\_": r"\text{_}",
+}
+_MD_MATH_UNSAFE = re.compile("|".join(re.escape(k) for k in _MD_MATH_SAFE))
+
+
 def _md_math(latex: str) -> str:
-    return "$" + latex.strip() + "$"
+    """Inline math for GitHub and Obsidian: ``$...$`` on one line, no backslash-punctuation inside."""
+    safe = _MD_MATH_UNSAFE.sub(lambda m: _MD_MATH_SAFE[m.group(0)], latex)
+    return "$" + " ".join(safe.split()) + "$"
 
 
-def _md_parts(parts: Sequence[Part]) -> str:
+def markdown_parts(parts: Sequence[Part]) -> str:
     return "".join(md_text(c) if kind == "text" else _md_math(c) for kind, c in parts)
 
 
@@ -652,7 +692,7 @@ def _md_problem_head(problem: SheetProblem) -> list[str]:
 
 
 def _md_problem(problem: SheetProblem, solutions: str) -> list[str]:
-    lines = [*_md_problem_head(problem), _md_parts(problem.statement), ""]
+    lines = [*_md_problem_head(problem), markdown_parts(problem.statement), ""]
     template = problem.variant.template
     if template.answer.kind == "choice":
         lines.extend(f"- {letter}) {md_text(c)}" for letter, c in zip("abcdefghijklmnopqrstuvwxyz", template.answer.choices))
@@ -663,9 +703,9 @@ def _md_problem(problem: SheetProblem, solutions: str) -> list[str]:
 
 
 def _md_solution(problem: SheetProblem) -> list[str]:
-    lines = [f"**Answer:** {_md_parts(problem.answer)}", ""]
+    lines = [f"**Answer:** {markdown_parts(problem.answer)}", ""]
     for i, step in enumerate(problem.steps, 1):
         lines.append(f"{i}. {md_text(step.what)}: {_md_math(step.formula)}  ")
-        lines.append(f"   {_md_parts(step.work)}")
+        lines.append(f"   {markdown_parts(step.work)}")
     lines.append("")
     return lines

@@ -49,7 +49,11 @@ _PRE: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _ITALIC_WORD = re.compile(r"\\(?:mathit|textit)\{" + _WORD + r"\}")
 _SCRIPT_WORD = re.compile(r"([_^])\{([A-Za-z]{2,})\}")
-_BAR_NORM = re.compile(r"\\\|(.+?)\\\|")  # \|x\| -> \left\| x \right\|
+_NOT_SIZED = r"(?<!\\left)(?<!\\right)(?<!\\big)(?<!\\Big)(?<!\\bigg)(?<!\\Bigg)"
+_BAR_NORM = re.compile(_NOT_SIZED + r"\\\|(.+?)" + _NOT_SIZED + r"\\\|")  # \|x\| -> \left\| x \right\|
+# \big| and friends: a lone evaluation bar (f|_{x=0}), never half of a pair; \big( is just "(".
+_SIZED_BAR = re.compile(r"\\(?:big|Big|bigg|Bigg)[lrm]?(\||\\\||\\vert\b|\\Vert\b)")
+_SIZED = re.compile(r"\\(?:big|Big|bigg|Bigg)[lrm]?(?![A-Za-z])")
 
 
 def _pair_bars(latex: str) -> str:
@@ -88,6 +92,28 @@ def _pair_bars(latex: str) -> str:
     return "".join(out)
 
 
+_NUMBER = r"-?\d+(?:\.\d+)?(?: \\times 10\^\{-?\d+\}|)|10\^\{-?\d+\}"
+_NUMBER_MATRIX = re.compile(
+    r"\\begin\{bmatrix\}\s*((?:(?:" + _NUMBER + r")\s*(?:&|\\\\)\s*)*(?:" + _NUMBER + r"))\s*\\end\{bmatrix\}"
+)
+_POWER = re.compile(r"(?:(-?\d+(?:\.\d+)?) \\times )?10\^\{(-?\d+)\}")
+
+
+def _number_matrix(body: str) -> str:
+    """``1 & -2 \\\\ 3.5 & 10^{-4}`` -> ``mat(delim: "[", 1, -2; 3.5, 10^(-4))``."""
+
+    def cell(text: str) -> str:
+        text = text.strip()
+        power = _POWER.fullmatch(text)
+        if power is None:
+            return text
+        mantissa, exponent = power.groups()
+        return (f"{mantissa} times " if mantissa else "") + f"10^({exponent})"
+
+    rows = [", ".join(cell(c) for c in row.split("&")) for row in body.split("\\\\")]
+    return 'mat(delim: "[", ' + "; ".join(rows) + ")"
+
+
 def _prepass(latex: str) -> tuple[str, list[str]]:
     """The LaTeX rewritten for tex2typst, and the Typst code of each placeholder."""
     snippets: list[str] = []
@@ -96,10 +122,15 @@ def _prepass(latex: str) -> tuple[str, list[str]]:
         snippets.append(typst_code)
         return r"\text{" + _PLACEHOLDER.format(len(snippets) - 1) + "}"
 
+    # A matrix of plain numbers (most of a worked solution) is written straight away: tex2typst
+    # takes ~1 ms per formula, mostly on these, and they need no conversion beyond the syntax.
+    latex = _NUMBER_MATRIX.sub(lambda m: hold(_number_matrix(m.group(1))), latex)
     for pattern, replacement in _PRE:
         latex = pattern.sub(replacement, latex)
     latex = _BAR_NORM.sub(lambda m: r"\left\|" + m.group(1) + r"\right\|", latex)
     latex = _pair_bars(latex)
+    latex = _SIZED_BAR.sub(lambda m: hold("bar.v.double" if m.group(1) in ("\\|", "\\Vert") else "bar.v"), latex)
+    latex = _SIZED.sub("", latex)
     latex = _ITALIC_WORD.sub(lambda m: hold(f'italic("{m.group(1)}")'), latex)
     # J_{regularized}: one italic word (tex2typst gives J_(r e g u l a r i z e d))
     latex = _SCRIPT_WORD.sub(lambda m: m.group(1) + "{" + hold(f'italic("{m.group(2)}")') + "}", latex)
@@ -123,7 +154,7 @@ FIXUPS: dict[str, str] = {
     "bar.v.double": "‖",  # a lone \| (pairs become norm(...))
 }
 _FIXUP = re.compile(r"(?<![\w.\"])(" + "|".join(re.escape(k) for k in sorted(FIXUPS, key=len, reverse=True)) + r")(?![\w.])")
-_SPACE_BEFORE_PAREN = re.compile(r'(?<=")\s+(?=\()')  # "softmax" (x) -> "softmax"(x): no gap before the argument
+_SPACE_BEFORE_PAREN = re.compile(r"(?<=\")\s+(?=[(\[])")  # "softmax" (x) -> "softmax"(x): no gap before the argument
 _RAW_COMMAND = re.compile(r"\\[A-Za-z]")
 
 

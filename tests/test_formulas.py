@@ -1,0 +1,57 @@
+"""Formula sheets: every formula card and derivation, grouped by topic, rendered as math."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from dlstudy.cli import app
+from dlstudy.decks import load_decks
+from dlstudy.formulas import collect, entry_of
+
+runner = CliRunner()
+
+
+def test_every_formula_card_and_derivation_is_collected():
+    decks = load_decks()
+    topics = collect(decks, [])
+    expected = sum(1 for d in decks for n in d.notes if entry_of(n) is not None)
+    assert sum(len(t.entries) for t in topics) == expected
+    derivations = sum(1 for d in decks for n in d.notes if n.kind == "derivation")
+    assert expected >= derivations + 100
+
+
+def test_markdown_sheet_has_topics_and_balanced_math(tmp_path):
+    out = tmp_path / "f.md"
+    result = runner.invoke(app, ["formulas", "cnn", "rnn", "--format", "md", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "## Convolutional neural networks" in text
+    for line in text.splitlines():
+        assert len(re.findall(r"(?<!\\)\$", line)) % 2 == 0, line
+
+
+def test_pdf_sheet_renders_math_one_or_two_pages_per_topic(tmp_path):
+    pdfium = pytest.importorskip("pypdfium2")
+    out = tmp_path / "f.pdf"
+    result = runner.invoke(app, ["formulas", "cnn", "optimization", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    document = pdfium.PdfDocument(str(out))
+    assert 2 <= len(document) <= 4
+    text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    assert "Convolutional neural networks" in text
+    for raw in ("\\frac", "\\sigma", "\\mathrm", "\\left"):
+        assert raw not in text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["formulas", "cnnn"], "did you mean 'cnn'"), (["formulas", "--format", "docx"], "pdf or md"),
+     (["formulas", "-o", "x.md"], "should end in .pdf")],
+)
+def test_bad_requests_exit_2(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and message in result.stderr
