@@ -1,4 +1,4 @@
-"""User settings from ``config.toml`` in the data folder (all optional)."""
+"""User settings from ``config.toml`` in the data folder (all optional; README.md shows them)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,6 @@ from typing import Any
 
 from dlstudy.errors import DlstudyError
 from dlstudy.paths import data_dir
-
-EXAMPLE = """\
-# dlstudy settings (every key optional)
-desired_retention = 0.9        # FSRS target probability of recall
-learning_steps = [1, 10]       # minutes between first reviews of a new card
-relearning_steps = [10]        # minutes after a lapse
-fuzz = true                    # spread due dates a little so reviews don't bunch up
-new_per_day = 20               # new cards a quiz introduces per day
-decks = ["~/my-decks"]         # your own deck files or folders
-"""
-
 
 @dataclass(frozen=True)
 class Config:
