@@ -11,6 +11,7 @@ from typing import Any
 from dlstudy.errors import DlstudyError
 from dlstudy.paths import data_dir
 
+
 @dataclass(frozen=True)
 class Config:
     desired_retention: float = 0.9
