@@ -17,3 +17,11 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("DLSTUDY_NOW", FIXED_NOW)
     monkeypatch.delenv("DLSTUDY_PROBLEMS", raising=False)
     return tmp_path / "home"
+
+
+@pytest.fixture
+def home(isolated_home):
+    """A data folder whose config makes scheduling deterministic (no fuzz) and lets every new card in."""
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "config.toml").write_text("fuzz = false\nnew_per_day = 100\n")
+    return isolated_home

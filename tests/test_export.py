@@ -59,13 +59,6 @@ def run(*args, input=None, env=None):
 
 
 @pytest.fixture
-def home(isolated_home):
-    isolated_home.mkdir(parents=True, exist_ok=True)
-    (isolated_home / "config.toml").write_text("fuzz = false\nnew_per_day = 100\n")
-    return isolated_home
-
-
-@pytest.fixture
 def deck(tmp_path):
     path = tmp_path / "decks" / "mini.yaml"
     path.parent.mkdir()

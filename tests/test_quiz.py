@@ -38,13 +38,6 @@ cards:
 
 
 @pytest.fixture
-def home(isolated_home):
-    isolated_home.mkdir(parents=True, exist_ok=True)
-    (isolated_home / "config.toml").write_text("fuzz = false\nnew_per_day = 100\n")
-    return isolated_home
-
-
-@pytest.fixture
 def deck(tmp_path):
     path = tmp_path / "mini.yaml"
     path.write_text(DECK)
