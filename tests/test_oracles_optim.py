@@ -2,8 +2,13 @@
 counts) against independent NumPy re-implementations, against torch, and against
 published numbers.
 
-The oracles run real torch.optim / lr_scheduler / nn.init code; the independent
-checks here are written from the papers' algorithm boxes, not from dlstudy.
+The oracles are NumPy re-enactments of torch.optim's step(), lr_scheduler's
+per-epoch rules, a DataLoader's batching and nn.init's std (they no longer import
+torch: building a torch.optim optimizer imports torch._dynamo, most of a second).
+The real torch.optim / lr_scheduler / DataLoader / nn.init live here, and every
+oracle is cross-checked against them over many random parameter sets; the
+independent formula checks are written from the papers' algorithm boxes, not
+from dlstudy.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.oracles import get
+from dlstudy.oracles import get, optim
 from dlstudy.templates import get_template
 
 rng = np.random.default_rng(20240501)
@@ -188,6 +193,124 @@ def test_adagrad_golden_step_shrinks_as_one_over_sqrt_t():
 
 
 # ---------------------------------------------------------------------------
+# The NumPy optimizers against torch.optim itself
+
+
+def _torch_step(opt_name, theta, grad, state, **options):
+    """One real ``torch.optim.<opt_name>`` step (single-tensor implementation) from ``theta``.
+
+    ``state`` is loaded into the optimizer first, as torch stores it (float64
+    tensors, ``step`` a scalar tensor).  Returns (new theta, state after the step).
+    """
+    param = torch.tensor(np.atleast_1d(theta), dtype=torch.float64, requires_grad=True)
+    optimizer = getattr(torch.optim, opt_name)([param], foreach=False, **options)
+    if state:
+        optimizer.state[param] = {
+            k: torch.tensor(float(v)) if k == "step" else torch.tensor(np.atleast_1d(v), dtype=torch.float64)
+            for k, v in state.items()
+        }
+    param.grad = torch.tensor(np.atleast_1d(grad), dtype=torch.float64)
+    optimizer.step()
+    after = {k: (v.numpy().copy() if v.ndim else float(v)) for k, v in optimizer.state[param].items()}
+    return param.detach().numpy().copy(), after
+
+
+def _torch_l2_step(w, dw, lam, m, lr):
+    """Autograd through J = dw.w + lam/(2m)||w||^2, then a real torch.optim.SGD step."""
+    w = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+    dw = torch.tensor(dw, dtype=torch.float64)
+    penalty = lam / (2.0 * m) * (w**2).sum()
+    (reg_grad,) = torch.autograd.grad(penalty, w, retain_graph=True)
+    optimizer = torch.optim.SGD([w], lr=lr)
+    ((dw * w).sum() + penalty).backward()
+    grad = w.grad.detach().numpy().copy()
+    optimizer.step()
+    return {"penalty": float(penalty.detach()), "reg_grad": reg_grad.numpy().copy(), "grad": grad, "w_new": w.detach().numpy().copy()}
+
+
+def _optimizer_cases(count):
+    """(oracle id, params, what torch.optim gives) for ``count`` random steps of each optimizer oracle."""
+    case_rng = np.random.default_rng(99)
+
+    def vec(n, lo, hi):
+        decimals = case_rng.choice([1, 2, 3, 17])  # exam-style numbers and arbitrary ones
+        return np.round(case_rng.uniform(lo, hi, n), int(decimals))
+
+    for _ in range(count):
+        n = int(case_rng.integers(1, 5))
+        theta, g = vec(n, -2, 2), vec(n, -3, 3)
+        lr = float(case_rng.choice([0.1, 0.05, 0.2, 0.001, 0.37]))
+        t = int(case_rng.integers(1, 9))
+        b1, b2 = float(case_rng.choice([0.9, 0.8, 0.3, 0.95])), float(case_rng.choice([0.999, 0.99, 0.9]))
+        eps = float(case_rng.choice([1e-8, 1e-3]))
+        p = {"theta": theta, "g": g, "lr": lr, "b1": b1, "b2": b2, "eps": eps}
+        state = {}
+        if t > 1:
+            p.update(t=t, m_prev=vec(n, -1, 1), v_prev=np.abs(vec(n, 0, 0.05)))
+            state = {"step": t - 1, "exp_avg": p["m_prev"], "exp_avg_sq": p["v_prev"]}
+        new, after = _torch_step("Adam", theta, g, state, lr=lr, betas=(b1, b2), eps=eps)
+        m, v = after["exp_avg"], after["exp_avg_sq"]
+        yield "adam_step", p, {
+            "m": m, "v": v, "m_hat": m / (1 - b1 ** after["step"]), "v_hat": v / (1 - b2 ** after["step"]),
+            "delta": new - theta, "theta_new": new,
+        }
+
+        v_prev, mu = vec(n, -1.5, 1.5), float(case_rng.choice([0.0, 0.9, 0.5, 0.8, 0.99, 0.3]))
+        new, after = _torch_step("SGD", theta, g, {"momentum_buffer": v_prev}, lr=lr, momentum=mu)
+        velocity = after["momentum_buffer"] if mu else g  # momentum 0: no buffer, the raw gradient
+        yield "sgd_momentum_step", {"theta": theta, "g": g, "v_prev": v_prev, "mu": mu, "lr": lr}, {
+            "v": velocity, "delta": new - theta, "theta_new": new,
+        }
+
+        s_prev, rho = np.abs(vec(n, 0, 2)), float(case_rng.choice([0.9, 0.99, 0.3, 0.7]))
+        new, after = _torch_step("RMSprop", theta, g, {"step": 1, "square_avg": s_prev}, lr=lr, alpha=rho, eps=eps)
+        yield "rmsprop_step", {"theta": theta, "g": g, "s_prev": s_prev, "rho": rho, "lr": lr, "eps": eps}, {
+            "s": after["square_avg"], "delta": new - theta, "theta_new": new,
+        }
+
+        G_prev, ada_eps = np.abs(vec(n, 0, 6)), float(case_rng.choice([1e-10, 0.01]))
+        new, after = _torch_step("Adagrad", theta, g, {"step": 1, "sum": G_prev}, lr=lr, eps=ada_eps)
+        yield "adagrad_step", {"theta": theta, "g": g, "G_prev": G_prev, "lr": lr, "eps": ada_eps}, {
+            "G": after["sum"], "delta": new - theta, "theta_new": new,
+        }
+
+        dw, lam, m_ex = vec(n, -1, 1), float(case_rng.choice([1, 2, 5, 10, 0.3])), int(case_rng.choice([3, 5, 10, 20]))
+        yield "l2_regularized_step", {"w": theta, "dw": dw, "lam": lam, "m": m_ex, "lr": lr}, _torch_l2_step(theta, dw, lam, m_ex, lr)
+
+
+def test_optimizer_oracles_match_torch_optim():
+    for oracle_id, p, want in _optimizer_cases(300):
+        got = get(oracle_id)(p)
+        assert set(got) == set(want), oracle_id
+        for key, value in want.items():
+            # torch's square root (MKL) may be one unit in the last place off IEEE's, which NumPy uses
+            np.testing.assert_allclose(got[key], value, rtol=1e-12, atol=1e-15, err_msg=f"{oracle_id} {key} {p}")
+
+
+@pytest.mark.skipif(
+    torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"),
+    reason="torch's CPU kernels use fused multiply-adds on AVX2 / AVX-512 builds only",
+)
+def test_optimizer_oracles_equal_torch_optim_bit_for_bit(monkeypatch):
+    """Given torch's own square root, every value is torch.optim's to the last bit (and the
+    sign of zero): the NumPy steps are the same operations in the same order."""
+    monkeypatch.setattr(optim, "_sqrt", lambda a: torch.from_numpy(np.array(a, dtype=float)).sqrt().numpy())
+    for oracle_id, p, want in _optimizer_cases(300):
+        got = get(oracle_id)(p)
+        for key, value in want.items():
+            a, b = np.asarray(got[key]), np.asarray(value)
+            assert np.array_equal(a, b) and np.array_equal(np.signbit(a), np.signbit(b)), (oracle_id, key, p, a, b)
+
+
+def test_fma_rounds_once():
+    # 1 + 2^-30 squared is 1 + 2^-29 + 2^-60: the separate product rounds the 2^-60 away, a fused one keeps it.
+    x = 1.0 + 2.0**-30
+    assert optim._fma(x, x, -(1.0 + 2.0**-29))[()] == 2.0**-60
+    assert x * x - (1.0 + 2.0**-29) == 0.0
+    assert math.copysign(1.0, optim._fma(-0.0, 1.0, -0.0)[()]) == -1.0  # IEEE: -0 + -0 = -0
+
+
+# ---------------------------------------------------------------------------
 # Regularisation
 
 
@@ -239,6 +362,14 @@ def test_dropout_golden_pytorch_docs():
     np.testing.assert_allclose(out["y"], [2.0, 4.0, 0.0])
 
 
+def test_dropout_scale_equals_torch_dropout():
+    ones = torch.ones(4096, dtype=torch.float64)
+    for p in [0.0, 0.99, *np.round(rng.uniform(0, 0.99, 200), int(rng.integers(1, 4)))]:
+        out = get("inverted_dropout")({"a": [1.0, 2.0, 3.0], "mask": [1.0, 0.0, 1.0], "p": float(p)})
+        want = float(torch.nn.functional.dropout(ones, float(p), training=True).max())
+        assert out["scale"] == want, p
+
+
 # ---------------------------------------------------------------------------
 # Initialisation
 
@@ -265,6 +396,43 @@ def test_init_std_matches_sampled_weights():
             assert (out["fan_in"], out["fan_out"]) == (c_in * k * k, c_out * k * k)
             assert _sampled_std(scheme, c_in, c_out, k) == pytest.approx(out["std"], rel=0.01)
             assert out["var"] == pytest.approx(out["std"] ** 2)
+
+
+def _torch_init_numbers(scheme: str, c_in: int, c_out: int, k: int) -> tuple[int, int, float]:
+    """Fans of a real Conv2d weight and the std torch.nn.init hands to ``normal_`` (recorded by a
+    TorchFunctionMode; the weight lives on the meta device, so nothing is sampled)."""
+    from torch.overrides import TorchFunctionMode
+
+    stds: list[float] = []
+
+    class RecordNormal(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if func is torch.Tensor.normal_:
+                _, std = (list(args[1:]) + [kwargs.get("mean", 0.0), kwargs.get("std", 1.0)])[:2]
+                stds.append(float(std))
+            return func(*args, **kwargs)
+
+    conv = torch.nn.Conv2d(c_in, c_out, k, device="meta")
+    fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(conv.weight)
+    with RecordNormal():
+        if scheme == "xavier":
+            torch.nn.init.xavier_normal_(conv.weight)
+        else:
+            torch.nn.init.kaiming_normal_(conv.weight, mode="fan_in", nonlinearity="relu")
+    (std,) = stds
+    return int(fan_in), int(fan_out), std
+
+
+def test_init_std_equals_torch_nn_init():
+    init = get("init_std")
+    for _ in range(200):
+        scheme = str(rng.choice(["xavier", "he"]))
+        c_in, c_out, k = int(rng.integers(1, 300)), int(rng.integers(1, 300)), int(rng.integers(1, 8))
+        out = init({"scheme": scheme, "c_in": c_in, "c_out": c_out, "k": k})
+        fan_in, fan_out, std = _torch_init_numbers(scheme, c_in, c_out, k)
+        assert (out["fan_in"], out["fan_out"], out["std"]) == (fan_in, fan_out, std)
+        assert out["var"] == std * std
 
 
 def test_init_golden_papers():
@@ -301,6 +469,50 @@ def test_lr_schedules_match_numpy_formulas():
         assert out["lr_e"] == pytest.approx(lr0 * (s + (1 - s) * min(e, W) / W), rel=1e-12)
 
 
+def _torch_schedule(lr0, make, epochs):
+    """The learning rate in each epoch 0..epochs of a real torch scheduler, stepped once per epoch."""
+    param = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=lr0)
+    scheduler = make(optimizer)
+    rates = [optimizer.param_groups[0]["lr"]]
+    for _ in range(epochs):
+        optimizer.step()  # no gradient: leaves the parameter alone, keeps the scheduler's order check happy
+        scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    return rates
+
+
+def test_schedule_oracles_equal_torch_lr_scheduler():
+    sched = torch.optim.lr_scheduler
+    for _ in range(150):
+        lr0 = float(rng.choice([0.1, 0.2, 0.5, 1.0, 0.03, 0.001]))
+        c, epochs = float(rng.choice([0.5, 0.8, 0.9, 0.95, 0.07, 1.3])), int(rng.integers(1, 40))
+        makers = {
+            "exponential": lambda opt: sched.ExponentialLR(opt, gamma=c),
+            "inverse_time": lambda opt: sched.LambdaLR(opt, lambda e: 1.0 / (1.0 + c * e)),
+            "inverse_sqrt": lambda opt: sched.LambdaLR(opt, lambda e: c / math.sqrt(e) if e else 1.0),
+        }
+        for schedule, make in makers.items():
+            rates = _torch_schedule(lr0, make, epochs)
+            for epoch in range(1, epochs + 1):
+                out = get("lr_decay")({"schedule": schedule, "lr0": lr0, "c": c, "epoch": epoch})
+                assert out == {"factor": rates[epoch] / lr0, "lr": rates[epoch]}, (schedule, lr0, c, epoch)
+
+        S, gamma = int(rng.integers(1, 11)), float(rng.choice([0.1, 0.5, 0.2, 0.7]))
+        rates = _torch_schedule(lr0, lambda opt: sched.StepLR(opt, step_size=S, gamma=gamma), epochs)
+        for epoch in range(epochs + 1):
+            out = get("lr_step_decay")({"lr0": lr0, "gamma": gamma, "step_size": S, "epoch": epoch})
+            drops = sum(a != b for a, b in zip(rates[:epoch], rates[1 : epoch + 1]))
+            assert out == {"drops": drops, "lr": rates[epoch]}, (lr0, gamma, S, epoch)
+
+        s, W = float(rng.choice([0.1, 0.2, 0.25, 0.5, 0.33, 0.9])), int(rng.integers(1, 12))
+        rates = _torch_schedule(lr0, lambda opt: sched.LinearLR(opt, start_factor=s, end_factor=1.0, total_iters=W), epochs)
+        for epoch in range(epochs + 1):
+            out = get("lr_warmup")({"lr": lr0, "s": s, "W": W, "epoch": epoch})
+            factor = rates[epoch] / lr0
+            assert out == {"frac": (factor - s) / (1 - s), "factor": factor, "lr_e": rates[epoch]}, (lr0, s, W, epoch)
+
+
 def test_lr_golden_published_examples():
     # Ng, deeplearning.ai Course 2 ("Learning rate decay"): alpha0 = 0.2, decay_rate = 1 gives
     # 0.1, 0.067, 0.05, 0.04 in epochs 1-4.
@@ -326,9 +538,11 @@ def test_minibatch_iterations_match_iterated_dataloader():
     for _ in range(150):
         n, b, epochs = int(rng.integers(1, 3000)), int(rng.integers(1, 300)), int(rng.integers(1, 6))
         out = get("minibatch_iterations")({"n": n, "b": b, "epochs": epochs})
-        sizes = [len(batch) for batch in DataLoader(np.zeros(n), batch_size=b)]
+        loader = DataLoader(np.zeros(n), batch_size=b, shuffle=True, generator=torch.Generator().manual_seed(n))
+        sizes = [len(batch) for batch in loader]
         assert out["per_epoch"] == len(sizes) and out["last"] == sizes[-1]
-        assert out["total"] == epochs * len(sizes)
+        updates = sum(1 for _ in range(epochs) for _batch in loader)  # one update per mini-batch, epoch after epoch
+        assert out["total"] == updates
 
 
 def test_minibatch_golden():
