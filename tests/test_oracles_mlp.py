@@ -138,3 +138,16 @@ def test_mazur_sgd_step_golden():
     assert out["G"][0, 0] == pytest.approx(0.082167041, rel=1e-7)
     # w5+, w7+ / w6+, w8+
     assert out["W_new"] == pytest.approx(np.array([[0.35891648, 0.511301270], [0.408666186, 0.561370121]]), rel=1e-7)
+
+
+def test_sgd_step_equals_torch_optim_sgd():
+    import torch
+
+    oracle = get("weight_gradient_sgd")
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        p = {"x": rng.normal(size=2), "d": rng.normal(size=2), "W": rng.normal(size=(2, 2)), "lr": float(rng.uniform(0.01, 1))}
+        W = torch.nn.Parameter(torch.tensor(p["W"], dtype=torch.float64))
+        (torch.tensor(p["x"]) @ W).backward(torch.tensor(p["d"]))
+        torch.optim.SGD([W], lr=p["lr"]).step()
+        np.testing.assert_array_equal(oracle(p)["W_new"], W.detach().numpy())

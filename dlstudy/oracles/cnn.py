@@ -252,7 +252,9 @@ def _gap_counts(c: int, h: int, m: int) -> tuple[int, int, int]:
     import torch
     from torch import nn
 
-    x = torch.empty(1, c, h, h, device="meta")
+    # A real (small) CPU tensor: pooling on the meta device goes through torch._refs, which imports
+    # torch._dynamo (about a second).
+    x = torch.zeros(1, c, h, h)
     pooled = nn.Flatten()(nn.AdaptiveAvgPool2d(1)(x)).shape[1]
     flat = nn.Flatten()(x).shape[1]
     count = lambda module: sum(t.numel() for t in module.parameters())  # noqa: E731

@@ -98,6 +98,8 @@ def weight_gradient_sgd(p: Mapping[str, Any]) -> dict[str, Any]:
     s = _tensor(p["x"]) @ W
     s.backward(_tensor(p["d"]))  # dJ/ds_j = delta_j
     grad = _np(W.grad)
-    optimizer = torch.optim.SGD([W], lr=float(p["lr"]))
-    optimizer.step()
+    # Plain SGD's step, in place as torch.optim.SGD does it (tests compare with the optimizer itself;
+    # constructing one here would import torch._dynamo, about a second).
+    with torch.no_grad():
+        W.add_(W.grad, alpha=-float(p["lr"]))
     return {"G": grad, "W_new": _np(W)}
