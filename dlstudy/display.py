@@ -15,7 +15,7 @@ from rich.table import Table
 
 from dlstudy import engine
 from dlstudy.answers import FORMAT_EXAMPLES, AnswerFormatError
-from dlstudy.checking import Verdict, check, step_kind
+from dlstudy.checking import Verdict, check
 from dlstudy.engine import Solution, Variant
 from dlstudy.templates import Template
 
@@ -97,7 +97,6 @@ def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
     if not quiet:
         console.print(f"[bold]{esc(template.title)}[/bold]: enter each quantity in turn.")
     for i, step in enumerate(template.steps, 1):
-        kind = step_kind(template, step.name, s.values[step.name])
         while True:
             text = ask("" if quiet else esc(f"{i}/{len(template.steps)} {step.what} ({step.name}) = "))
             if text is None:

@@ -446,7 +446,7 @@ def _typ_page_setup(title: str, version: SheetVersion, what: str, reset: bool = 
 def _typ_header(title: str, version: SheetVersion, key: bool) -> str:
     heading = f"Answer key: {title}" if key else title
     lines = [
-        f"#grid(columns: (1fr, auto), align: (left + bottom, right + bottom),",
+        "#grid(columns: (1fr, auto), align: (left + bottom, right + bottom),",
         f"  text(size: 15pt, weight: \"bold\")[{typst_text(heading)}],",
         "  " + ("[]" if key else "[Name: #box(width: 5.5cm, stroke: (bottom: 0.5pt))[]]") + ")",
         "#v(-0.3em)",

@@ -17,17 +17,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlstudy.oracles import register
-from dlstudy.oracles.rnn import one_thread
-
-
-def _tensor(value: Any):
-    import torch
-
-    return torch.as_tensor(np.asarray(value, dtype=float), dtype=torch.float64)
+from dlstudy.oracles.tensors import single_thread, tensor
 
 
 def _attention(p: Mapping[str, Any], causal: bool) -> dict[str, Any]:
-    with one_thread():
+    with single_thread():
         return _attention_steps(p, causal)
 
 
@@ -35,7 +29,7 @@ def _attention_steps(p: Mapping[str, Any], causal: bool) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    q, k, v = (_tensor(p[name]) for name in ("Q", "K", "V"))
+    q, k, v = (tensor(p[name]) for name in ("Q", "K", "V"))
     d_k = q.shape[-1]
     scores = q @ k.T
     scaled = scores / d_k**0.5

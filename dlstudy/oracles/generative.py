@@ -13,16 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlstudy.oracles import register
-
-
-def _tensor(value: Any):
-    import torch
-
-    return torch.as_tensor(np.asarray(value, dtype=float), dtype=torch.float64)
-
-
-def _numpy(tensor) -> np.ndarray:
-    return tensor.detach().numpy().astype(float)
+from dlstudy.oracles.tensors import tensor, to_numpy
 
 
 def gaussian_kl_to_standard(mu: Any, logvar: Any):
@@ -30,7 +21,7 @@ def gaussian_kl_to_standard(mu: Any, logvar: Any):
     import torch
     from torch.distributions import Normal, kl_divergence
 
-    q = Normal(_tensor(mu), torch.exp(0.5 * _tensor(logvar)), validate_args=False)
+    q = Normal(tensor(mu), torch.exp(0.5 * tensor(logvar)), validate_args=False)
     prior = Normal(torch.zeros_like(q.loc), torch.ones_like(q.scale), validate_args=False)
     return kl_divergence(q, prior), q.variance
 
@@ -38,7 +29,7 @@ def gaussian_kl_to_standard(mu: Any, logvar: Any):
 @register("vae_kl_divergence")
 def vae_kl_divergence(p: Mapping[str, Any]) -> dict[str, Any]:
     kl_j, var = gaussian_kl_to_standard(p["mu"], p["logvar"])
-    return {"var": _numpy(var), "kl_j": _numpy(kl_j), "kl": float(kl_j.sum())}
+    return {"var": to_numpy(var), "kl_j": to_numpy(kl_j), "kl": float(kl_j.sum())}
 
 
 @register("vae_reparameterization")
@@ -55,7 +46,7 @@ def vae_reparameterization(p: Mapping[str, Any]) -> dict[str, Any]:
 def vae_negative_elbo(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch.nn.functional as F
 
-    recon = F.binary_cross_entropy(_tensor(p["xhat"]), _tensor(p["x"]), reduction="sum")
+    recon = F.binary_cross_entropy(tensor(p["xhat"]), tensor(p["x"]), reduction="sum")
     kl_j, _ = gaussian_kl_to_standard(p["mu"], 2.0 * np.log(np.asarray(p["sigma"], dtype=float)))
     kl = kl_j.sum()
     return {"recon": float(recon), "kl": float(kl), "loss": float(recon + kl)}
@@ -66,7 +57,7 @@ def gan_discriminator_loss(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    d_real, d_fake = _tensor(p["dr"]), _tensor(p["df"])
+    d_real, d_fake = tensor(p["dr"]), tensor(p["df"])
     # Labels 1 for real, 0 for generated, as in the PyTorch DCGAN tutorial (errD = errD_real + errD_fake).
     real = F.binary_cross_entropy(d_real, torch.ones_like(d_real))
     fake = F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
@@ -78,14 +69,14 @@ def gan_generator_loss(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    d_fake = _tensor(p["df"])
+    d_fake = tensor(p["df"])
     logits = torch.logit(d_fake).requires_grad_(True)
     if p["gen"] == "saturating":  # minimise E[log(1 - D(G(z)))] = -BCE(D(G(z)), 0)
         loss = -F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
     else:  # non-saturating: minimise -E[log D(G(z))] = BCE(D(G(z)), 1)
         loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
     (grad,) = torch.autograd.grad(loss, logits)
-    return {"loss_g": float(loss.detach()), "grad": _numpy(grad)}
+    return {"loss_g": float(loss.detach()), "grad": to_numpy(grad)}
 
 
 def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray, iterations: int = 50) -> np.ndarray:
@@ -111,9 +102,9 @@ def gan_optimal_discriminator(p: Mapping[str, Any]) -> dict[str, Any]:
     p_data = np.array([p["pd"], 1.0 - p["pd"]])
     p_g = np.array([p["pg"], 1.0 - p["pg"]])
     d_star = optimal_discriminator(p_data, p_g)
-    d = _tensor(d_star)
+    d = tensor(d_star)
     # V(D, G) = E_data[log D] + E_g[log(1 - D)], each expectation a BCE weighted by the probabilities.
-    value = -F.binary_cross_entropy(d, torch.ones_like(d), weight=_tensor(p_data), reduction="sum") - F.binary_cross_entropy(
-        d, torch.zeros_like(d), weight=_tensor(p_g), reduction="sum"
+    value = -F.binary_cross_entropy(d, torch.ones_like(d), weight=tensor(p_data), reduction="sum") - F.binary_cross_entropy(
+        d, torch.zeros_like(d), weight=tensor(p_g), reduction="sum"
     )
     return {"dstar": d_star, "value": float(value)}

@@ -13,16 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlstudy.oracles import register
-
-
-def _tensor(value: Any, grad: bool = False):
-    import torch
-
-    return torch.tensor(np.asarray(value, dtype=float), dtype=torch.float64, requires_grad=grad)
-
-
-def _np(t) -> np.ndarray:
-    return t.detach().numpy().copy()
+from dlstudy.oracles.tensors import tensor, to_numpy
 
 
 @register("softmax_cross_entropy")
@@ -30,29 +21,29 @@ def softmax_cross_entropy(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    z = _tensor(p["z"]).reshape(1, -1)
+    z = tensor(p["z"]).reshape(1, -1)
     loss = F.cross_entropy(z, torch.tensor([int(p["c"]) - 1]))
-    return {"p": _np(F.softmax(z, dim=-1)[0]), "L": float(loss)}
+    return {"p": to_numpy(F.softmax(z, dim=-1)[0]), "L": float(loss)}
 
 
 @register("binary_cross_entropy")
 def binary_cross_entropy(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch.nn.functional as F
 
-    yhat, y = _tensor(p["yhat"]), _tensor(p["y"])
+    yhat, y = tensor(p["yhat"]), tensor(p["y"])
     each = F.binary_cross_entropy(yhat, y, reduction="none")
     mean = F.binary_cross_entropy(yhat, y, reduction="mean")
-    return {"l": _np(each), "L": float(mean)}
+    return {"l": to_numpy(each), "L": float(mean)}
 
 
 @register("mse_gradient")
 def mse_gradient(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch.nn.functional as F
 
-    yhat = _tensor(p["yhat"], grad=True)
-    loss = F.mse_loss(yhat, _tensor(p["y"]))  # reduction="mean", as nn.MSELoss
+    yhat = tensor(p["yhat"], grad=True)
+    loss = F.mse_loss(yhat, tensor(p["y"]))  # reduction="mean", as nn.MSELoss
     loss.backward()
-    return {"L": float(loss.detach()), "g": _np(yhat.grad)}
+    return {"L": float(loss.detach()), "g": to_numpy(yhat.grad)}
 
 
 @register("multiclass_hinge")
@@ -66,14 +57,14 @@ def multiclass_hinge(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    s = _tensor(p["s"])
+    s = tensor(p["s"])
     c = int(p["c"]) - 1
     classes = s.shape[0]
     loss = classes * F.multi_margin_loss(s.reshape(1, -1), torch.tensor([c]), margin=1.0)
     pairs = torch.stack([s[c].expand(classes), s], dim=1)  # row j: [s_c, s_j]
     terms = 2 * F.multi_margin_loss(pairs, torch.zeros(classes, dtype=torch.long), margin=1.0, reduction="none")
     terms[c] = 0.0  # the correct class contributes no term
-    return {"m": _np(terms), "L": float(loss)}
+    return {"m": to_numpy(terms), "L": float(loss)}
 
 
 @register("triplet_loss")
@@ -87,7 +78,7 @@ def triplet_loss(p: Mapping[str, Any]) -> dict[str, Any]:
         return F.pairwise_distance(a, b, p=2.0, eps=0.0).pow(2)
 
     distance = {"squared": squared, "euclidean": euclidean}[str(p["dist"])]
-    A, P, N = (_tensor(p[k]).reshape(1, -1) for k in ("A", "P", "N"))
+    A, P, N = (tensor(p[k]).reshape(1, -1) for k in ("A", "P", "N"))
     loss = F.triplet_margin_with_distance_loss(A, P, N, distance_function=distance, margin=float(p["alpha"]))
     return {"dAP": float(distance(A, P)[0]), "dAN": float(distance(A, N)[0]), "L": float(loss)}
 
@@ -116,7 +107,7 @@ def perplexity(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    q = _tensor(p["q"])
+    q = tensor(p["q"])
     log_probs = torch.log(torch.stack([q, 1 - q], dim=1))
     nll = F.cross_entropy(log_probs, torch.zeros(q.shape[0], dtype=torch.long))
     return {"nll": float(nll), "ppl": float(torch.exp(nll))}

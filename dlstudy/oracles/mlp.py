@@ -12,20 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import numpy as np
 
 from dlstudy.oracles import register
+from dlstudy.oracles.tensors import tensor, to_numpy
 from dlstudy.oracles.activations import torch_activation
-
-
-def _tensor(value: Any, grad: bool = False):
-    import torch
-
-    return torch.tensor(np.asarray(value, dtype=float), dtype=torch.float64, requires_grad=grad)
-
-
-def _np(t) -> np.ndarray:
-    return t.detach().numpy().copy()
 
 
 @register("mlp_forward")
@@ -33,14 +23,14 @@ def mlp_forward(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    x, W1, b1, w2 = (_tensor(p[k]) for k in ("x", "W1", "b1", "w2"))
-    b2 = _tensor([p["b2"]])
+    x, W1, b1, w2 = (tensor(p[k]) for k in ("x", "W1", "b1", "w2"))
+    b2 = tensor([p["b2"]])
     with torch.no_grad():
         # F.linear takes weights as (out, in); the course's W1 is (in, out).
         s = F.linear(x, W1.T, b1)
         h = torch_activation(str(p["act"]))(s)
         y = F.linear(h, w2.reshape(1, -1), b2)
-    return {"s": _np(s), "h": _np(h), "y": float(y[0])}
+    return {"s": to_numpy(s), "h": to_numpy(h), "y": float(y[0])}
 
 
 @register("output_delta_sigmoid_mse")
@@ -48,16 +38,16 @@ def output_delta_sigmoid_mse(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    s = _tensor(p["s"], grad=True)
-    y = _tensor(p["y"])
+    s = tensor(p["s"], grad=True)
+    y = tensor(p["y"])
     h = torch.sigmoid(s)
     h.retain_grad()
     loss = 0.5 * F.mse_loss(h, y, reduction="sum")
     loss.backward()
     # g'(s) on its own: the element-wise slope of the sigmoid, by autograd.
-    s2 = _tensor(p["s"], grad=True)
+    s2 = tensor(p["s"], grad=True)
     (slope,) = torch.autograd.grad(torch.sigmoid(s2).sum(), s2)
-    return {"h": _np(h), "dJdh": _np(h.grad), "gp": _np(slope), "delta": _np(s.grad)}
+    return {"h": to_numpy(h), "dJdh": to_numpy(h.grad), "gp": to_numpy(slope), "delta": to_numpy(s.grad)}
 
 
 @register("output_delta_softmax_ce")
@@ -65,13 +55,13 @@ def output_delta_softmax_ce(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    z = _tensor(p["z"], grad=True)
+    z = tensor(p["z"], grad=True)
     target = torch.tensor([int(p["c"]) - 1])
     loss = F.cross_entropy(z.reshape(1, -1), target)
     loss.backward()
     probs = F.softmax(z.detach(), dim=-1)
     one_hot = F.one_hot(target[0], num_classes=z.shape[0]).to(torch.float64)
-    return {"p": _np(probs), "y": _np(one_hot), "delta": _np(z.grad)}
+    return {"p": to_numpy(probs), "y": to_numpy(one_hot), "delta": to_numpy(z.grad)}
 
 
 @register("hidden_layer_delta")
@@ -79,27 +69,27 @@ def hidden_layer_delta(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
 
     act = torch_activation(str(p["act"]))
-    s = _tensor(p["s"], grad=True)
-    W = _tensor(p["W"])  # W[j, k]: hidden unit j -> output unit k
+    s = tensor(p["s"], grad=True)
+    W = tensor(p["W"])  # W[j, k]: hidden unit j -> output unit k
     h = act(s)
     h.retain_grad()
     out = h @ W  # output pre-activations o_k = sum_j h_j w_jk
-    out.backward(_tensor(p["d"]))  # feed dJ/do_k = delta_k, as backprop does
-    s2 = _tensor(p["s"], grad=True)
+    out.backward(tensor(p["d"]))  # feed dJ/do_k = delta_k, as backprop does
+    s2 = tensor(p["s"], grad=True)
     (slope,) = torch.autograd.grad(act(s2).sum(), s2)
-    return {"h": _np(h), "gp": _np(slope), "back": _np(h.grad), "delta": _np(s.grad)}
+    return {"h": to_numpy(h), "gp": to_numpy(slope), "back": to_numpy(h.grad), "delta": to_numpy(s.grad)}
 
 
 @register("weight_gradient_sgd")
 def weight_gradient_sgd(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
 
-    W = torch.nn.Parameter(_tensor(p["W"]))  # W[i, j]: input i -> unit j
-    s = _tensor(p["x"]) @ W
-    s.backward(_tensor(p["d"]))  # dJ/ds_j = delta_j
-    grad = _np(W.grad)
+    W = torch.nn.Parameter(tensor(p["W"]))  # W[i, j]: input i -> unit j
+    s = tensor(p["x"]) @ W
+    s.backward(tensor(p["d"]))  # dJ/ds_j = delta_j
+    grad = to_numpy(W.grad)
     # Plain SGD's step, in place as torch.optim.SGD does it (tests compare with the optimizer itself;
     # constructing one here would import torch._dynamo, about a second).
     with torch.no_grad():
         W.add_(W.grad, alpha=-float(p["lr"]))
-    return {"G": grad, "W_new": _np(W)}
+    return {"G": grad, "W_new": to_numpy(W)}

@@ -8,26 +8,12 @@ functions so listing problems stays fast.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from dlstudy.oracles import register
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run torch single-threaded: its batch-norm kernel splits even a 4x2 batch
-    across threads, which costs tens of milliseconds on a busy machine."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from dlstudy.oracles.tensors import single_thread
 
 
 def _clean(a: Any) -> np.ndarray:
@@ -52,7 +38,7 @@ def _batchnorm_train(p: Mapping[str, Any]) -> dict[str, Any]:
 
     bn = torch.nn.BatchNorm1d(channels, eps=eps, momentum=momentum, dtype=torch.float64)
     bn.train()
-    with torch.no_grad(), _one_thread():
+    with torch.no_grad(), single_thread():
         bn.weight.copy_(torch.from_numpy(gamma))
         bn.bias.copy_(torch.from_numpy(beta))
         bn.running_mean.copy_(torch.from_numpy(running_mean))

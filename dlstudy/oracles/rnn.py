@@ -11,33 +11,13 @@ real modules built on the meta device; shapes from a real forward pass.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from dlstudy.oracles import register
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run tiny torch ops on one intra-op thread, restoring the setting after.
-
-    On a busy machine torch's thread pool waits for descheduled workers at every
-    op: a 72-step bidirectional LSTM took 240 ms with 2 threads and 6 ms with 1.
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    if threads == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
+from dlstudy.oracles.tensors import single_thread
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -149,7 +129,7 @@ def rnn_bptt_gradient(p: Mapping[str, Any]) -> dict[str, Any]:
     w, u = float(p["w"]), float(p["u"])
     xs = [float(v) for v in _vec(p["x"])]
     out: dict[str, Any] = {}
-    with one_thread():
+    with single_thread():
         h0 = torch.tensor(float(p["h0"]), dtype=torch.float64, requires_grad=True)
         h = h0
         for t, x_t in enumerate(xs, 1):
@@ -210,7 +190,7 @@ def birnn_output_shape(p: Mapping[str, Any]) -> dict[str, Any]:
 
     L, N, n_in, hidden, layers = (int(p[k]) for k in ("L", "N", "H_in", "H", "layers"))
     module = _birnn(str(p["cell"]), n_in, hidden, layers)
-    with torch.inference_mode(), one_thread():
+    with torch.inference_mode(), single_thread():
         output, state = module(torch.zeros(L, N, n_in))
     h_n = state[0] if isinstance(state, tuple) else state  # LSTM returns (h_n, c_n)
     return {"D": int(h_n.shape[0]) // layers, "feat": int(output.shape[2]), "out": tuple(int(s) for s in output.shape)}
