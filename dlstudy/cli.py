@@ -5,7 +5,6 @@ NumPy, torch or sympy (tests/test_imports.py holds us to it).  User mistakes
 arrive as DlstudyError and become one line on stderr in ``_Commands.invoke``.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import List, Optional

@@ -10,7 +10,7 @@ import numpy as np
 from dlstudy import engine
 from dlstudy.engine import Solution, Variant
 from dlstudy.errors import DlstudyError
-from dlstudy.templates import Template, all_templates, get_template, template_ids, did_you_mean
+from dlstudy.templates import Template, all_templates, did_you_mean, get_template, template_ids
 
 
 def new_seed() -> int:
@@ -52,33 +52,37 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
     }
 
 
-def select_templates(selection: Sequence[str]) -> list[Template]:
-    """Templates for a drill: every word is a topic or an id; nothing means all."""
-    if not selection:
-        return all_templates()
+def selected_ids(selection: Sequence[str]) -> list[str]:
+    """Template ids for a drill or sheet: every word is a topic or an id; nothing means all.
+
+    Only topic words need the templates parsed (to read their topics).
+    """
     ids = template_ids()
-    topics = sorted({t.topic for t in all_templates()})
-    chosen: dict[str, Template] = {}
-    for word in selection:
-        if word in topics:
-            chosen.update((t.id, t) for t in all_templates(word))
-        elif word in ids:
-            chosen[word] = get_template(word)
-        else:
+    chosen: dict[str, None] = {}
+    for word in selection or ids:
+        if word in ids:
+            chosen[word] = None
+            continue
+        topics = sorted({t.topic for t in all_templates()})
+        if word not in topics:
             hint = did_you_mean(word, [*topics, *ids])
             raise DlstudyError(f"{word!r} is neither a topic nor a problem id{hint} (topics: {', '.join(topics)})")
-    return list(chosen.values())
+        chosen.update((t.id, None) for t in all_templates(word))
+    return list(chosen)
 
 
 def plan_drill(selection: Sequence[str], count: int, seed: int | None) -> tuple[int, list[tuple[Template, int]]]:
-    """Which templates, with which seeds: as varied as the selection allows, reproducible by ``seed``."""
-    templates = select_templates(selection)
+    """Which templates, with which seeds: as varied as the selection allows, reproducible by ``seed``.
+
+    Only the templates drawn are parsed.
+    """
+    ids = selected_ids(selection)
     seed = new_seed() if seed is None else seed
     rng = np.random.default_rng(seed)
     plan: list[tuple[Template, int]] = []
     while len(plan) < count:
-        for index in rng.permutation(len(templates)):
-            plan.append((templates[index], int(rng.integers(1_000_000))))
+        for index in rng.permutation(len(ids)):
+            plan.append((get_template(ids[index]), int(rng.integers(1_000_000))))
             if len(plan) == count:
                 break
     return seed, plan

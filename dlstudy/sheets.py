@@ -224,7 +224,7 @@ def make_sheets(
         raise DlstudyError(f"--solutions must be one of {', '.join(SOLUTIONS)}, not {solutions!r}")
     if seed is not None and seed < 0:
         raise DlstudyError(f"--seed must be >= 0, got {seed}")
-    session.select_templates(selection)  # unknown topics and ids fail before anything is written
+    session.selected_ids(selection)  # unknown topics and ids fail before anything is written
     seed = session.new_seed() if seed is None else seed
     fmt, targets = _targets(fmt, output, seed, versions, merge, solutions, Path(cwd) if cwd else Path.cwd())
     title = title or _default_title(selection)

@@ -8,6 +8,8 @@ mistake in a file is reported as ``file:line: what is wrong`` with exit code 2.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from dlstudy import expr
+from dlstudy import __version__, expr
 from dlstudy.answers import KINDS
 from dlstudy.errors import DlstudyError
 from dlstudy.functions import FUNCTIONS, compile_node
@@ -159,8 +161,9 @@ class Template:
 class _Reader:
     """Validation helpers that know the file, so every error names file:line."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, check_latex: bool = True) -> None:
         self.path = path
+        self.check_latex = check_latex  # False for data already validated (from the cache)
 
     def error(self, node: Any, message: str) -> DlstudyError:
         return DlstudyError(f"{self.path}:{line_of(node)}: {message}")
@@ -234,7 +237,7 @@ class _Reader:
         from dlstudy.render import latex_to_unicode
 
         items = self.cased(parent, "latex", cases, where, None)
-        for text in items.values():
+        for text in items.values() if self.check_latex else ():
             try:
                 latex_to_unicode(text)
             except ValueError as exc:
@@ -295,8 +298,12 @@ def _range(reader: _Reader, spec: Any, value: Any, name: str) -> tuple[float, fl
 
 def parse_template(path: Path) -> Template:
     """Read and validate one template file."""
-    data = load_yaml(path)
-    reader = _Reader(path)
+    return build_template(path, load_yaml(path))
+
+
+def build_template(path: Path, data: Any, check_latex: bool = True) -> Template:
+    """Validate a template's data (as loaded from ``path``) into a Template."""
+    reader = _Reader(path, check_latex)
     if not isinstance(data, dict):
         raise reader.error(data, "a problem template must be a mapping")
     template_id = reader.text(data, "id")
@@ -457,7 +464,37 @@ def _template_files(dirs: tuple[Path, ...]) -> dict[str, Path]:
 
 @lru_cache(maxsize=None)
 def _load(path: Path, mtime: float) -> Template:
-    return parse_template(path)
+    """A template; its validated data comes from a JSON cache while the file is unchanged.
+
+    A hit skips the YAML parse and the LaTeX rendering check (a third of the
+    time to load all templates); formulas are still parsed and compiled.
+    """
+    stat = path.stat()
+    stamp = [str(path.resolve()), stat.st_mtime_ns, stat.st_size, __version__]
+    cache = _cache_file(path)
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached["stamp"] == stamp:
+            return build_template(path, cached["data"], check_latex=False)
+    except (OSError, ValueError, KeyError, TypeError, DlstudyError):
+        pass  # no cache, or a stale or unreadable one: read the file
+    data = load_yaml(path)
+    template = build_template(path, data)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"stamp": stamp, "data": data}), encoding="utf-8")
+        tmp.replace(cache)
+    except (OSError, TypeError, ValueError):
+        pass  # an unwritable data folder, or data JSON can't hold: only costs speed
+    return template
+
+
+def _cache_file(path: Path) -> Path:
+    from dlstudy.paths import data_dir
+
+    key = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+    return data_dir() / "cache" / "problems" / f"{path.stem}-{key}.json"
 
 
 def template_ids() -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +112,32 @@ def test_step_kind_override_makes_a_scalar_step_tolerant():
     assert check(relaxed, solution, "11.05", step="k_eff").correct
     with pytest.raises(AnswerFormatError, match="whole number"):
         check(template, engine.solve(template, solution.params), "11.05", step="k_eff")
+
+
+def test_template_cache_follows_edits_and_survives_corruption(tmp_path, monkeypatch):
+    import os
+
+    from dlstudy import templates
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    path = write(folder, GOOD.replace("id: demo", "id: my-cached"), name="my-cached")
+    monkeypatch.setenv("DLSTUDY_PROBLEMS", str(folder))
+    paths.problem_dirs.cache_clear()
+    templates._template_files.cache_clear()
+    try:
+        assert get_template("my-cached").title == "Demo"
+        cache_files = list(Path(os.environ["DLSTUDY_HOME"]).glob("cache/problems/my-cached-*.json"))
+        assert len(cache_files) == 1
+        templates._load.cache_clear()
+        assert get_template("my-cached").title == "Demo"  # from the cache
+        path.write_text(path.read_text().replace("title: Demo", "title: Edited demo"))
+        os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+        assert get_template("my-cached").title == "Edited demo"
+        cache_files[0].write_text("{not json")
+        templates._load.cache_clear()
+        assert get_template("my-cached").title == "Edited demo"
+    finally:
+        monkeypatch.delenv("DLSTUDY_PROBLEMS")
+        paths.problem_dirs.cache_clear()
+        templates._template_files.cache_clear()

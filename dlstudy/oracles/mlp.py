@@ -74,7 +74,9 @@ def hidden_layer_delta(p: Mapping[str, Any]) -> dict[str, Any]:
     h = act(s)
     h.retain_grad()
     out = h @ W  # output pre-activations o_k = sum_j h_j w_jk
-    out.backward(tensor(p["d"]))  # feed dJ/do_k = delta_k, as backprop does
+    # feed dJ/do_k = delta_k, as backprop does: the gradient of sum_k o_k delta_k. (A scalar backward:
+    # out.backward(delta) makes torch import sympy, a third of a second.)
+    (out * tensor(p["d"])).sum().backward()
     s2 = tensor(p["s"], grad=True)
     (slope,) = torch.autograd.grad(act(s2).sum(), s2)
     return {"h": to_numpy(h), "gp": to_numpy(slope), "back": to_numpy(h.grad), "delta": to_numpy(s.grad)}
@@ -86,7 +88,7 @@ def weight_gradient_sgd(p: Mapping[str, Any]) -> dict[str, Any]:
 
     W = torch.nn.Parameter(tensor(p["W"]))  # W[i, j]: input i -> unit j
     s = tensor(p["x"]) @ W
-    s.backward(tensor(p["d"]))  # dJ/ds_j = delta_j
+    (s * tensor(p["d"])).sum().backward()  # dJ/ds_j = delta_j, as a scalar backward (see hidden_layer_delta)
     grad = to_numpy(W.grad)
     # Plain SGD's step, in place as torch.optim.SGD does it (tests compare with the optimizer itself;
     # constructing one here would import torch._dynamo, about a second).
