@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from dlstudy.oracles import get
+from dlstudy.oracles.attention import matmul_multiplies
 
 rng = np.random.default_rng(1)
 
@@ -114,12 +115,39 @@ def test_attention_flops_matches_flop_counter_mode():
     from torch.utils.flop_counter import FlopCounterMode
 
     oracle = get("attention_flops")
-    for n, d, heads in [(16, 64, 1), (32, 64, 4), (128, 768, 12), (7, 30, 3)]:
+    cases = [(16, 64, 1), (32, 64, 4), (128, 768, 12), (7, 30, 3)]
+    for _ in range(150):
+        heads = int(rng.integers(1, 17))
+        cases.append((int(rng.integers(1, 2049)), heads * int(rng.integers(1, 129)), heads))
+    for n, d, heads in cases:
         dh = d // heads
+        out = oracle({"n": n, "d": d, "heads": heads})
+        # torch's counter on real (meta) attention, the whole of it ...
         q, k, v = (torch.empty(1, heads, n, dh, device="meta") for _ in range(3))
         with FlopCounterMode(display=False) as counter:
             torch.nn.functional.scaled_dot_product_attention(q, k, v)
-        assert oracle({"n": n, "d": d, "heads": heads})["total"] == counter.get_total_flops()
+        assert out["total"] == counter.get_total_flops()
+        # ... and each of the two matmuls, as the oracle used to count them (meta bmm, softmax, bmm)
+        q, k, v = (torch.empty(heads, n, dh, device="meta") for _ in range(3))
+        with FlopCounterMode(display=False) as counter:
+            scores = torch.bmm(q, k.transpose(1, 2))
+        assert out["qk"] == counter.get_total_flops()
+        with FlopCounterMode(display=False) as counter:
+            torch.bmm(torch.softmax(scores, dim=-1), v)
+        assert out["av"] == counter.get_total_flops()
+        assert out["dh"] == dh
+
+
+def test_matmul_multiplies_counts_a_real_matmul():
+    # Multiply small arrays element by element: the product tensor's size is the number of multiplications,
+    # and its sum over the shared axis is the matmul.
+    for _ in range(100):
+        b, m, k, n = (int(v) for v in rng.integers(1, 6, 4))
+        a, c = rng.normal(size=(b, m, k)), rng.normal(size=(b, k, n))
+        products = a[..., :, :, None] * c[..., None, :, :]
+        shape, count = matmul_multiplies(a, c)
+        np.testing.assert_allclose(products.sum(axis=-2), a @ c, rtol=1e-12, atol=1e-12)
+        assert count == products.size and shape == (a @ c).shape
 
 
 def test_attention_flops_golden():

@@ -330,6 +330,74 @@ def test_lenet_matches_numpy_shapes_and_cpu_modules():
         assert got["total"] == sum(counts)
 
 
+def _meta_forward_shapes(layers, size, channels):
+    """The shape after each layer of a real forward pass on the meta device (the oracles' previous method)."""
+    x = torch.empty(1, channels, size, size, device="meta")
+    shapes = []
+    for layer in layers:
+        x = layer(x)
+        shapes.append(tuple(x.shape[1:]))
+    return shapes
+
+
+def _random_stack(c0):
+    """A random stack of convolutions (stride, padding, dilation, groups, rectangular kernels) and max-pools."""
+    layers, c = [], c0
+    for _ in range(int(rng.integers(1, 5))):
+        if rng.random() < 0.6:
+            groups = int(rng.choice([g for g in (1, 2, 3) if c % g == 0]))
+            c_out = groups * int(rng.integers(1, 4))
+            layers.append(torch.nn.Conv2d(c, c_out, _ints((1, 5), (1, 5)), stride=_ints((1, 3), (1, 3)),
+                                          padding=_ints((0, 2), (0, 2)), dilation=_ints((1, 2), (1, 2)),
+                                          groups=groups, bias=bool(rng.random() < 0.5), device="meta"))
+            c = c_out
+        else:
+            k = int(rng.integers(1, 4))
+            layers.append(torch.nn.MaxPool2d(k, int(rng.integers(1, 3)), padding=int(rng.integers(0, k // 2 + 1)),
+                                             dilation=int(rng.integers(1, 3))))
+    return layers + [torch.nn.Flatten()]
+
+
+def test_run_shapes_matches_meta_forward_pass():
+    checked = 0
+    for _ in range(300):
+        c0, n = int(rng.integers(1, 4)), int(rng.integers(6, 40))
+        layers = _random_stack(c0)
+        try:
+            expected = _meta_forward_shapes(layers, n, c0)
+        except RuntimeError:
+            continue  # a window no longer fits the map
+        if any(0 in shape for shape in expected):
+            continue
+        assert cnn.run_shapes(layers, n, c0) == expected
+        checked += 1
+    assert checked > 150
+
+
+def test_lenet_shapes_match_meta_forward_pass():
+    for _ in range(100):
+        n, c0, c1, k1, c2, k2, h = _ints((16, 40), (1, 3), (2, 10), (3, 5), (4, 20), (3, 5), (10, 120))
+        net, shapes = cnn.lenet(c0, c1, k1, c2, k2, h, n)
+        assert shapes == _meta_forward_shapes(net, n, c0)  # the whole nn.Sequential, its head built on the traced length
+
+
+def test_alexnet_and_vgg_shapes_match_meta_forward_pass():
+    for net in cnn.VGG_CONFIGS:
+        features = cnn.vgg_features(cnn.VGG_CONFIGS[net])
+        assert cnn.run_shapes(features, 224, 3) == _meta_forward_shapes(features, 224, 3)
+    for _ in range(40):  # AlexNet-like nets: random filters, kernels, paddings, conv1 stride, input size, groups
+        groups = (1, *(int(g) for g in rng.choice([1, 2], 4)))  # conv1 sees the 3 colour channels
+        channels = tuple(2 * int(c) for c in rng.integers(2, 40, 5))  # even, so two towers split them
+        kernels, padding = _ints((7, 11), (3, 5), (1, 3), (1, 3), (1, 3)), _ints((0, 2), (0, 2), (0, 1), (0, 1), (0, 1))
+        stride1, size = int(rng.integers(2, 5)), int(rng.integers(160, 240))
+        convs, linears = cnn.alexnet(channels, kernels, stride1, padding, size, groups)
+        features = [convs[0], torch.nn.MaxPool2d(3, 2), convs[1], torch.nn.MaxPool2d(3, 2), *convs[2:],
+                    torch.nn.MaxPool2d(3, 2), torch.nn.Flatten()]
+        expected = _meta_forward_shapes(features, size, 3)
+        assert cnn.run_shapes(features, size, 3) == expected
+        assert linears[0].in_features == expected[-1][0]
+
+
 def test_lenet_golden():
     # LeCun et al. 1998, Sec. II-B (LeNet-5, 32x32 input): C1 is 6@28x28 with 156 trainable parameters,
     # S2 6@14x14, C3 16@10x10, S4 16@5x5, and C5 (120 units on the 5x5x16 map) has 48,120 connections.

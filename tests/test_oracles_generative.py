@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dlstudy.oracles import get
-from dlstudy.oracles.generative import optimal_discriminator
+from dlstudy.oracles.generative import binary_cross_entropy, optimal_discriminator
 
 rng = np.random.default_rng(11)
 CASES = 300
@@ -141,6 +141,43 @@ def test_optimal_discriminator_matches_proposition_1():
         m = (p + q) / 2
         jsd = 0.5 * np.sum(p * np.log(p / m)) + 0.5 * np.sum(q * np.log(q / m))
         assert out["value"] == pytest.approx(-math.log(4) + 2 * jsd, rel=1e-10, abs=1e-12)
+
+
+def test_binary_cross_entropy_matches_torch_exactly():
+    # torch.nn.functional.binary_cross_entropy with weights, the oracle's previous computation: every term equal
+    # to the bit.
+    import torch.nn.functional as F
+
+    for _ in range(CASES):
+        size = int(rng.integers(1, 6))
+        x = rng.uniform(0, 1, size)
+        x[rng.random(size) < 0.1] = 0.0  # log(0) is clamped to -100 ...
+        x[rng.random(size) < 0.1] = 1.0  # ... and so is log1p(-1)
+        y = np.where(rng.random(size) < 0.3, rng.uniform(0, 1, size), rng.integers(0, 2, size).astype(float))
+        w = rng.uniform(0, 2, size)
+        t = [torch.tensor(a) for a in (x, y, w)]
+        np.testing.assert_array_equal(binary_cross_entropy(x, y, w, reduction="none"),
+                                      F.binary_cross_entropy(*t[:2], weight=t[2], reduction="none").numpy())
+        total = float(F.binary_cross_entropy(*t[:2], weight=t[2], reduction="sum"))
+        if size <= 2:  # the oracle's two points: the same additions in the same order
+            assert binary_cross_entropy(x, y, w) == total
+        else:  # torch may add longer vectors in another order
+            assert binary_cross_entropy(x, y, w) == pytest.approx(total, rel=1e-14, abs=1e-14)
+
+
+def test_optimal_discriminator_value_matches_torch_bce():
+    import torch.nn.functional as F
+
+    oracle = get("gan_optimal_discriminator")
+    grid = [(pd, pg) for pd in np.round(np.arange(0.1, 0.91, 0.1), 1) for pg in np.round(np.arange(0.1, 0.91, 0.1), 1)]
+    grid += [(float(a), float(b)) for a, b in rng.uniform(0.001, 0.999, (CASES, 2))]
+    for pd, pg in grid:
+        out = oracle({"pd": pd, "pg": pg})
+        d, p_data, p_g = (torch.tensor(np.asarray(a, dtype=float)) for a in (out["dstar"], [pd, 1 - pd], [pg, 1 - pg]))
+        value = -F.binary_cross_entropy(d, torch.ones_like(d), weight=p_data, reduction="sum") - F.binary_cross_entropy(
+            d, torch.zeros_like(d), weight=p_g, reduction="sum"
+        )
+        assert out["value"] == float(value)
 
 
 def test_optimal_discriminator_golden():

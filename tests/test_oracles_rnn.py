@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from dlstudy.oracles import get
+from dlstudy.oracles import rnn as rnn_oracles
 from dlstudy.oracles.rnn import gru_cell, lstm_cell
 
 rng = np.random.default_rng(0)
@@ -237,6 +238,33 @@ def test_rnn_param_count_golden():
     assert oracle({"layer": "Keras-LSTM", "n": 64, "m": 64})["total"] == 33024
     # Same guide: GRU(256) with the TF2 default reset_after=True (two bias vectors, as PyTorch) has 247,296.
     assert oracle({"layer": "PyTorch-GRU", "n": 64, "m": 256})["total"] == 247296
+
+
+def test_birnn_output_shape_matches_meta_built_module():
+    # The oracle's previous method: the module built on the meta device, given CPU storage with to_empty,
+    # then run on a zero input; output and h_n shapes must agree with the oracle's CPU module.
+    oracle = get("birnn_output_shape")
+    for _ in range(60):
+        cell = str(rng.choice(["RNN", "GRU", "LSTM"]))
+        L, N, n_in, hidden, layers = (int(v) for v in (rng.integers(1, 7), rng.integers(1, 17), rng.integers(1, 49),
+                                                        rng.integers(1, 49), rng.integers(1, 4)))
+        module = getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True, device="meta").to_empty(device="cpu")
+        with torch.no_grad():
+            output, state = module(torch.zeros(L, N, n_in))
+        h_n = state[0] if isinstance(state, tuple) else state
+        out = oracle({"cell": cell, "L": L, "N": N, "H_in": n_in, "H": hidden, "layers": layers})
+        assert out["out"] == tuple(output.shape)
+        assert out["D"] == h_n.shape[0] // layers and out["feat"] == output.shape[2]
+
+
+def test_birnn_oracle_leaves_torch_random_stream_alone():
+    # Building the CPU module draws its initial weights on a forked generator state.
+    rnn_oracles._birnn.cache_clear()  # so the module is really built here
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    get("birnn_output_shape")({"cell": "GRU", "L": 3, "N": 2, "H_in": 37, "H": 41, "layers": 3})
+    assert torch.equal(torch.rand(3), expected)
 
 
 def test_birnn_output_shape_matches_torch_and_docs():

@@ -3,10 +3,11 @@
 Attention outputs come from ``torch.nn.functional.scaled_dot_product_attention``
 (with ``is_causal`` for masked attention) and the weights from ``torch.softmax``
 on the (masked) scaled scores; parameter counts from ``p.numel()`` of a real
-``torch.nn.MultiheadAttention`` on the meta device; FLOPs from torch's own
-FLOP-counting rule for batched matmuls applied to the shapes of real (meta)
-matmuls; positional encodings by building the sinusoid table of Vaswani et
-al. (2017) as a NumPy array and reading one entry.
+``torch.nn.MultiheadAttention`` on the meta device; FLOPs by counting the
+multiply-adds of the real matmuls on NumPy arrays of the real shapes (checked
+against torch's FlopCounterMode in the tests); positional encodings by building
+the sinusoid table of Vaswani et al. (2017) as a NumPy array and reading one
+entry.
 """
 
 from __future__ import annotations
@@ -85,21 +86,32 @@ def positional_encoding(p: Mapping[str, Any]) -> dict[str, Any]:
     return {"i": k // 2, "omega": float(omega[k // 2]), "angle": float(pos * omega[k // 2]), "pe": float(table[pos, k])}
 
 
+def matmul_multiplies(a: np.ndarray, b: np.ndarray) -> tuple[tuple[int, ...], int]:
+    """(result shape, number of multiplications) of the batched matmul ``a @ b``.
+
+    A matmul multiplies row i of ``a`` with column j of ``b`` element by element
+    and sums the products: the (..., m, k, 1) view of ``a`` times the (..., 1, k, n)
+    view of ``b``.  The count is the size of that element-wise product tensor, read
+    off the broadcast of the two real views (nothing of that size is allocated);
+    summing it over k gives the result's shape.
+    """
+    product = np.broadcast_shapes(a[..., :, :, None].shape, b[..., None, :, :].shape)  # (..., m, k, n)
+    assert product[-2] == a.shape[-1] == b.shape[-2], "inner dimensions differ"
+    return product[:-2] + product[-1:], int(np.prod(product, dtype=np.int64))
+
+
 @lru_cache(maxsize=1024)
 def _attention_flops(n: int, d_model: int, heads: int) -> tuple[int, int]:
-    import torch
-    from torch.utils.flop_counter import bmm_flop
-
     d_head = d_model // heads
-    q = torch.empty(heads, n, d_head, device="meta")
-    k = torch.empty(heads, n, d_head, device="meta")
-    v = torch.empty(heads, n, d_head, device="meta")
-    kt = k.transpose(1, 2)
-    scores = torch.bmm(q, kt)
-    weights = torch.softmax(scores, dim=-1)
-    out = torch.bmm(weights, v)
-    assert out.shape == (heads, n, d_head)
-    return int(bmm_flop(q.shape, kt.shape)), int(bmm_flop(weights.shape, v.shape))
+    # Q, K, V of every head as zero-copy NumPy arrays of the real shapes (heads, n, d_head).
+    q, k, v = (np.broadcast_to(np.float32(0.0), (heads, n, d_head)) for _ in range(3))
+    kt = k.swapaxes(1, 2)
+    scores_shape, qk_multiplies = matmul_multiplies(q, kt)
+    weights = np.broadcast_to(np.float32(0.0), scores_shape)  # softmax keeps the shape of the scores
+    out_shape, av_multiplies = matmul_multiplies(weights, v)
+    assert out_shape == (heads, n, d_head)
+    # each multiplication is accumulated by one addition: a multiply-add is 2 FLOPs, as torch.utils.flop_counter counts
+    return 2 * qk_multiplies, 2 * av_multiplies
 
 
 @register("attention_flops")

@@ -269,26 +269,75 @@ def gap_vs_flatten(p: Mapping[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------
 # Whole networks, built as real nn.Modules on the meta device (no torchvision)
+#
+# Parameter counts are read from the modules (constructing them on the meta device
+# allocates nothing and imports nothing more).  Feature-map shapes are NOT found by a
+# meta forward pass: shape inference on the meta device goes through
+# torch._meta_registrations, which imports torch.fx.experimental.symbolic_shapes and
+# sympy (about 0.3 s).  Instead each layer's real windows, with the module's own
+# kernel size, stride, padding and dilation, are slid over a NumPy array;
+# tests/test_oracles_cnn.py checks them against the meta forward pass.
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (int(value), int(value)) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def window_positions(shape: tuple[int, ...], kernel: Any, stride: Any, padding: Any = 0, dilation: Any = 1) -> tuple[int, int]:
+    """(rows, columns) of window positions on a (channels, h, w) map, by sliding the real windows.
+
+    The map is zero-padded on every side (a zero-copy view), a window spanning the
+    dilated kernel is slid over it with the stride, and the taps are taken every
+    ``dilation`` pixels; the view's shape says how many windows fit.
+    """
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (_pair(v) for v in (kernel, stride, padding, dilation))
+    channels, h, w = shape
+    padded = np.broadcast_to(np.float32(0.0), (channels, h + 2 * ph, w + 2 * pw))
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    windows = sliding_window_view(padded, span, axis=(1, 2))[:, ::sh, ::sw, ::dh, ::dw]  # (c, rows, cols, kh, kw)
+    assert windows.shape[3:] == (kh, kw)
+    return int(windows.shape[1]), int(windows.shape[2])
+
+
+def layer_output_shape(layer: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The output shape (without batch) of one nn.Conv2d / nn.MaxPool2d / nn.Flatten on an input of ``shape``.
+
+    A convolution gives one map per filter (the rows of its weight tensor) over its
+    window positions; a pooling keeps the channels; Flatten lays the map out in one
+    row (a real NumPy reshape of a map of that shape).
+    """
+    from torch import nn
+
+    if isinstance(layer, nn.Conv2d):
+        assert shape[0] == layer.weight.shape[1] * layer.groups, "input channels do not match the layer"
+        assert layer.padding_mode == "zeros" and not isinstance(layer.padding, str)
+        rows, cols = window_positions(shape, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+        return (int(layer.weight.shape[0]), rows, cols)
+    if isinstance(layer, nn.MaxPool2d):
+        assert not layer.ceil_mode
+        return (shape[0], *window_positions(shape, layer.kernel_size, layer.stride, layer.padding, layer.dilation))
+    if isinstance(layer, nn.Flatten):
+        assert (layer.start_dim, layer.end_dim) == (1, -1)
+        return np.zeros(shape, dtype=bool).reshape(-1).shape
+    raise TypeError(f"no shape rule for {type(layer).__name__}")
 
 
 def run_shapes(layers: Any, size: int, channels: int) -> list[tuple[int, ...]]:
-    """Push a meta tensor through ``layers``; the output shape (without batch) after each."""
-    import torch
-
-    x = torch.empty(1, channels, size, size, device="meta")
+    """The output shape (without batch) after each of ``layers`` on a channels x size x size input."""
+    shape: tuple[int, ...] = (channels, size, size)
     shapes = []
     for layer in layers:
-        x = layer(x)
-        shapes.append(tuple(x.shape[1:]))
+        shape = layer_output_shape(layer, shape)
+        shapes.append(shape)
     return shapes
 
 
 def lenet(c0: int, c1: int, k1: int, c2: int, k2: int, h: int, n: int, classes: int = 10) -> tuple[Any, list[tuple[int, ...]]]:
     """The network as a real nn.Sequential on the meta device, and the shape after each layer.
 
-    The feature extractor is run on an n x n input first, so the first linear
-    layer is built on the flattened length it really produces.  The ReLUs are
-    left out: they have no parameters and keep the shape (and cost time on meta).
+    The feature maps are traced through the layers on an n x n input first, so the
+    first linear layer is built on the flattened length they really produce.  The
+    ReLUs are left out: they have no parameters and keep the shape.
     """
     from torch import nn
 
@@ -329,8 +378,8 @@ def alexnet(channels, kernels, stride1, padding, size, groups=(1, 1, 1, 1, 1), h
     """AlexNet's layers (ReLUs and dropout left out: no parameters, no shape change).
 
     Five convolutions with a 3x3/2 max-pool after conv1, conv2 and conv5; the
-    features are run on a size x size x 3 meta input so fc6 is built on the
-    flattened length they really produce.  Returns (conv layers, linear layers).
+    feature maps are traced through the layers on a size x size x 3 input so fc6
+    is built on the flattened length they really produce.  Returns (conv layers, linear layers).
     """
     from torch import nn
 

@@ -172,15 +172,18 @@ def rnn_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _birnn(cell: str, n_in: int, hidden: int, layers: int):
+    """A real bidirectional torch.nn.RNN / GRU / LSTM on the CPU (only its output shapes are read).
+
+    Built directly on the CPU: a module built on the meta device and moved with
+    ``to_empty`` goes through ``Module._apply`` and torch._refs, which import
+    torch.fx.experimental.symbolic_shapes and sympy (about 0.3 s).  The default
+    initialisation draws from torch's global generator, so it runs on a forked
+    generator state and leaves the caller's random stream alone.
+    """
     import torch
 
-    # Built on meta, then given zeroed CPU storage (skipping the random init): only shapes are read.
-    module = getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True, device="meta")
-    module = module.to_empty(device="cpu")
-    with torch.no_grad():
-        for param in module.parameters():
-            param.zero_()
-    return module
+    with torch.random.fork_rng(devices=[]):
+        return getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True)
 
 
 @register("birnn_output_shape")
