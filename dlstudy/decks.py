@@ -240,18 +240,27 @@ def math_segments(text: str) -> list[tuple[int, str]]:
     return segments
 
 
+def split_math(text: str) -> list[tuple[str, str]]:
+    """``("text", words)``, ``("math", LaTeX)`` and ``("display", LaTeX)`` parts, in order.
+
+    ``\\$`` in the text parts is already a plain dollar sign; empty parts are left out.
+    """
+    parts: list[tuple[str, str]] = []
+    last = 0
+    for offset, latex in math_segments(text):
+        display = text.startswith("$$", offset)
+        parts.append(("text", text[last:offset].replace("\\$", "$")))
+        parts.append(("display" if display else "math", latex.strip()))
+        last = offset + (4 if display else 2) + len(latex)
+    parts.append(("text", text[last:].replace("\\$", "$")))
+    return [(kind, content) for kind, content in parts if content]
+
+
 def render_math(text: str) -> str:
     """Text with every $...$ segment rendered as Unicode for the terminal."""
     from dlstudy.render import latex_to_unicode
 
-    out, last = [], 0
-    for offset, latex in math_segments(text):
-        delimiter = "$$" if text.startswith("$$", offset) else "$"
-        out.append(text[last:offset])
-        out.append(latex_to_unicode(latex.strip()))
-        last = offset + len(delimiter) * 2 + len(latex)
-    out.append(text[last:])
-    return "".join(out).replace("\\$", "$")
+    return "".join(content if kind == "text" else latex_to_unicode(content) for kind, content in split_math(text))
 
 
 # ---------------------------------------------------------------------------

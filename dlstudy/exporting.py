@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from dlstudy.decks import Deck, Gap, Note, cards_of, math_segments, parse_cloze
+from dlstudy.decks import Deck, Gap, Note, cards_of, parse_cloze, split_math
 from dlstudy.errors import DlstudyError
 
 DEFAULT_VARIANTS = 3
@@ -69,14 +69,13 @@ def html_field(text: str) -> str:
     so ``a < b`` or a matrix's ``&`` survive. ``\\$`` outside math is a dollar
     sign, and a line break is ``<br>``.
     """
-    out, last = [], 0
-    for offset, latex in math_segments(text):
-        display = text.startswith("$$", offset)
-        out.append(_html_text(text[last:offset]))
-        opening, closing = (r"\[", r"\]") if display else (r"\(", r"\)")
-        out.append(opening + _escape(latex) + closing)
-        last = offset + (4 if display else 2) + len(latex)
-    out.append(_html_text(text[last:]))
+    out = []
+    for kind, content in split_math(text):
+        if kind == "text":
+            out.append(_html_text(content))
+        else:
+            opening, closing = (r"\[", r"\]") if kind == "display" else (r"\(", r"\)")
+            out.append(opening + _escape(content) + closing)
     return "".join(out)
 
 

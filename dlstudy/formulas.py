@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from dlstudy.decks import Deck, Gap, Note, math_segments, parse_cloze
+from dlstudy.decks import Deck, Gap, Note, parse_cloze, split_math
 from dlstudy.errors import DlstudyError
 
 Part = tuple[str, str]  # ("text", words) or ("math", LaTeX), as in sheets.py
@@ -28,19 +28,9 @@ class Topic:
     entries: tuple[Entry, ...]
 
 
-def split_math(text: str) -> tuple[Part, ...]:
-    """``"a $x^2$ b"`` -> text, math, text parts."""
-    parts: list[Part] = []
-    last = 0
-    for offset, latex in math_segments(text):
-        delimiter = "$$" if text.startswith("$$", offset) else "$"
-        if offset > last:
-            parts.append(("text", text[last:offset].replace("\\$", "$")))
-        parts.append(("math", latex.strip()))
-        last = offset + 2 * len(delimiter) + len(latex)
-    if last < len(text):
-        parts.append(("text", text[last:].replace("\\$", "$")))
-    return tuple(p for p in parts if p[1].strip())
+def parts_of(text: str) -> tuple[Part, ...]:
+    """Text and math parts (display math is set like inline math on a formula sheet)."""
+    return tuple(("text" if kind == "text" else "math", content) for kind, content in split_math(text) if content.strip())
 
 
 def _revealed(text: str) -> str:
@@ -50,15 +40,15 @@ def _revealed(text: str) -> str:
 def entry_of(note: Note) -> Entry | None:
     """Formula-tagged cards and every derivation; None for other cards."""
     if note.kind == "derivation":
-        return Entry(split_math(note.front), (split_math(note.steps[-1]),))
+        return Entry(parts_of(note.front), (parts_of(note.steps[-1]),))
     if "formula" not in note.tags:
         return None
     if note.kind == "basic":
-        return Entry(split_math(note.front), (split_math(note.back),))
+        return Entry(parts_of(note.front), (parts_of(note.back),))
     if note.kind == "cloze":
-        return Entry((), (split_math(_revealed(note.text)),))
+        return Entry((), (parts_of(_revealed(note.text)),))
     if note.kind == "typed" and note.back:
-        return Entry(split_math(note.front), (split_math(note.back),))
+        return Entry(parts_of(note.front), (parts_of(note.back),))
     return None
 
 
