@@ -13,15 +13,13 @@ wrong and what to write instead); loading raises the first as a DlstudyError.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from dlstudy import __version__
+from dlstudy import filecache
 from dlstudy.errors import DlstudyError
 from dlstudy.paths import content_dir
 from dlstudy.yamlfile import load_yaml, position_of
@@ -479,38 +477,18 @@ def deck_files(paths: Sequence[Path]) -> list[Path]:
 
 def load_deck(path: Path) -> Deck:
     """A validated deck; from the cache when the file is unchanged since it was last validated."""
-    stat = path.stat()
-    stamp = [str(path.resolve()), stat.st_mtime_ns, stat.st_size, __version__]
-    cache = _cache_file(path)
-    try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached["stamp"] == stamp:
-            notes = tuple(Note.from_dict(n) for n in cached["notes"])
-            return Deck(cached["name"], cached["title"], cached["topic"], notes, str(path))
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # no cache, or an unreadable one: validate the file again
+    cached = filecache.read("decks", path)
+    if cached is not None:
+        notes = tuple(Note.from_dict(n) for n in cached["notes"])
+        return Deck(cached["name"], cached["title"], cached["topic"], notes, str(path))
     deck, errors = lint_file(path)
     if errors:
         more = f" (and {len(errors) - 1} more; run `dlstudy deck lint {path}`)" if len(errors) > 1 else ""
         raise DlstudyError(f"{errors[0]}{more}")
     assert deck is not None
-    data = {"stamp": stamp, "name": deck.name, "title": deck.title, "topic": deck.topic,
-            "notes": [n.to_dict() for n in deck.notes]}
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(cache)  # atomic: a concurrent reader sees the old cache or the new one
-    except OSError:
-        pass  # a read-only data folder only costs speed
+    filecache.write("decks", path, {"name": deck.name, "title": deck.title, "topic": deck.topic,
+                                     "notes": [n.to_dict() for n in deck.notes]})
     return deck
-
-
-def _cache_file(path: Path) -> Path:
-    from dlstudy.paths import data_dir
-
-    key = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
-    return data_dir() / "cache" / "decks" / f"{path.stem}-{key}.json"
 
 
 def load_decks(extra: Sequence[Path] = ()) -> list[Deck]:

@@ -8,8 +8,6 @@ mistake in a file is reported as ``file:line: what is wrong`` with exit code 2.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from dlstudy import __version__, expr
+from dlstudy import expr, filecache
 from dlstudy.answers import KINDS
 from dlstudy.errors import DlstudyError
 from dlstudy.functions import FUNCTIONS, compile_node
@@ -469,32 +467,16 @@ def _load(path: Path, mtime: float) -> Template:
     A hit skips the YAML parse and the LaTeX rendering check (a third of the
     time to load all templates); formulas are still parsed and compiled.
     """
-    stat = path.stat()
-    stamp = [str(path.resolve()), stat.st_mtime_ns, stat.st_size, __version__]
-    cache = _cache_file(path)
-    try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached["stamp"] == stamp:
-            return build_template(path, cached["data"], check_latex=False)
-    except (OSError, ValueError, KeyError, TypeError, DlstudyError):
-        pass  # no cache, or a stale or unreadable one: read the file
+    cached = filecache.read("problems", path)
+    if cached is not None:
+        try:
+            return build_template(path, cached, check_latex=False)
+        except DlstudyError:
+            pass  # e.g. an oracle renamed since: validate the file itself
     data = load_yaml(path)
     template = build_template(path, data)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"stamp": stamp, "data": data}), encoding="utf-8")
-        tmp.replace(cache)
-    except (OSError, TypeError, ValueError):
-        pass  # an unwritable data folder, or data JSON can't hold: only costs speed
+    filecache.write("problems", path, data)
     return template
-
-
-def _cache_file(path: Path) -> Path:
-    from dlstudy.paths import data_dir
-
-    key = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
-    return data_dir() / "cache" / "problems" / f"{path.stem}-{key}.json"
 
 
 def template_ids() -> list[str]:
