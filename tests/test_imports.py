@@ -47,3 +47,23 @@ def test_numpy_oracle_check_does_not_import_torch():
 def test_quiz_start_imports_neither_torch_nor_sympy(argv, tmp_path, monkeypatch):
     monkeypatch.setenv("DLSTUDY_HOME", str(tmp_path))
     assert not _heavy_modules(*argv) & {"torch", "sympy"}
+
+
+def test_no_template_pulls_in_sympy_or_torch_dynamo():
+    """torch imports sympy (0.3 s) on meta-device forward passes and backward(gradient), and
+    torch._dynamo (0.8 s) on the first torch.optim optimizer; oracles avoid those paths so a
+    20-problem sheet stays within 1.5 s (bench/run.py)."""
+    probe = (
+        "import sys\n"
+        "from dlstudy import session\n"
+        "from dlstudy.templates import template_ids\n"
+        "for template_id in template_ids():\n"
+        "    session.generate(template_id, 1)\n"
+        "    for heavy in ('sympy', 'torch._dynamo'):\n"
+        "        if heavy in sys.modules:\n"
+        "            print('HEAVY', template_id, heavy)\n"
+        "            sys.exit(0)\n"
+        "print('HEAVY none')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY none", result.stdout
