@@ -63,19 +63,34 @@ def step_kind(template: Template, step: str, value: Any) -> str:
     return "real"
 
 
-def _close(given: float, expected: float, template: Template, kind: str, step: str | None) -> bool:
-    if kind in ("integer", "shape", "choice"):
-        return given == expected
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 0.01
+    atol: float = 1e-9
+    sigfigs: int | None = None
+
+
+def tolerance_of(template: Template, step: str | None) -> Tolerance:
+    """The answer's tolerance, or an intermediate step's own rtol/atol where it declares them."""
     answer = template.answer
     declared = template.step(step) if step is not None and step != answer.step else None
-    rtol = declared.rtol if declared is not None and declared.rtol is not None else answer.rtol
-    atol = declared.atol if declared is not None and declared.atol is not None else answer.atol
-    if answer.sigfigs and declared is None:
+    if declared is None:
+        return Tolerance(answer.rtol, answer.atol, answer.sigfigs)
+    return Tolerance(
+        declared.rtol if declared.rtol is not None else answer.rtol,
+        declared.atol if declared.atol is not None else answer.atol,
+    )
+
+
+def _close(given: float, expected: float, kind: str, tolerance: Tolerance) -> bool:
+    if kind in ("integer", "shape", "choice"):
+        return given == expected
+    if tolerance.sigfigs:
         if expected == 0:
-            return abs(given) <= atol
-        unit = 10 ** (math.floor(math.log10(abs(expected))) - int(answer.sigfigs) + 1)
+            return abs(given) <= tolerance.atol
+        unit = 10 ** (math.floor(math.log10(abs(expected))) - int(tolerance.sigfigs) + 1)
         return abs(given - expected) <= 0.5 * unit * (1 + 1e-9)
-    return abs(given - expected) <= max(rtol * abs(expected), atol)
+    return abs(given - expected) <= max(tolerance.rtol * abs(expected), tolerance.atol)
 
 
 def judge(
@@ -86,12 +101,19 @@ def judge(
     Expressions are compared with the key formula, which ``engine.solve`` has
     just proven equal to the live oracle at probe points.
     """
+    return compare(kind, given, expected, tolerance_of(template, step), template.answer.variable, params)
+
+
+def compare(
+    kind: str, given: Any, expected: Any, tolerance: Tolerance, variable: str = "x", params: Mapping[str, Any] = {}
+) -> Match:
+    """Compare two values of ``kind``: exact, within ``tolerance``, or (expressions) as functions of ``variable``."""
     if kind == "expression":
         from dlstudy.symbolic import equivalent
 
-        return Match(1.0 if equivalent(given, expected, template.answer.variable, params) else 0.0)
+        return Match(1.0 if equivalent(given, expected, variable, params) else 0.0)
     if kind in ("integer", "real", "choice"):
-        return Match(1.0 if _close(float(given), float(np.asarray(expected)), template, kind, step) else 0.0)
+        return Match(1.0 if _close(float(given), float(np.asarray(expected)), kind, tolerance) else 0.0)
     g = np.asarray(given, dtype=float)
     e = np.asarray(expected, dtype=float)
     if kind == "shape":
@@ -101,7 +123,7 @@ def judge(
         got = " x ".join(map(str, g.shape)) or "a single number"
         what = f"{e.size} dimensions" if kind == "shape" else f"size {shown}"
         return Match(0.0, detail=f"expected {what}, got {got if kind != 'shape' else str(g.size) + ' dimensions'}")
-    right = np.array([_close(float(a), float(b), template, kind, step) for a, b in zip(g.reshape(-1), e.reshape(-1))])
+    right = np.array([_close(float(a), float(b), kind, tolerance) for a, b in zip(g.reshape(-1), e.reshape(-1))])
     wrong = []
     for flat in np.flatnonzero(~right):
         position = np.unravel_index(flat, e.shape)

@@ -20,7 +20,7 @@ from dlstudy.clock import Clock
 from dlstudy.config import Config
 from dlstudy.decks import Card, Deck, cloze_side
 from dlstudy.errors import DlstudyError
-from dlstudy.scheduling import GOOD, make_scheduler, next_state, rating_for_score
+from dlstudy.scheduling import make_scheduler, next_state, rating_for_score
 from dlstudy.store import CardRow, Store
 
 LEARN_AHEAD = timedelta(minutes=20)  # like Anki: a learning step due this soon is shown rather than waited for
@@ -269,21 +269,12 @@ def _check_order(key: list[str], text: str) -> Checked:
 
 
 def _check_typed(card: Card, text: str) -> Checked:
+    """A typed card, judged by the same comparison as problem answers (the card's rtol, exact integers)."""
     from dlstudy.answers import parse_answer
-    from dlstudy.symbolic import equivalent
+    from dlstudy.checking import Tolerance, compare
 
     note = card.note
-    kind = note.answer_kind
-    given = parse_answer(kind, text, variables=(note.variable,))
-    key = parse_answer(kind, note.answer, variables=(note.variable,))
-    if kind == "expression":
-        score = 1.0 if equivalent(given, key, note.variable, {}) else 0.0
-    else:
-        g, k = np.asarray(given, dtype=float), np.asarray(key, dtype=float)
-        if g.shape != k.shape:
-            score = 0.0
-        elif kind in ("integer", "shape"):
-            score = float(np.mean(g == k))
-        else:
-            score = float(np.mean(np.abs(g - k) <= np.maximum(note.rtol * np.abs(k), 1e-9)))
-    return Checked(score, rating_for_score(score) if score < 1 else GOOD, note.answer)
+    given = parse_answer(note.answer_kind, text, variables=(note.variable,))
+    key = parse_answer(note.answer_kind, note.answer, variables=(note.variable,))
+    score = compare(note.answer_kind, given, key, Tolerance(rtol=note.rtol), note.variable).score
+    return Checked(score, rating_for_score(score), note.answer)
