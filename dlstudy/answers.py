@@ -17,6 +17,7 @@ import numpy as np
 from dlstudy import expr
 from dlstudy.errors import DlstudyError
 
+CHOICE_LETTERS = "abcdefghijklmnopqrstuvwxyz"  # option labels: a), b), ...
 KINDS = ("integer", "real", "vector", "matrix", "shape", "expression", "choice")
 
 FORMAT_EXAMPLES = {
@@ -134,7 +135,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
 def parse_choice(text: str, choices: Sequence[str]) -> int:
     """1-based index of the chosen option."""
     cleaned = text.strip().rstrip(").").lower()
-    letters = "abcdefghijklmnopqrstuvwxyz"[: len(choices)]
+    letters = CHOICE_LETTERS[: len(choices)]
     if len(cleaned) == 1 and cleaned in letters:
         return letters.index(cleaned) + 1
     if cleaned.isdigit() and 1 <= int(cleaned) <= len(choices):

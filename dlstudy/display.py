@@ -14,13 +14,12 @@ from rich.markup import escape as esc
 from rich.table import Table
 
 from dlstudy import engine
-from dlstudy.answers import FORMAT_EXAMPLES, AnswerFormatError
+from dlstudy.answers import CHOICE_LETTERS, FORMAT_EXAMPLES, AnswerFormatError
 from dlstudy.checking import Verdict, check
 from dlstudy.engine import Solution, Variant
 from dlstudy.templates import Template
 
 console = Console(highlight=False)
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
 END_OF_INPUT = object()  # sentinel: stdin closed
 
 
@@ -40,7 +39,7 @@ def variant(v: Variant, number: str = "") -> None:
     console.rule(f"{number}{esc(v.template.title)}  [dim]({v.template.id}, seed {v.seed})[/dim]", align="left")
     console.print(v.statement, markup=False)
     if v.template.answer.kind == "choice":
-        for letter, option in zip(LETTERS, v.template.answer.choices):
+        for letter, option in zip(CHOICE_LETTERS, v.template.answer.choices):
             console.print(f"  {letter}) {option}", markup=False)
 
 

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlstudy import expr, oracles
-from dlstudy.answers import AnswerFormatError, parse_answer
+from dlstudy.answers import CHOICE_LETTERS, AnswerFormatError, parse_answer
 from dlstudy.errors import DlstudyError
 from dlstudy.formatting import DISPLAY_SIGFIGS, format_value, round_as_displayed, to_jsonable
 from dlstudy.functions import finite
@@ -310,7 +310,7 @@ def _value_text(template: Template, name: str, value: Any, values: Mapping[str, 
         return expr.to_text(values[name])
     if template.answer.kind == "choice" and name == template.answer.step:
         index = int(value)
-        return f"{'abcdefghijklmnopqrstuvwxyz'[index - 1]}) {template.answer.choices[index - 1]}"
+        return f"{CHOICE_LETTERS[index - 1]}) {template.answer.choices[index - 1]}"
     if template.answer.kind == "shape" and name == template.answer.step:
         return format_value(tuple(int(v) for v in np.asarray(value).reshape(-1)))
     sigfigs = max(4, int(template.answer.sigfigs or 0))

@@ -8,7 +8,6 @@ card is chosen.
 from __future__ import annotations
 
 import difflib
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from dlstudy.answers import CHOICE_LETTERS
 from dlstudy.clock import Clock
 from dlstudy.config import Config
 from dlstudy.decks import Card, Deck, cloze_side
@@ -181,8 +181,8 @@ class QuizSession:
             order = self.rng.permutation(len(steps))
             while list(order) == list(range(len(steps))):
                 order = self.rng.permutation(len(steps))
-            shuffled = "\n".join(f"{letter}) {steps[i]}" for letter, i in zip("abcdefghij", order))
-            key = [("abcdefghij")[list(order).index(i)] for i in range(len(steps))]
+            shuffled = "\n".join(f"{letter}) {steps[i]}" for letter, i in zip(CHOICE_LETTERS, order))
+            key = [CHOICE_LETTERS[list(order).index(i)] for i in range(len(steps))]
             question = f"{note.front}\nPut these steps in order (e.g. {' '.join(sorted(key)[:3])} ...):\n{shuffled}"
             return Prompt(card, "order", question, _join(numbered, note.back), expected=key)
         shown = int(self.rng.integers(1, len(steps)))
@@ -261,7 +261,7 @@ def _join(*parts: str) -> str:
 def _check_order(key: list[str], text: str) -> Checked:
     from dlstudy.answers import AnswerFormatError
 
-    letters = re.findall(r"[a-j]", text.lower())
+    letters = [c for c in text.lower() if c in CHOICE_LETTERS]
     if len(letters) != len(key) or sorted(letters) != sorted(key):
         raise AnswerFormatError("choice", f"give all {len(key)} letters once each, e.g. {' '.join(sorted(key))}")
     right = sum(a == b for a, b in zip(letters, key)) / len(key)

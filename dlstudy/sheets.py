@@ -25,6 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from dlstudy import engine, latexmath, session
+from dlstudy.answers import CHOICE_LETTERS
 from dlstudy.engine import Solution, Variant
 from dlstudy.errors import DlstudyError
 from dlstudy.formatting import format_value
@@ -695,7 +696,7 @@ def _md_problem(problem: SheetProblem, solutions: str) -> list[str]:
     lines = [*_md_problem_head(problem), markdown_parts(problem.statement), ""]
     template = problem.variant.template
     if template.answer.kind == "choice":
-        lines.extend(f"- {letter}) {md_text(c)}" for letter, c in zip("abcdefghijklmnopqrstuvwxyz", template.answer.choices))
+        lines.extend(f"- {letter}) {md_text(c)}" for letter, c in zip(CHOICE_LETTERS, template.answer.choices))
         lines.append("")
     if solutions == "inline":
         lines.extend(_md_solution(problem))

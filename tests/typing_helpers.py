@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy import expr
+from dlstudy.answers import CHOICE_LETTERS
 from dlstudy.checking import step_kind
 from dlstudy.formatting import format_value
 from dlstudy.templates import Template
@@ -18,7 +19,7 @@ def as_typed(template: Template, step: str, value: Any, like: Any) -> str:
     if kind == "expression":
         return expr.to_text(value)
     if kind == "choice":
-        return "abcdefghijklmnopqrstuvwxyz"[int(value) - 1]
+        return CHOICE_LETTERS[int(value) - 1]
     if kind == "shape":
         return "x".join(str(int(v)) for v in np.asarray(value).reshape(-1))
     return format_value(value, max(4, int(template.answer.sigfigs or 0)))
