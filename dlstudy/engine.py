@@ -330,13 +330,11 @@ def _step_results(template: Template, values: Mapping[str, Any], oracle_values: 
         if symbolic:
             substituted = expr.to_text(node)
         else:
-            earlier = {k: v for k, v in values.items() if k in template.params or k in _names_before(template, index)}
+            # what a student knows at this step: the parameters and the steps before it
+            known = {*template.params, *(s.name for s in template.steps[:index])}
+            earlier = {k: v for k, v in values.items() if k in known}
             substituted = f"{expr.to_text(node, earlier)} = {text}"
         yield StepResult(step.name, step.what, latex_to_unicode(step.latex[case]), substituted, value, text)
-
-
-def _names_before(template: Template, index: int) -> set[str]:
-    return {s.name for s in template.steps[:index]}
 
 
 # ---------------------------------------------------------------------------
