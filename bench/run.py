@@ -88,8 +88,9 @@ def _torch_template() -> tuple[str, list[str], str] | None:
     """A template whose oracle imports torch, with generated params, as CLI arguments."""
     import json
 
-    from dlstudy import engine, oracles
-    from dlstudy.templates import all_templates
+    from dlstudy.engine import solving as engine
+    from dlstudy.engine import oracles
+    from dlstudy.engine.templates import all_templates
 
     for template in all_templates():
         before = "torch" in sys.modules
@@ -134,8 +135,8 @@ def bench_drill() -> None:
 
 
 def bench_throughput(seconds: float) -> None:
-    from dlstudy import engine
-    from dlstudy.templates import all_templates
+    from dlstudy.engine import solving as engine
+    from dlstudy.engine.templates import all_templates
 
     templates = all_templates()
     for template in templates:  # warm-up: imports, caches
@@ -157,7 +158,7 @@ def _synthetic_collection(home: Path, cards: int = 5000, reviews: int = 50_000) 
     import random
     from datetime import datetime, timedelta, timezone
 
-    from dlstudy.store import Store, iso
+    from dlstudy.cards.store import Store, iso
 
     deck = home / "synthetic.yaml"
     lines = ["deck: synthetic", "title: Synthetic collection", "cards:"]
@@ -218,9 +219,10 @@ def bench_quiz(runs: int) -> None:
         print(f"quiz: first card on screen {statistics.median(times):.3f}s with 5,000 cards and 50,000 reviews (target <= 0.5)")
 
         os.environ["DLSTUDY_HOME"] = str(home)
-        from dlstudy import session
+        from dlstudy.engine import exercises
+        from dlstudy.cards import study
 
-        quiz = session.start_quiz(["synthetic"], [str(deck)], seed=0)
+        quiz = study.start_quiz(["synthetic"], [str(deck)], seed=0)
         grades = []
         for _ in range(200):
             card = quiz.next_card()

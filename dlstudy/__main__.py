@@ -1,3 +1,3 @@
-from dlstudy.cli import main
+from dlstudy.cli.app import main
 
 main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import dlstudy.oracles  # noqa: F401  - sets OMP_NUM_THREADS before any test module imports torch
+import dlstudy.engine.oracles  # noqa: F401  - sets OMP_NUM_THREADS before any test module imports torch
 
 
 FIXED_NOW = "2026-11-23T09:00:00+00:00"

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlstudy import expr
-from dlstudy.answers import AnswerFormatError, parse_answer
-from dlstudy.checking import judge
-from dlstudy.formatting import format_value
-from dlstudy.symbolic import equivalent
-from dlstudy.templates import get_template
+from dlstudy.mathtext import expr
+from dlstudy.engine.answers import AnswerFormatError, parse_answer
+from dlstudy.engine.checking import judge
+from dlstudy.mathtext.numbers import format_value
+from dlstudy.engine.symbolic import equivalent
+from dlstudy.engine.templates import get_template
 
 
 @pytest.mark.parametrize(

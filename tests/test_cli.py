@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from dlstudy.cli import app
-from dlstudy.templates import template_ids
+from dlstudy.cli.app import app
+from dlstudy.engine.templates import template_ids
 
 runner = CliRunner()
 

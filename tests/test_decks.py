@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dlstudy import decks
-from dlstudy.decks import Gap, cloze_side, lint_file, lint_paths, load_decks, parse_cloze, render_math
+from dlstudy.cards import decks
+from dlstudy.cards.decks import Gap, cloze_side, lint_file, lint_paths, load_decks, parse_cloze, render_math
 from dlstudy.errors import DlstudyError
-from dlstudy.templates import all_templates
+from dlstudy.engine.templates import all_templates
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,7 @@ BAD_DECKS = {
     ),
     "unknown template": (
         "deck: x\ntitle: t\ncards:\n  - id: p\n    kind: problem\n    template: conv-outpt-size\n",
-        r"x.yaml:6:15: unknown problem template 'conv-outpt-size' \(did you mean 'conv-output-size'\?\)",
+        r"x.yaml:6:15: unknown problem template 'conv-outpt-size'; did you mean 'conv-output-size'\?",
     ),
     "unbalanced dollar": (
         "deck: x\ntitle: t\ncards:\n  - id: a\n    front: 'cost $x'\n    back: b\n",
@@ -111,7 +111,7 @@ def test_malformed_decks_give_located_errors(name, tmp_path, monkeypatch):
 def test_lint_command_exit_codes(tmp_path):
     from typer.testing import CliRunner
 
-    from dlstudy.cli import app
+    from dlstudy.cli.app import app
 
     bad = tmp_path / "x.yaml"
     bad.write_text(BAD_DECKS["unknown template"][0])

@@ -14,8 +14,8 @@ import genanki
 import pytest
 from typer.testing import CliRunner
 
-from dlstudy.cli import app
-from dlstudy.exporting import MODEL_NAMES, anki_cloze, html_field, stable_id
+from dlstudy.cli.app import app
+from dlstudy.output.exporting import MODEL_NAMES, anki_cloze, html_field, stable_id
 
 runner = CliRunner()
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -159,12 +159,13 @@ def test_apkg_holds_the_expected_notes(home, deck, tmp_path):
 
 
 def test_problem_variants_are_the_engines(home, deck, tmp_path):
-    from dlstudy import session
+    from dlstudy.engine import exercises
+    from dlstudy.cards import study
 
     notes = export(deck, tmp_path / "mini.apkg", "--variants", "3")["notes"]
     for seed in (1, 2, 3):
         front, back = notes[guid("mini-problem", seed)]["fields"]
-        variant, solution = session.generate("conv-output-size", seed)
+        variant, solution = exercises.generate("conv-output-size", seed)
         assert variant.statement in front
         assert f"dlstudy generate conv-output-size --seed {seed}" in front
         assert f"(typed: <code>{solution.answer_text}</code>)" in back
@@ -329,7 +330,7 @@ def test_import_refuses_taken_names_and_ids(home, tmp_path):
     result = run("import", "csv", path)
     assert result.exit_code == 2 and "a deck named 'cnn' already exists" in result.stderr
 
-    from dlstudy.importing import card_id
+    from dlstudy.cards.importing import card_id
 
     other = tmp_path / "other" / "other.yaml"
     other.parent.mkdir()

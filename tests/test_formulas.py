@@ -7,9 +7,9 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from dlstudy.cli import app
-from dlstudy.decks import load_decks
-from dlstudy.formulas import collect, entry_of
+from dlstudy.cli.app import app
+from dlstudy.cards.decks import load_decks
+from dlstudy.output.formula_sheet import collect, entry_of
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ import pytest
 PROBE = """
 import sys
 sys.argv = ["dlstudy", *{argv!r}]
-from dlstudy.cli import main
+from dlstudy.cli.app import main
 try:
     main()
 except SystemExit:
@@ -55,10 +55,10 @@ def test_no_template_pulls_in_sympy_or_torch_dynamo():
     20-problem sheet stays within 1.5 s (bench/run.py)."""
     probe = (
         "import sys\n"
-        "from dlstudy import session\n"
-        "from dlstudy.templates import template_ids\n"
+        "from dlstudy.engine import exercises\n"
+        "from dlstudy.engine.templates import template_ids\n"
         "for template_id in template_ids():\n"
-        "    session.generate(template_id, 1)\n"
+        "    exercises.generate(template_id, 1)\n"
         "    for heavy in ('sympy', 'torch._dynamo'):\n"
         "        if heavy in sys.modules:\n"
         "            print('HEAVY', template_id, heavy)\n"

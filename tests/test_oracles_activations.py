@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from dlstudy.oracles import get
+from dlstudy.engine.oracles import get
 
 rng = np.random.default_rng(7)
 

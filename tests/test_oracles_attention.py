@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.oracles import get
-from dlstudy.oracles.attention import matmul_multiplies
+from dlstudy.engine.oracles import get
+from dlstudy.engine.oracles.attention import matmul_multiplies
 
 rng = np.random.default_rng(1)
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.flop_counter import FlopCounterMode
 
-from dlstudy.oracles import cnn, get
+from dlstudy.engine.oracles import cnn, get
 
 rng = np.random.default_rng(0)
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.oracles import get
-from dlstudy.oracles.generative import binary_cross_entropy, optimal_discriminator
+from dlstudy.engine.oracles import get
+from dlstudy.engine.oracles.generative import binary_cross_entropy, optimal_discriminator
 
 rng = np.random.default_rng(11)
 CASES = 300

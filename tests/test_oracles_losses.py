@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.oracles import get
+from dlstudy.engine.oracles import get
 
 rng = np.random.default_rng(5)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.oracles import get
+from dlstudy.engine.oracles import get
 
 # ---------------------------------------------------------------------------
 # Curse of dimensionality

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlstudy.oracles import get
+from dlstudy.engine.oracles import get
 
 rng = np.random.default_rng(11)
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlstudy import expr
-from dlstudy.oracles import get
-from dlstudy.oracles.nlp import beam_search, bigram_factors, clipped_matches, sentence_bleu
+from dlstudy.mathtext import expr
+from dlstudy.engine.oracles import get
+from dlstudy.engine.oracles.nlp import beam_search, bigram_factors, clipped_matches, sentence_bleu
 
 rng = np.random.default_rng(7)
 

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.oracles import get, optim
-from dlstudy.templates import get_template
+from dlstudy.engine.oracles import get, optim
+from dlstudy.engine.templates import get_template
 
 rng = np.random.default_rng(20240501)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.oracles import get
-from dlstudy.oracles.rl import policy_matrices, solve_policy_values, value_iteration_sweep, policy_evaluation_sweep
+from dlstudy.engine.oracles import get
+from dlstudy.engine.oracles.rl import policy_matrices, solve_policy_values, value_iteration_sweep, policy_evaluation_sweep
 
 rng = np.random.default_rng(7)
 CASES = 300

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.oracles import get
-from dlstudy.oracles import rnn as rnn_oracles
-from dlstudy.oracles.rnn import gru_cell, lstm_cell
+from dlstudy.engine.oracles import get
+from dlstudy.engine.oracles import rnn as rnn_oracles
+from dlstudy.engine.oracles.rnn import gru_cell, lstm_cell
 
 rng = np.random.default_rng(0)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.oracles import get
+from dlstudy.engine.oracles import get
 
 
 def _torch_box_iou(a, b):

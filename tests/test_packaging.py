@@ -39,7 +39,7 @@ def test_installed_wheel_finds_its_problems_without_the_source_tree(wheel, tmp_p
         "import json, dlstudy.paths as p, sys\n"
         "sys.argv = ['dlstudy', 'problems', '--json']\n"
         "print(p.content_dir('problems'))\n"
-        "from dlstudy.cli import main\n"
+        "from dlstudy.cli.app import main\n"
         "main()\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)

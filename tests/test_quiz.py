@@ -15,8 +15,8 @@ import fsrs
 import pytest
 from typer.testing import CliRunner
 
-from dlstudy.cli import app
-from dlstudy.store import MIGRATIONS, from_iso
+from dlstudy.cli.app import app
+from dlstudy.cards.store import MIGRATIONS, from_iso
 
 runner = CliRunner()
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -191,8 +191,8 @@ def _simulate_history(store, cards=120, days=90, seed=0):
     import numpy as np
 
     from dlstudy.config import Config
-    from dlstudy.scheduling import make_scheduler, next_state, retrievability
-    from dlstudy.store import CardRow
+    from dlstudy.cards.scheduling import make_scheduler, next_state, retrievability
+    from dlstudy.cards.store import CardRow
 
     rng = np.random.default_rng(seed)
     scheduler = make_scheduler(Config(fuzz=False))
@@ -217,8 +217,8 @@ def test_optimize_says_when_history_is_too_small(home):
 
 def test_optimize_fits_and_saves_parameters(home):
     from dlstudy.config import Config
-    from dlstudy.scheduling import make_scheduler
-    from dlstudy.store import open_store
+    from dlstudy.cards.scheduling import make_scheduler
+    from dlstudy.cards.store import open_store
 
     with open_store() as store:
         _simulate_history(store)

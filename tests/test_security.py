@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dlstudy import expr
-from dlstudy.answers import AnswerFormatError, parse_answer
+from dlstudy.mathtext import expr
+from dlstudy.engine.answers import AnswerFormatError, parse_answer
 from dlstudy.errors import DlstudyError
-from dlstudy.symbolic import to_sympy
-from dlstudy.templates import parse_template
+from dlstudy.engine.symbolic import to_sympy
+from dlstudy.engine.templates import parse_template
 
 HOSTILE = [
     "__import__('os').system('touch PWNED')",
@@ -119,7 +119,7 @@ def test_statement_placeholders_do_not_reach_attributes(tmp_path):
     path = tmp_path / "evil.yaml"
     path.write_text(TEMPLATE.replace('"{n}"', '"{n.__class__}"') % "n")
     template = parse_template(path)  # not a placeholder: left as literal text
-    from dlstudy.engine import render_statement
+    from dlstudy.engine.solving import render_statement
 
     assert render_statement(template, {"n": 2}) == "{n.__class__}"
 

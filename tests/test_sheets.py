@@ -17,10 +17,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from dlstudy import engine, session, sheets
-from dlstudy.cli import app
-from dlstudy.formatting import round_as_displayed
-from dlstudy.templates import all_templates, get_template
+from dlstudy.engine import solving as engine
+from dlstudy.engine import exercises
+from dlstudy.cards import study
+from dlstudy.output import sheets
+from dlstudy.cli.app import app
+from dlstudy.mathtext.numbers import round_as_displayed
+from dlstudy.engine.templates import all_templates, get_template
 
 pdfium = pytest.importorskip("pypdfium2")
 runner = CliRunner()
@@ -106,7 +109,7 @@ def test_pdf_answers_equal_the_engine(tmp_path):
         result = sheets.make_sheets(ids, count=len(ids), seed=seed, output=tmp_path / f"{seed}.pdf")
         key = pdf_pages(tmp_path / f"{seed}.pdf")[-1]
         found = [float(x) for x in re.findall(r"Answer:\s*(-?\d+(?:\.\d+)?)", key)]
-        expected = [session.generate(p.id, p.seed)[1] for p in result.versions[0].problems]
+        expected = [exercises.generate(p.id, p.seed)[1] for p in result.versions[0].problems]
         assert len(found) == len(expected)
         for value, solution in zip(found, expected):
             assert value == pytest.approx(displayed(solution.answer, 4), rel=1e-9), solution.template.id
@@ -150,7 +153,7 @@ def test_markdown_key_equals_the_engine_for_every_template(tmp_path, seed):
     answers = key_answers(key)
     assert len(answers) == ALL
     for problem_id, problem_seed, written in answers:
-        variant, solution = session.generate(problem_id, int(problem_seed))  # what `generate` prints
+        variant, solution = exercises.generate(problem_id, int(problem_seed))  # what `generate` prints
         kind = solution.template.answer.kind
         if kind == "choice":
             assert written == sheets.md_text(solution.answer_text)
@@ -222,7 +225,7 @@ def test_versions_go_to_a_folder_and_each_is_the_sheet_of_its_seed(tmp_path):
 def test_problem_seeds_regenerate_with_generate(tmp_path):
     result = sheets.make_sheets(["lstm-cell-step", "nms-keep"], count=2, seed=4, fmt="md", output=tmp_path / "g.md")
     for p in result.versions[0].problems:
-        variant, _ = session.generate(p.id, p.seed)
+        variant, _ = exercises.generate(p.id, p.seed)
         assert variant.params.keys() == p.variant.params.keys()
         assert all(np.array_equal(variant.params[k], p.variant.params[k]) for k in variant.params)
 
@@ -291,7 +294,7 @@ def test_cli_writes_default_path_and_prints_json(tmp_path, monkeypatch):
     data = json.loads(result.stdout)
     assert [Path(f).name for f in data["files"]] == ["sheet-3.md", "sheet-3-key.md"]
     assert all(Path(f).exists() for f in data["files"])
-    _, plan = session.plan_drill(["conv-output-size"], 2, 3)
+    _, plan = exercises.plan_drill(["conv-output-size"], 2, 3)
     assert data["versions"] == [{
         "version": 1, "seed": 3, "command": "dlstudy sheet conv-output-size -n 2 --seed 3",
         "problems": [{"number": i, "id": t.id, "seed": s} for i, (t, s) in enumerate(plan, 1)],
@@ -335,7 +338,7 @@ def test_sheet_help_is_complete_and_imports_nothing_heavy():
     for option in ("--count", "--seed", "--versions", "--format", "--output", "--solutions", "--title", "--merge", "--json"):
         assert option in result.stdout
     probe = (
-        "import sys\nsys.argv = ['dlstudy', 'sheet', '--help']\nfrom dlstudy.cli import main\n"
+        "import sys\nsys.argv = ['dlstudy', 'sheet', '--help']\nfrom dlstudy.cli.app import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('HEAVY:' + ','.join(m for m in ('torch', 'sympy', 'numpy', 'typst', 'tex2typst') if m in sys.modules))\n"
     )

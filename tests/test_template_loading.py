@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from dlstudy import engine
-from dlstudy.answers import AnswerFormatError
-from dlstudy.checking import check
+from dlstudy.engine import solving as engine
+from dlstudy.engine.answers import AnswerFormatError
+from dlstudy.engine.checking import check
 from dlstudy.errors import DlstudyError
-from dlstudy.templates import get_template, parse_template, template_ids
+from dlstudy.engine.templates import get_template, parse_template, template_ids
 from dlstudy import paths
 
 GOOD = """\
@@ -117,7 +117,7 @@ def test_step_kind_override_makes_a_scalar_step_tolerant():
 def test_template_cache_follows_edits_and_survives_corruption(tmp_path, monkeypatch):
     import os
 
-    from dlstudy import templates
+    from dlstudy.engine import templates
 
     folder = tmp_path / "mine"
     folder.mkdir()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from dlstudy import engine
-from dlstudy.checking import check
-from dlstudy.templates import get_template, template_ids
+from dlstudy.engine import solving as engine
+from dlstudy.engine.checking import check
+from dlstudy.engine.templates import get_template, template_ids
 from typing_helpers import as_typed
 
 SEEDS = range(200)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dlstudy import typstmath
-from dlstudy.typstmath import compile_errors, latex_to_typst
+from dlstudy.output import typstmath
+from dlstudy.output.typstmath import compile_errors, latex_to_typst
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +21,7 @@ def test_every_step_formula_of_every_template_compiles():
 def _deck_formulas() -> list[str]:
     import yaml
 
-    from dlstudy.decks import math_segments
+    from dlstudy.cards.decks import math_segments
 
     found: list[str] = []
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from dlstudy import expr
-from dlstudy.answers import CHOICE_LETTERS
-from dlstudy.checking import step_kind
-from dlstudy.formatting import format_value
-from dlstudy.templates import Template
+from dlstudy.mathtext import expr
+from dlstudy.engine.answers import CHOICE_LETTERS
+from dlstudy.engine.checking import step_kind
+from dlstudy.mathtext.numbers import format_value
+from dlstudy.engine.templates import Template
 
 
 def as_typed(template: Template, step: str, value: Any, like: Any) -> str:

@@ -1,0 +1,278 @@
+"""Import a CSV of flashcards as a new deck of your own (``dlstudy import csv``).
+
+Each row is ``front, back[, tags]`` (tags separated by spaces or commas). A
+header row is optional: a first row that names ``front`` and ``back`` is a
+header, and then its columns are found by name (other columns are ignored), so
+the CSV ``dlstudy export csv`` writes can be read back. Cells are separated by
+commas, or by tabs when the first line has a tab.
+
+Card ids are ``<deck>-<first 8 hex digits of the SHA-1 of the front>`` (with
+whitespace collapsed): re-importing an edited file with ``--replace`` keeps the
+id, and so the review history, of every card whose front is unchanged; a card
+whose front changes starts afresh. Two rows with the same front are an error.
+
+All rows are checked before anything is written; every problem is located as
+``FILE:row N: ...`` (row 1 is the first line, header included, as a
+spreadsheet numbers it). The deck is written with ``yaml.safe_dump`` next to
+its destination, validated with ``decks.lint_file``, and only then moved into
+``user_deck_dir()/<deck>.yaml``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dlstudy.cards.decks import ID_PATTERN, Deck, check_unique, deck_files, lint_file, load_deck, math_segments, user_deck_dir
+from dlstudy.errors import DlstudyError
+
+MAX_SHOWN = 20
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    path: Path
+    deck: str
+    title: str
+    cards: int
+    kept: int  # cards whose id (front) was already in the replaced deck
+    replaced: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "deck": self.deck, "title": self.title, "cards": self.cards,
+                "kept": self.kept, "replaced": self.replaced}
+
+
+def deck_name_for(path: Path) -> str:
+    """``My Cards (v2).csv`` -> ``my-cards-v2``."""
+    return re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
+
+
+def card_id(deck: str, front: str) -> str:
+    normalized = " ".join(front.split())
+    return f"{deck}-{hashlib.sha1(normalized.encode('utf-8')).hexdigest()[:8]}"
+
+
+def split_tags(text: str) -> list[str]:
+    return list(dict.fromkeys(t for t in re.split(r"[\s,]+", text) if t))
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    front: str
+    back: str
+    tags: tuple[str, ...]
+
+
+class _Problems:
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.items: list[tuple[int, str]] = []
+
+    def add(self, row: int, message: str) -> None:
+        self.items.append((row, message))
+
+    def raise_if_any(self) -> None:
+        """One line per problem, in row order (at most MAX_SHOWN; then how many more)."""
+        if not self.items:
+            return
+        self.items.sort(key=lambda item: item[0])
+        lines = [f"{self.file}:row {row}: {message}" if row else f"{self.file}: {message}"
+                 for row, message in self.items[:MAX_SHOWN]]
+        if len(self.items) > MAX_SHOWN:
+            lines.append(f"... and {len(self.items) - MAX_SHOWN} more problems")
+        raise DlstudyError("\n".join(lines))
+
+
+def _clean(cell: str) -> str:
+    return cell.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").strip()
+
+
+def read_rows(file: Path) -> list[_Row]:
+    """The cards of a CSV file; every problem found is raised at once as ``FILE:row N: ...``."""
+    from dlstudy.mathtext.unicode import latex_to_unicode
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DlstudyError(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise DlstudyError(f"{file}: is a folder, not a CSV file") from None
+    except UnicodeDecodeError as exc:
+        raise DlstudyError(f"{file}: not UTF-8 text (byte {exc.start + 1}); save it as CSV UTF-8") from None
+    except OSError as exc:
+        raise DlstudyError(f"{file}: cannot read ({exc.strerror})") from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line else ","
+    problems = _Problems(file)
+    records: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    number = 0
+    try:
+        for number, record in enumerate(reader, 1):
+            records.append((number, record))
+    except csv.Error as exc:
+        raise DlstudyError(f"{file}:row {number + 1}: not valid CSV ({exc}); check the quotes on this row") from None
+
+    columns = {"front": 0, "back": 1, "tags": 2}
+    width: int | None = None
+    content = [(n, r) for n, r in records if any(cell.strip() for cell in r)]
+    if content:
+        header = [cell.strip().lower() for cell in content[0][1]]
+        if "front" in header and "back" in header:
+            columns = {name: header.index(name) for name in ("front", "back", "tags") if name in header}
+            width = len(header)
+            content = content[1:]
+
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    for number, record in content:
+        needed = max(columns["front"], columns["back"]) + 1
+        if width is not None and not needed <= len(record) <= width:
+            quote = "; quote cells that contain commas" if delimiter == "," and len(record) > width else ""
+            problems.add(number, f"{len(record)} column{'s' if len(record) != 1 else ''}, but the header has {width}{quote}")
+            continue
+        if width is None and len(record) not in (2, 3):
+            problems.add(number, f"{len(record)} column{'s' if len(record) != 1 else ''}; a row is front, back and "
+                         f"optional tags{', quote cells that contain commas' if delimiter == ',' and len(record) > 3 else ''}")
+            continue
+        front = _clean(record[columns["front"]])
+        back = _clean(record[columns["back"]])
+        tags = split_tags(record[columns["tags"]]) if "tags" in columns and columns["tags"] < len(record) else []
+        before = len(problems.items)
+        for side, value in (("front", front), ("back", back)):
+            if not value:
+                problems.add(number, f"the {side} is empty; write the {'question' if side == 'front' else 'answer'}")
+                continue
+            if _CONTROL.search(value):
+                problems.add(number, f"the {side} contains a control character; remove it")
+                continue
+            try:
+                segments = math_segments(value)
+            except ValueError as exc:
+                problems.add(number, f"unbalanced math in the {side}: {exc}")
+                continue
+            for _, latex in segments:
+                try:
+                    latex_to_unicode(latex.strip())
+                except ValueError as exc:
+                    problems.add(number, f"math in the {side} does not render: {exc}; check its braces and commands")
+        key = " ".join(front.split())
+        if front and key in seen:
+            problems.add(number, f"the same front as row {seen[key]}; merge the two rows (ids come from the front)")
+        elif front:
+            seen[key] = number
+        if len(problems.items) == before:
+            rows.append(_Row(number, front, back, tuple(tags)))
+    problems.raise_if_any()
+    if not rows:
+        raise DlstudyError(f"{file}: no cards found; each row is front, back and optional tags")
+    return rows
+
+
+def _other_decks(target: Path) -> list[Deck]:
+    """Every deck dlstudy loads except the file the import would replace."""
+    from dlstudy.config import load_config
+    from dlstudy.cards.decks import builtin_deck_dir
+
+    config = load_config()
+    folders = [builtin_deck_dir(), *([user_deck_dir()] if user_deck_dir().is_dir() else []), *config.decks]
+    files = [p for p in deck_files(folders) if p.resolve() != target.resolve()]
+    decks = [load_deck(p) for p in files]
+    check_unique(decks)
+    return decks
+
+
+def _old_ids(path: Path) -> set[str]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return {str(c["id"]) for c in data["cards"] if isinstance(c, dict) and "id" in c}
+    except Exception:  # an unreadable old file only means nothing is counted as kept
+        return set()
+
+
+def _deck_yaml(name: str, title: str, source: Path, rows: list[_Row]) -> str:
+    import yaml
+
+    cards = []
+    for row in rows:
+        card: dict[str, Any] = {"id": card_id(name, row.front), "kind": "basic", "front": row.front, "back": row.back}
+        if row.tags:
+            card["tags"] = list(row.tags)
+        cards.append(card)
+    body = yaml.safe_dump({"deck": name, "title": title, "cards": cards}, allow_unicode=True, sort_keys=False,
+                          width=100_000, default_flow_style=False)
+    return f"# Imported from {source.name} by `dlstudy import csv`; ids come from each card's front.\n{body}"
+
+
+def import_csv(file: Path, name: str | None = None, title: str | None = None, replace: bool = False) -> ImportResult:
+    """Read ``file`` into ``user_deck_dir()/<name>.yaml``; on any problem nothing is written."""
+    file = Path(file)
+    name = name if name is not None else deck_name_for(file)
+    if not name or not ID_PATTERN.match(name):
+        raise DlstudyError(f"deck name '{name}' must be lowercase letters, digits and dashes; give one with --deck NAME")
+    title = title if title is not None else file.stem
+    if not title.strip():
+        raise DlstudyError("the deck title is empty; give one with --title TEXT")
+    rows = read_rows(file)
+    folder = user_deck_dir()
+    target = folder / f"{name}.yaml"
+    if target.exists() and not replace:
+        raise DlstudyError(f"{target} already exists; add --replace to overwrite it (unchanged cards keep their history)")
+
+    others = _other_decks(target)
+    for deck in others:
+        if deck.name == name:
+            raise DlstudyError(f"a deck named '{name}' already exists ({deck.source}); choose another name with --deck NAME")
+    owners = {note.id: note.source for deck in others for note in deck.notes}
+    problems = _Problems(file)
+    for row in rows:
+        cid = card_id(name, row.front)
+        if cid in owners:
+            problems.add(row.number, f"card id '{cid}' is already used at {owners[cid]}; choose another deck name with --deck NAME")
+    problems.raise_if_any()
+
+    kept = len(_old_ids(target) & {card_id(name, r.front) for r in rows}) if target.exists() else 0
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
+    try:
+        staged = staging / f"{name}.yaml"
+        staged.write_text(_deck_yaml(name, title, file, rows), encoding="utf-8")
+        _check_written(staged, file, rows)
+        replaced = target.exists()
+        os.replace(staged, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return ImportResult(target, name, title, len(rows), kept, replaced)
+
+
+def _check_written(staged: Path, file: Path, rows: list[_Row]) -> None:
+    """Lint the written deck; a problem is reported at the CSV row of the card it is in."""
+    from dlstudy.yamlfile import load_yaml, position_of
+
+    _, errors = lint_file(staged)
+    if not errors:
+        return
+    starts = [position_of(card)[0] for card in load_yaml(staged)["cards"]]
+    problems = _Problems(file)
+    for error in errors:
+        index = max((i for i, line in enumerate(starts) if line <= error.line), default=None)
+        problems.add(rows[index].number if index is not None else 0, error.message)
+    problems.raise_if_any()

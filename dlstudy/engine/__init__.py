@@ -1,0 +1,1 @@
+"""The problem engine: templates, sampling, live oracles, worked steps, answers and verdicts."""

@@ -1,0 +1,185 @@
+"""Turn what a student typed into a value of the answer's kind.
+
+Accepted: fractions ``3/4``, ``1.2e-3``, Unicode minus, small arithmetic
+(``2^10``), vectors ``[1, 2, 3]`` / ``1 2 3`` / ``(1, 2, 3)``, matrices
+``[1, 2; 3, 4]`` / ``[[1, 2], [3, 4]]``, shapes ``55x55x96`` / ``(55, 55, 96)``,
+choices by letter, number or text.  Everything goes through ``expr.parse``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Sequence
+
+import numpy as np
+
+from dlstudy.mathtext import expr
+from dlstudy.errors import DlstudyError
+
+CHOICE_LETTERS = "abcdefghijklmnopqrstuvwxyz"  # option labels: a), b), ...
+KINDS = ("integer", "real", "vector", "matrix", "shape", "expression", "choice")
+
+FORMAT_EXAMPLES = {
+    "integer": "a whole number, e.g. 34944",
+    "real": "a number, e.g. 0.731, -1.2e-3 or 3/4",
+    "vector": "a list of numbers, e.g. [0.5, -1, 2]",
+    "matrix": "rows separated by ';', e.g. [1, 2; 3, 4] or [[1, 2], [3, 4]]",
+    "shape": "dimensions separated by x, e.g. 55x55x96 or (55, 55, 96)",
+    "expression": "a formula in the variable, e.g. sigmoid(x)*(1 - sigmoid(x))",
+    "choice": "the letter of an option, e.g. b",
+}
+
+
+class AnswerFormatError(DlstudyError):
+    """The text is not an answer of the expected kind; the message shows the format."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{detail}; expected {FORMAT_EXAMPLES[kind]}")
+        self.kind = kind
+
+
+def _constant(text: str, kind: str) -> float:
+    try:
+        node = expr.parse(text, max_length=200)
+    except expr.ExprError as exc:
+        raise AnswerFormatError(kind, f"cannot read {text!r} as a number ({exc.message})") from None
+    if expr.names(node) - set(expr.CONSTANT_NAMES):
+        raise AnswerFormatError(kind, f"{text!r} is not a number")
+    try:
+        value = np.asarray(expr.evaluate(node), dtype=float)
+    except expr.ExprError as exc:
+        raise AnswerFormatError(kind, f"cannot evaluate {text!r}: {exc.message}") from None
+    if value.ndim != 0:
+        raise AnswerFormatError(kind, f"{text!r} is a list, not a single number")
+    if not math.isfinite(float(value)):
+        raise AnswerFormatError(kind, f"{text!r} is not a finite number")
+    return float(value)
+
+
+def parse_number(text: str) -> float:
+    return _constant(text.strip(), "real")
+
+
+def parse_integer(text: str) -> int:
+    text = text.strip()
+    if re.fullmatch(r"[-\u2212]?\d{1,3}(,\d{3})+", text):  # 34,944
+        text = text.replace(",", "")
+    value = _constant(text, "integer")
+    if value != int(value):
+        raise AnswerFormatError("integer", f"{text!r} is not a whole number")
+    return int(value)
+
+
+_SPACE_BETWEEN_ENTRIES = re.compile(r"(?<=[\d.)\]])[ \t]+(?=[-+]?[\d.(\[])")
+
+
+def _array(text: str, kind: str) -> np.ndarray:
+    text = expr.normalize(text).strip()
+    if not text:
+        raise AnswerFormatError(kind, "empty answer")
+    if text[0] == "(" and text[-1] == ")":
+        text = "[" + text[1:-1] + "]"
+    # MATLAB-style "[1 2 3]": a space between two numbers separates entries
+    text = _SPACE_BETWEEN_ENTRIES.sub(", ", text)
+    if text[0] != "[":
+        # bare "1 2 3" or "1, 2, 3"; rows may be split by ';' or new lines
+        rows = [r for r in re.split(r"[;\n]", text) if r.strip()]
+        text = "[" + "; ".join(", ".join(_split_items(r)) for r in rows) + "]"
+    try:
+        node = expr.parse(text, max_length=5000)
+    except expr.ExprError as exc:
+        raise AnswerFormatError(kind, f"cannot read {text!r} ({exc.message})") from None
+    if not isinstance(node, expr.Array) or expr.names(node) - set(expr.CONSTANT_NAMES):
+        raise AnswerFormatError(kind, f"{text!r} is not a list of numbers")
+    try:
+        value = np.asarray(expr.evaluate(node), dtype=float)
+    except expr.ExprError as exc:
+        raise AnswerFormatError(kind, exc.message) from None
+    if not np.all(np.isfinite(value)):
+        raise AnswerFormatError(kind, "every entry must be a finite number")
+    return value
+
+
+def _split_items(row: str) -> list[str]:
+    parts = [p for p in re.split(r"[,\s]+", row.strip()) if p]
+    return parts
+
+
+def parse_vector(text: str) -> np.ndarray:
+    value = _array(text, "vector")
+    if value.ndim == 2 and 1 in value.shape:
+        value = value.reshape(-1)
+    if value.ndim != 1:
+        raise AnswerFormatError("vector", f"got a {value.ndim}-D array, not a vector")
+    return value
+
+
+def parse_matrix(text: str) -> np.ndarray:
+    value = _array(text, "matrix")
+    if value.ndim == 1:
+        value = value.reshape(1, -1)
+    if value.ndim != 2:
+        raise AnswerFormatError("matrix", f"got a {value.ndim}-D array, not a matrix")
+    return value
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    cleaned = expr.normalize(text).strip().strip("()[]")
+    parts = [p for p in re.split(r"\s*(?:[x,*]|\s)\s*", cleaned.replace("X", "x")) if p]
+    if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
+        raise AnswerFormatError("shape", f"cannot read {text!r} as a shape")
+    return tuple(int(p) for p in parts)
+
+
+def parse_choice(text: str, choices: Sequence[str]) -> int:
+    """1-based index of the chosen option."""
+    cleaned = text.strip().rstrip(").").lower()
+    letters = CHOICE_LETTERS[: len(choices)]
+    if len(cleaned) == 1 and cleaned in letters:
+        return letters.index(cleaned) + 1
+    if cleaned.isdigit() and 1 <= int(cleaned) <= len(choices):
+        return int(cleaned)
+    for i, option in enumerate(choices, 1):
+        if cleaned == option.strip().lower():
+            return i
+    raise AnswerFormatError("choice", f"{text!r} is not one of the options {', '.join(letters)}")
+
+
+def parse_expression(text: str, variables: Sequence[str]) -> expr.Node:
+    try:
+        node = expr.parse(text, implicit_mul=True)
+    except expr.ExprError as exc:
+        raise AnswerFormatError("expression", exc.message) from None
+    unknown = expr.names(node) - set(variables) - set(expr.CONSTANT_NAMES)
+    if unknown:
+        allowed = ", ".join(variables)
+        raise AnswerFormatError("expression", f"unknown name {sorted(unknown)[0]!r} (the variable is {allowed})")
+    from dlstudy.mathtext.functions import FUNCTIONS
+
+    unknown_calls = expr.calls(node) - set(FUNCTIONS)
+    if unknown_calls:
+        raise AnswerFormatError("expression", f"unknown function {sorted(unknown_calls)[0]!r}")
+    for power in (n for n in expr.walk(node) if isinstance(n, expr.Binary) and n.op == "^"):
+        if not expr.names(power) - set(expr.CONSTANT_NAMES) and not np.all(np.isfinite(expr.evaluate(power))):
+            raise AnswerFormatError("expression", f"{expr.to_text(power)!r} is too large a number")
+    return node
+
+
+def parse_answer(kind: str, text: str, *, choices: Sequence[str] = (), variables: Sequence[str] = ("x",)) -> Any:
+    """Parse ``text`` as an answer of ``kind``; raises AnswerFormatError with an example."""
+    if kind == "integer":
+        return parse_integer(text)
+    if kind == "real":
+        return parse_number(text)
+    if kind == "vector":
+        return parse_vector(text)
+    if kind == "matrix":
+        return parse_matrix(text)
+    if kind == "shape":
+        return parse_shape(text)
+    if kind == "choice":
+        return parse_choice(text, choices)
+    if kind == "expression":
+        return parse_expression(text, variables)
+    raise ValueError(f"unknown answer kind {kind!r}")

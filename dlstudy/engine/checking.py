@@ -1,0 +1,179 @@
+"""Judge an answer: tolerance, partial credit, named wrong entries, common-mistake feedback."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from dlstudy.mathtext import expr
+from dlstudy.engine.answers import parse_answer
+from dlstudy.engine.solving import Solution, mistake_value_at
+from dlstudy.mathtext.numbers import format_number, format_value
+from dlstudy.engine.templates import Template
+
+
+@dataclass(frozen=True)
+class Match:
+    score: float  # 1.0 is fully right; vectors/matrices/shapes get the fraction of right entries
+    wrong: tuple[str, ...] = ()  # e.g. "x[2]: you gave 0.3, expected 0.35"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool
+    score: float
+    step: str
+    given: str
+    expected: str
+    feedback: tuple[str, ...]
+    mistakes: tuple[str, ...] = ()  # ids of the common mistakes the answer matches
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "correct": self.correct,
+            "score": round(self.score, 4),
+            "step": self.step,
+            "given": self.given,
+            "expected": self.expected,
+            "feedback": " ".join(self.feedback),
+            "mistakes": list(self.mistakes),
+        }
+
+
+def step_kind(template: Template, step: str, value: Any) -> str:
+    """How a step's value is typed and judged."""
+    if step == template.answer.step:
+        return template.answer.kind
+    declared = template.step(step).kind
+    if declared is not None:
+        return declared
+    if isinstance(value, expr.Node.__args__):
+        return "expression"
+    ndim = np.ndim(value)
+    if ndim == 1:
+        return "vector"
+    if ndim == 2:
+        return "matrix"
+    if template.answer.kind in ("integer", "shape"):
+        return "integer"
+    return "real"
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 0.01
+    atol: float = 1e-9
+    sigfigs: int | None = None
+
+
+def tolerance_of(template: Template, step: str | None) -> Tolerance:
+    """The answer's tolerance, or an intermediate step's own rtol/atol where it declares them."""
+    answer = template.answer
+    declared = template.step(step) if step is not None and step != answer.step else None
+    if declared is None:
+        return Tolerance(answer.rtol, answer.atol, answer.sigfigs)
+    return Tolerance(
+        declared.rtol if declared.rtol is not None else answer.rtol,
+        declared.atol if declared.atol is not None else answer.atol,
+    )
+
+
+def _close(given: float, expected: float, kind: str, tolerance: Tolerance) -> bool:
+    if kind in ("integer", "shape", "choice"):
+        return given == expected
+    if tolerance.sigfigs:
+        if expected == 0:
+            return abs(given) <= tolerance.atol
+        unit = 10 ** (math.floor(math.log10(abs(expected))) - int(tolerance.sigfigs) + 1)
+        return abs(given - expected) <= 0.5 * unit * (1 + 1e-9)
+    return abs(given - expected) <= max(tolerance.rtol * abs(expected), tolerance.atol)
+
+
+def judge(
+    template: Template, kind: str, given: Any, expected: Any, params: Mapping[str, Any] = {}, step: str | None = None
+) -> Match:
+    """Compare two values of ``kind`` under the tolerance of ``step`` (default: the answer's).
+
+    Expressions are compared with the key formula, which ``engine.solve`` has
+    just proven equal to the live oracle at probe points.
+    """
+    return compare(kind, given, expected, tolerance_of(template, step), template.answer.variable, params)
+
+
+def compare(
+    kind: str, given: Any, expected: Any, tolerance: Tolerance, variable: str = "x", params: Mapping[str, Any] = {}
+) -> Match:
+    """Compare two values of ``kind``: exact, within ``tolerance``, or (expressions) as functions of ``variable``."""
+    if kind == "expression":
+        from dlstudy.engine.symbolic import equivalent
+
+        return Match(1.0 if equivalent(given, expected, variable, params) else 0.0)
+    if kind in ("integer", "real", "choice"):
+        return Match(1.0 if _close(float(given), float(np.asarray(expected)), kind, tolerance) else 0.0)
+    g = np.asarray(given, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    if kind == "shape":
+        g, e = g.reshape(-1), e.reshape(-1)
+    if g.shape != e.shape:
+        shown = " x ".join(map(str, e.shape))
+        got = " x ".join(map(str, g.shape)) or "a single number"
+        what = f"{e.size} dimensions" if kind == "shape" else f"size {shown}"
+        return Match(0.0, detail=f"expected {what}, got {got if kind != 'shape' else str(g.size) + ' dimensions'}")
+    right = np.array([_close(float(a), float(b), kind, tolerance) for a, b in zip(g.reshape(-1), e.reshape(-1))])
+    wrong = []
+    for flat in np.flatnonzero(~right):
+        position = np.unravel_index(flat, e.shape)
+        label = _position_label(kind, position)
+        wrong.append(f"{label}: you gave {format_number(g[position])}, expected {format_number(e[position])}")
+    return Match(float(right.mean()) if right.size else 1.0, tuple(wrong))
+
+
+def _position_label(kind: str, position: tuple[int, ...]) -> str:
+    if kind == "matrix":
+        return f"row {position[0] + 1}, column {position[1] + 1}"
+    if kind == "shape":
+        return f"dimension {position[0] + 1}"
+    return f"entry {position[0] + 1}"
+
+
+def check(template: Template, solution: Solution, text: str, step: str | None = None) -> Verdict:
+    """Judge ``text`` as the answer (or as the value of intermediate ``step``).
+
+    Raises AnswerFormatError (a DlstudyError, exit 2) when the text is not of the right kind.
+    """
+    step = step or template.answer.step
+    kind = step_kind(template, step, solution.values[step])
+    expected = solution.values[step] if kind == "expression" else solution.step_value(step)
+    given = parse_answer(kind, text, choices=template.answer.choices, variables=(template.answer.variable,))
+    if kind == "expression":
+        expected_text = expr.to_text(solution.values[step])
+        given_text = expr.to_text(given)
+    else:
+        expected_text = next(s.value_text for s in solution.steps if s.name == step)
+        given_text = format_value(given) if kind != "choice" else text.strip()
+    match = judge(template, kind, given, expected, solution.params, step)
+    correct = match.score == 1.0
+    feedback: list[str] = []
+    mistakes: list[str] = []
+    if not correct:
+        # Every listed slip that reproduces the answer, including a slip in an earlier step
+        # carried through the later formulas; two slips can land on the same number.
+        for mistake in template.mistakes:
+            wrong = mistake_value_at(template, mistake, solution.values, step)
+            if wrong is not None and judge(template, kind, given, wrong, solution.params, step).score == 1.0:
+                feedback.append(mistake.feedback)
+                mistakes.append(mistake.id)
+        if match.detail:
+            feedback.append(match.detail[0].upper() + match.detail[1:] + ".")
+        if match.wrong and 0 < match.score:
+            right = round(match.score * (len(match.wrong) / (1 - match.score)))
+            feedback.append(f"{right} of {right + len(match.wrong)} right; wrong: " + "; ".join(match.wrong) + ".")
+        elif match.wrong:
+            feedback.append("Every entry is wrong: " + "; ".join(match.wrong[:4]) + ("; …" if len(match.wrong) > 4 else "") + ".")
+        if not feedback:
+            feedback.append("Not this one; compare your working with the steps below.")
+    return Verdict(correct, match.score, step, given_text, expected_text, tuple(feedback), tuple(mistakes))

@@ -1,0 +1,122 @@
+"""Oracles for attention and Transformers.
+
+Attention outputs come from ``torch.nn.functional.scaled_dot_product_attention``
+(with ``is_causal`` for masked attention) and the weights from ``torch.softmax``
+on the (masked) scaled scores; parameter counts from ``p.numel()`` of a real
+``torch.nn.MultiheadAttention`` on the meta device; FLOPs by counting the
+multiply-adds of the real matmuls on NumPy arrays of the real shapes (checked
+against torch's FlopCounterMode in the tests); positional encodings by building
+the sinusoid table of Vaswani et al. (2017) as a NumPy array and reading one
+entry.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Mapping
+
+import numpy as np
+
+from dlstudy.engine.oracles import register
+from dlstudy.engine.oracles.tensors import single_thread, tensor
+
+
+def _attention(p: Mapping[str, Any], causal: bool) -> dict[str, Any]:
+    with single_thread():
+        return _attention_steps(p, causal)
+
+
+def _attention_steps(p: Mapping[str, Any], causal: bool) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    q, k, v = (tensor(p[name]) for name in ("Q", "K", "V"))
+    d_k = q.shape[-1]
+    scores = q @ k.T
+    scaled = scores / d_k**0.5
+    if causal:
+        future = torch.ones(q.shape[0], k.shape[0], dtype=torch.bool).triu(1)
+        weights = torch.softmax(scaled.masked_fill(future, float("-inf")), dim=-1)
+    else:
+        weights = torch.softmax(scaled, dim=-1)
+    output = F.scaled_dot_product_attention(q[None], k[None], v[None], is_causal=causal)[0]
+    return {"S": scores.numpy(), "T": scaled.numpy(), "A": weights.numpy(), "O": output.numpy()}
+
+
+@register("scaled_dot_product_attention")
+def scaled_dot_product_attention(p: Mapping[str, Any]) -> dict[str, Any]:
+    """softmax(Q Kᵀ / sqrt(d_k)) V for queries Q (nq, d), keys K (nk, d), values V (nk, dv)."""
+    return _attention(p, causal=False)
+
+
+@register("causal_attention")
+def causal_attention(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Self-attention where query t sees keys 1..t only (torch's is_causal=True)."""
+    return _attention(p, causal=True)
+
+
+@lru_cache(maxsize=256)
+def _mha_numels(embed_dim: int, heads: int) -> tuple[tuple[str, int], ...]:
+    import torch
+
+    module = torch.nn.MultiheadAttention(embed_dim, heads, device="meta")
+    return tuple((name, p.numel()) for name, p in module.named_parameters())
+
+
+@register("mha_param_count")
+def mha_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters of torch.nn.MultiheadAttention(E, heads) with the default bias=True."""
+    numels = dict(_mha_numels(int(p["E"]), int(p["heads"])))
+    qkv = numels["in_proj_weight"] + numels["in_proj_bias"]
+    out = numels["out_proj.weight"] + numels["out_proj.bias"]
+    assert qkv + out == sum(numels.values())
+    return {"qkv": qkv, "out": out, "total": qkv + out}
+
+
+@register("positional_encoding")
+def positional_encoding(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry (pos, k) of the sinusoid table PE[pos, 2i] = sin(pos ω_i), PE[pos, 2i+1] = cos(pos ω_i)."""
+    pos, k, d = int(p["pos"]), int(p["k"]), int(p["d"])
+    positions = np.arange(pos + 1, dtype=float)[:, None]
+    pair = np.arange(0, d, 2, dtype=float)  # the even dimensions 2i
+    omega = np.exp(pair * (-np.log(10000.0) / d))  # 1 / 10000^(2i/d)
+    table = np.zeros((pos + 1, d))
+    table[:, 0::2] = np.sin(positions * omega)
+    table[:, 1::2] = np.cos(positions * omega[: d // 2])
+    return {"i": k // 2, "omega": float(omega[k // 2]), "angle": float(pos * omega[k // 2]), "pe": float(table[pos, k])}
+
+
+def matmul_multiplies(a: np.ndarray, b: np.ndarray) -> tuple[tuple[int, ...], int]:
+    """(result shape, number of multiplications) of the batched matmul ``a @ b``.
+
+    A matmul multiplies row i of ``a`` with column j of ``b`` element by element
+    and sums the products: the (..., m, k, 1) view of ``a`` times the (..., 1, k, n)
+    view of ``b``.  The count is the size of that element-wise product tensor, read
+    off the broadcast of the two real views (nothing of that size is allocated);
+    summing it over k gives the result's shape.
+    """
+    product = np.broadcast_shapes(a[..., :, :, None].shape, b[..., None, :, :].shape)  # (..., m, k, n)
+    assert product[-2] == a.shape[-1] == b.shape[-2], "inner dimensions differ"
+    return product[:-2] + product[-1:], int(np.prod(product, dtype=np.int64))
+
+
+@lru_cache(maxsize=1024)
+def _attention_flops(n: int, d_model: int, heads: int) -> tuple[int, int]:
+    d_head = d_model // heads
+    # Q, K, V of every head as zero-copy NumPy arrays of the real shapes (heads, n, d_head).
+    q, k, v = (np.broadcast_to(np.float32(0.0), (heads, n, d_head)) for _ in range(3))
+    kt = k.swapaxes(1, 2)
+    scores_shape, qk_multiplies = matmul_multiplies(q, kt)
+    weights = np.broadcast_to(np.float32(0.0), scores_shape)  # softmax keeps the shape of the scores
+    out_shape, av_multiplies = matmul_multiplies(weights, v)
+    assert out_shape == (heads, n, d_head)
+    # each multiplication is accumulated by one addition: a multiply-add is 2 FLOPs, as torch.utils.flop_counter counts
+    return 2 * qk_multiplies, 2 * av_multiplies
+
+
+@register("attention_flops")
+def attention_flops(p: Mapping[str, Any]) -> dict[str, Any]:
+    """FLOPs of the two attention matmuls (Q Kᵀ and A V) for one sequence, as torch.utils.flop_counter counts them."""
+    n, d_model, heads = int(p["n"]), int(p["d"]), int(p["heads"])
+    qk, av = _attention_flops(n, d_model, heads)
+    return {"dh": d_model // heads, "qk": qk, "av": av, "total": qk + av}

@@ -1,0 +1,452 @@
+"""Oracles for convolutional layers: shapes, parameter counts, costs.
+
+Shapes come from really sliding a window over a padded NumPy array and reading
+the result's shape; parameter counts from a real ``torch.nn`` module.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Mapping
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from dlstudy.engine.oracles import register
+
+
+def slide_1d(size: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
+    """Length of the output of sliding a dilated window over a padded axis, by doing it."""
+    padded = np.pad(np.arange(size, dtype=float), padding)
+    span = dilation * (kernel - 1) + 1
+    windows = sliding_window_view(padded, span)[::stride, ::dilation]
+    return int(windows.shape[0])
+
+
+@register("conv2d_output_size")
+def conv2d_output_size(p: Mapping[str, Any]) -> dict[str, Any]:
+    n, k, pad, s, d = (int(p[name]) for name in ("n", "k", "p", "s", "d"))
+    image = np.pad(np.zeros((n, n)), pad)
+    span = d * (k - 1) + 1
+    windows = sliding_window_view(image, (span, span))[::s, ::s, ::d, ::d]
+    assert windows.shape[2:] == (k, k)
+    return {"k_eff": span, "o": int(windows.shape[0])}
+
+
+# ---------------------------------------------------------------------------
+# Shared helpers
+
+
+def _padded(channels: int, n: int, pad: int) -> np.ndarray:
+    """A zero-copy view standing in for a zero-padded (channels, n + 2p, n + 2p) input."""
+    return np.broadcast_to(np.float32(0.0), (channels, n + 2 * pad, n + 2 * pad))
+
+
+def conv_multiplies(n: int, c_in: int, c_out: int, k: int, s: int = 1, pad: int = 0, groups: int = 1) -> tuple[int, int]:
+    """(output size, number of multiplications) of one 2-D convolution layer, bias ignored.
+
+    Direct convolution multiplies every input window (c_in/groups x k x k, one per
+    output position and group) with every filter of its group, element by element,
+    then sums.  The count is the size of that element-wise product tensor, read
+    off the broadcast of the real window view with the weight tensor's shape.
+    """
+    windows = sliding_window_view(_padded(c_in, n, pad), (k, k), axis=(1, 2))[:, ::s, ::s]  # (c_in, o, o, k, k)
+    o = windows.shape[1]
+    grouped = windows.reshape(1, groups, c_in // groups, o, o, k, k)
+    weight_shape = (c_out // groups, groups, c_in // groups, 1, 1, k, k)  # filters of each group
+    product = np.broadcast_shapes(grouped.shape, weight_shape)
+    return o, int(np.prod(product, dtype=np.int64))
+
+
+def receptive_field(layers: tuple[tuple[str, int, int, int], ...]) -> list[tuple[int, int]]:
+    """(receptive field, jump) after each layer, found by sliding the real windows.
+
+    ``layers`` holds (kind, kernel, stride, dilation); a pooling window and a
+    convolution window are treated alike (a max-pool output depends on its whole
+    window too).  Square kernels act on rows and columns alike, so one row of
+    pixels is enough.  ``influence[i, j]`` says whether input pixel i reaches
+    position j of the current layer: it starts as the identity and every layer
+    ORs it over its (strided, dilated) windows.  The receptive field is the span
+    of the input pixels reaching output pixel 0; the jump is how far that span
+    moves for output pixel 1.
+    """
+    # a row long enough for two output pixels of the whole stack (a generous bound, not the answer)
+    size, scale = 2, 1
+    for _, k, s, d in layers:
+        size += (d * (k - 1) + 1 + s) * scale
+        scale *= s
+    influence = np.eye(size, dtype=bool)
+    found = []
+    for _, k, s, d in layers:
+        windows = sliding_window_view(influence, d * (k - 1) + 1, axis=1)[:, ::s, ::d]  # (input pixel, position, tap)
+        assert windows.shape[2] == k
+        influence = windows.any(axis=-1)
+        first, second = np.flatnonzero(influence[:, 0]), np.flatnonzero(influence[:, 1])
+        found.append((int(first[-1] - first[0]) + 1, int(second[0] - first[0])))
+    return found
+
+
+# ---------------------------------------------------------------------------
+# Pooling and transposed convolution sizes
+
+
+def max_pool_2d(image: np.ndarray, k: int, s: int, pad: int) -> np.ndarray:
+    """Max-pooling of one channel (floor mode): padding is -inf, as in PyTorch's MaxPool2d."""
+    padded = np.pad(image, pad, constant_values=-np.inf)
+    return sliding_window_view(padded, (k, k))[::s, ::s].max(axis=(-2, -1))
+
+
+@register("maxpool2d_output_size")
+def maxpool2d_output_size(p: Mapping[str, Any]) -> dict[str, Any]:
+    n, k, s, pad = (int(p[name]) for name in ("n", "k", "s", "p"))
+    pooled = max_pool_2d(np.random.default_rng(0).standard_normal((n, n)), k, s, pad)
+    assert np.isfinite(pooled).all(), "a window lies entirely in the padding"
+    return {"o": int(pooled.shape[0])}
+
+
+def conv_transpose_2d(x: np.ndarray, w: np.ndarray, stride: int, padding: int, output_padding: int) -> np.ndarray:
+    """Transposed convolution as PyTorch's ConvTranspose2d computes it (one channel).
+
+    Every input value stamps a scaled copy of the kernel into the output, the
+    stamps ``stride`` apart; the output gets ``output_padding`` extra rows and
+    columns at the end, then ``padding`` is cut from both sides.
+    """
+    n, k = x.shape[0], w.shape[0]
+    size = (n - 1) * stride + k + output_padding
+    out = np.zeros((size, size))
+    last = (n - 1) * stride + 1
+    for a in range(k):
+        for b in range(k):
+            out[a : a + last : stride, b : b + last : stride] += w[a, b] * x
+    return out[padding : size - padding, padding : size - padding]
+
+
+@register("conv_transpose2d_output_size")
+def conv_transpose2d_output_size(p: Mapping[str, Any]) -> dict[str, Any]:
+    n, k, s, pad, op = (int(p[name]) for name in ("n", "k", "s", "p", "op"))
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((n, n)), rng.standard_normal((k, k))
+    full = conv_transpose_2d(x, w, s, 0, 0)  # nothing cropped, nothing added
+    out = conv_transpose_2d(x, w, s, pad, op)
+    return {"full": int(full.shape[0]), "o": int(out.shape[0])}
+
+
+# ---------------------------------------------------------------------------
+# Parameter counts of single layers (real modules on the meta device)
+
+
+@lru_cache(maxsize=512)
+def _conv_counts(c_in: int, c_out: int, k: int, bias: bool, groups: int = 1) -> tuple[int, int, int]:
+    """(weights per filter, weights, biases) of a real nn.Conv2d."""
+    import torch
+
+    conv = torch.nn.Conv2d(c_in, c_out, k, groups=groups, bias=bias, device="meta")
+    biases = conv.bias.numel() if conv.bias is not None else 0
+    return conv.weight[0].numel(), conv.weight.numel(), biases
+
+
+@register("conv2d_param_count")
+def conv2d_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
+    per_filter, weights, biases = _conv_counts(int(p["c_in"]), int(p["c_out"]), int(p["k"]), p["bias"] == "with")
+    return {"w_filter": per_filter, "weights": weights, "biases": biases, "total": weights + biases}
+
+
+@lru_cache(maxsize=512)
+def _flatten_linear(c: int, h: int, w: int, m: int) -> tuple[int, int, int]:
+    """(flattened length, weights, total params) of Flatten -> Linear(m) after a c x h x w map."""
+    import torch
+
+    flat = torch.nn.Flatten()(torch.empty(1, c, h, w, device="meta")).shape[1]
+    linear = torch.nn.Linear(flat, m, device="meta")
+    return flat, linear.weight.numel(), sum(t.numel() for t in linear.parameters())
+
+
+@register("flatten_dense_param_count")
+def flatten_dense_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
+    flat, weights, total = _flatten_linear(int(p["c"]), int(p["h"]), int(p["w"]), int(p["m"]))
+    return {"flat": flat, "weights": weights, "total": total}
+
+
+# ---------------------------------------------------------------------------
+# Compute costs
+
+
+@register("conv2d_macs")
+def conv2d_macs(p: Mapping[str, Any]) -> dict[str, Any]:
+    n, c_in, c_out, k, s, pad = (int(p[name]) for name in ("n", "c_in", "c_out", "k", "s", "p"))
+    o, macs = conv_multiplies(n, c_in, c_out, k, s, pad)
+    per_output = macs // (o * o * c_out)
+    # one MAC = one multiply + one add, so FLOPs = 2 x MACs (the convention of torch's FlopCounterMode)
+    count = macs if p["unit"] == "MACs" else 2 * macs
+    return {"o": o, "per_output": per_output, "outputs": o * o * c_out, "macs": macs, "count": count}
+
+
+@register("inception_bottleneck_macs")
+def inception_bottleneck_macs(p: Mapping[str, Any]) -> dict[str, Any]:
+    n, c_in, c_out, k, r = (int(p[name]) for name in ("n", "c_in", "c_out", "k", "r"))
+    same = (k - 1) // 2
+    o, direct = conv_multiplies(n, c_in, c_out, k, 1, same)
+    o1, reduce = conv_multiplies(n, c_in, r, 1)
+    o2, expand = conv_multiplies(o1, r, c_out, k, 1, same)
+    assert o == o1 == o2 == n
+    return {"direct": direct, "reduce": reduce, "expand": expand, "bottleneck": reduce + expand, "ratio": direct / (reduce + expand)}
+
+
+@register("depthwise_separable_cost")
+def depthwise_separable_cost(p: Mapping[str, Any]) -> dict[str, Any]:
+    n, c_in, c_out, k = (int(p[name]) for name in ("n", "c_in", "c_out", "k"))
+    same = (k - 1) // 2
+    std = _conv_counts(c_in, c_out, k, False)[1]
+    dw = _conv_counts(c_in, c_in, k, False, c_in)[1]  # groups = c_in: one k x k filter per input channel
+    pw = _conv_counts(c_in, c_out, 1, False)[1]
+    _, std_macs = conv_multiplies(n, c_in, c_out, k, 1, same)
+    o, dw_macs = conv_multiplies(n, c_in, c_in, k, 1, same, groups=c_in)
+    _, pw_macs = conv_multiplies(o, c_in, c_out, 1)
+    sep_macs = dw_macs + pw_macs
+    return {
+        "std_params": std, "dw_params": dw, "pw_params": pw, "sep_params": dw + pw,
+        "std_macs": std_macs, "sep_macs": sep_macs, "ratio": std_macs / sep_macs,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Receptive fields and padding
+
+
+@register("receptive_field_stack")
+def receptive_field_stack(p: Mapping[str, Any]) -> dict[str, Any]:
+    k1, s1, k2, s2, k3, s3 = (int(p[name]) for name in ("k1", "s1", "k2", "s2", "k3", "s3"))
+    (r1, j1), (r2, j2), (r3, _) = _rf_cached((("conv", k1, s1, 1), ("pool", k2, s2, 1), ("conv", k3, s3, 1)))
+    return {"r1": r1, "j1": j1, "r2": r2, "j2": j2, "r3": r3}
+
+
+@lru_cache(maxsize=1024)
+def _rf_cached(layers: tuple[tuple[str, int, int, int], ...]) -> tuple[tuple[int, int], ...]:
+    return tuple(receptive_field(layers))
+
+
+@register("dilated_receptive_field")
+def dilated_receptive_field(p: Mapping[str, Any]) -> dict[str, Any]:
+    k = int(p["k"])
+    layers = tuple(("conv", k, 1, int(p[d])) for d in ("d1", "d2", "d3"))
+    spans = [_rf_cached((layer,))[0][0] for layer in layers]  # each layer alone: its effective kernel
+    return {"e1": spans[0], "e2": spans[1], "e3": spans[2], "r": _rf_cached(layers)[-1][0]}
+
+
+@register("same_padding")
+def same_padding(p: Mapping[str, Any]) -> dict[str, Any]:
+    n, k, d = (int(p[name]) for name in ("n", "k", "d"))
+    span = _rf_cached((("conv", k, 1, d),))[0][0]  # the input pixels one dilated window covers
+    # try paddings until sliding the dilated window gives back n positions (skip those where it does not fit)
+    pad = next(q for q in range(span) if n + 2 * q >= span and slide_1d(n, k, q, 1, d) == n)
+    return {"k_eff": span, "p": pad}
+
+
+# ---------------------------------------------------------------------------
+# Global average pooling
+
+
+@lru_cache(maxsize=512)
+def _gap_counts(c: int, h: int, m: int) -> tuple[int, int, int]:
+    """(GAP output length, params of Flatten -> Linear, params of GAP -> Flatten -> Linear)."""
+    import torch
+    from torch import nn
+
+    # A real (small) CPU tensor: pooling on the meta device goes through torch._refs, which imports
+    # torch._dynamo (about a second).
+    x = torch.zeros(1, c, h, h)
+    pooled = nn.Flatten()(nn.AdaptiveAvgPool2d(1)(x)).shape[1]
+    flat = nn.Flatten()(x).shape[1]
+    count = lambda module: sum(t.numel() for t in module.parameters())  # noqa: E731
+    return pooled, count(nn.Linear(flat, m, device="meta")), count(nn.Linear(pooled, m, device="meta"))
+
+
+@register("gap_vs_flatten")
+def gap_vs_flatten(p: Mapping[str, Any]) -> dict[str, Any]:
+    gap_len, flat_params, gap_params = _gap_counts(int(p["c"]), int(p["h"]), int(p["m"]))
+    return {"gap_len": gap_len, "flat_params": flat_params, "gap_params": gap_params, "saved": flat_params - gap_params}
+
+
+# ---------------------------------------------------------------------------
+# Whole networks, built as real nn.Modules on the meta device (no torchvision)
+#
+# Parameter counts are read from the modules (constructing them on the meta device
+# allocates nothing and imports nothing more).  Feature-map shapes are NOT found by a
+# meta forward pass: shape inference on the meta device goes through
+# torch._meta_registrations, which imports torch.fx.experimental.symbolic_shapes and
+# sympy (about 0.3 s).  Instead each layer's real windows, with the module's own
+# kernel size, stride, padding and dilation, are slid over a NumPy array;
+# tests/test_oracles_cnn.py checks them against the meta forward pass.
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (int(value), int(value)) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def window_positions(shape: tuple[int, ...], kernel: Any, stride: Any, padding: Any = 0, dilation: Any = 1) -> tuple[int, int]:
+    """(rows, columns) of window positions on a (channels, h, w) map, by sliding the real windows.
+
+    The map is zero-padded on every side (a zero-copy view), a window spanning the
+    dilated kernel is slid over it with the stride, and the taps are taken every
+    ``dilation`` pixels; the view's shape says how many windows fit.
+    """
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (_pair(v) for v in (kernel, stride, padding, dilation))
+    channels, h, w = shape
+    padded = np.broadcast_to(np.float32(0.0), (channels, h + 2 * ph, w + 2 * pw))
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    windows = sliding_window_view(padded, span, axis=(1, 2))[:, ::sh, ::sw, ::dh, ::dw]  # (c, rows, cols, kh, kw)
+    assert windows.shape[3:] == (kh, kw)
+    return int(windows.shape[1]), int(windows.shape[2])
+
+
+def layer_output_shape(layer: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The output shape (without batch) of one nn.Conv2d / nn.MaxPool2d / nn.Flatten on an input of ``shape``.
+
+    A convolution gives one map per filter (the rows of its weight tensor) over its
+    window positions; a pooling keeps the channels; Flatten lays the map out in one
+    row (a real NumPy reshape of a map of that shape).
+    """
+    from torch import nn
+
+    if isinstance(layer, nn.Conv2d):
+        assert shape[0] == layer.weight.shape[1] * layer.groups, "input channels do not match the layer"
+        assert layer.padding_mode == "zeros" and not isinstance(layer.padding, str)
+        rows, cols = window_positions(shape, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+        return (int(layer.weight.shape[0]), rows, cols)
+    if isinstance(layer, nn.MaxPool2d):
+        assert not layer.ceil_mode
+        return (shape[0], *window_positions(shape, layer.kernel_size, layer.stride, layer.padding, layer.dilation))
+    if isinstance(layer, nn.Flatten):
+        assert (layer.start_dim, layer.end_dim) == (1, -1)
+        return np.zeros(shape, dtype=bool).reshape(-1).shape
+    raise TypeError(f"no shape rule for {type(layer).__name__}")
+
+
+def run_shapes(layers: Any, size: int, channels: int) -> list[tuple[int, ...]]:
+    """The output shape (without batch) after each of ``layers`` on a channels x size x size input."""
+    shape: tuple[int, ...] = (channels, size, size)
+    shapes = []
+    for layer in layers:
+        shape = layer_output_shape(layer, shape)
+        shapes.append(shape)
+    return shapes
+
+
+def lenet(c0: int, c1: int, k1: int, c2: int, k2: int, h: int, n: int, classes: int = 10) -> tuple[Any, list[tuple[int, ...]]]:
+    """The network as a real nn.Sequential on the meta device, and the shape after each layer.
+
+    The feature maps are traced through the layers on an n x n input first, so the
+    first linear layer is built on the flattened length they really produce.  The
+    ReLUs are left out: they have no parameters and keep the shape.
+    """
+    from torch import nn
+
+    features = [
+        nn.Conv2d(c0, c1, k1, device="meta"), nn.MaxPool2d(2, 2),
+        nn.Conv2d(c1, c2, k2, device="meta"), nn.MaxPool2d(2, 2), nn.Flatten(),
+    ]
+    shapes = run_shapes(features, n, c0)
+    head = [nn.Linear(shapes[-1][0], h, device="meta"), nn.Linear(h, classes, device="meta")]
+    net = nn.Sequential(*features, *head)
+    return net, shapes + [(h,), (classes,)]
+
+
+@lru_cache(maxsize=512)
+def _lenet_values(n: int, c0: int, c1: int, k1: int, c2: int, k2: int, h: int) -> dict[str, int]:
+    from torch import nn
+
+    net, shapes = lenet(c0, c1, k1, c2, k2, h, n)
+    counts = [sum(t.numel() for t in m.parameters()) for m in net if isinstance(m, (nn.Conv2d, nn.Linear))]
+    values = dict(o1=shapes[0][1], q1=shapes[1][1], o2=shapes[2][1], q2=shapes[3][1], flat=shapes[4][0])
+    values.update(zip(("p_conv1", "p_conv2", "p_fc1", "p_fc2"), counts))
+    values["total"] = sum(t.numel() for t in net.parameters())
+    return values
+
+
+@register("lenet_params")
+def lenet_params(p: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(_lenet_values(*(int(p[name]) for name in ("n", "c0", "c1", "k1", "c2", "k2", "h"))))
+
+
+ALEXNET_PAPER = {  # Krizhevsky et al. 2012, one tower (no grouping), 227x227 input as in the Caffe reference
+    "channels": (96, 256, 384, 384, 256), "kernels": (11, 5, 3, 3, 3), "stride1": 4, "padding": (0, 2, 1, 1, 1),
+    "size": 227, "groups": (1, 1, 1, 1, 1),
+}
+
+
+def alexnet(channels, kernels, stride1, padding, size, groups=(1, 1, 1, 1, 1), hidden=4096, classes=1000) -> tuple[list[Any], list[Any]]:
+    """AlexNet's layers (ReLUs and dropout left out: no parameters, no shape change).
+
+    Five convolutions with a 3x3/2 max-pool after conv1, conv2 and conv5; the
+    feature maps are traced through the layers on a size x size x 3 input so fc6
+    is built on the flattened length they really produce.  Returns (conv layers, linear layers).
+    """
+    from torch import nn
+
+    convs, c_in = [], 3
+    for i, (c, k, pad, g) in enumerate(zip(channels, kernels, padding, groups)):
+        convs.append(nn.Conv2d(c_in, c, k, stride=stride1 if i == 0 else 1, padding=pad, groups=g, device="meta"))
+        c_in = c
+    features = [convs[0], nn.MaxPool2d(3, 2), convs[1], nn.MaxPool2d(3, 2), convs[2], convs[3], convs[4],
+                nn.MaxPool2d(3, 2), nn.Flatten()]
+    flat = run_shapes(features, size, 3)[-1][0]
+    linears = [nn.Linear(flat, hidden, device="meta"), nn.Linear(hidden, hidden, device="meta"),
+               nn.Linear(hidden, classes, device="meta")]
+    return convs, linears
+
+
+@lru_cache(maxsize=4)
+def _alexnet_layers() -> dict[str, tuple[int, int, int]]:
+    """layer name -> (inputs per unit, weights, total params) of the paper's AlexNet."""
+    convs, linears = alexnet(**ALEXNET_PAPER)
+    names = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
+    return {
+        name: (m.weight[0].numel(), m.weight.numel(), sum(t.numel() for t in m.parameters()))
+        for name, m in zip(names, convs + linears)
+    }
+
+
+@register("alexnet_layer_params")
+def alexnet_layer_params(p: Mapping[str, Any]) -> dict[str, Any]:
+    fan_in, weights, total = _alexnet_layers()[str(p["layer"])]
+    return {"fan_in": fan_in, "weights": weights, "total": total}
+
+
+VGG_CONFIGS = {  # Simonyan & Zisserman 2014, Table 1: configurations A, B, D, E ("M" = 2x2 max-pool)
+    "vgg11": (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    "vgg13": (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    "vgg16": (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"),
+    "vgg19": (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"),
+}
+
+
+def vgg_features(config: tuple[Any, ...]) -> list[Any]:
+    from torch import nn
+
+    layers, c_in = [], 3
+    for item in config:
+        if item == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers.append(nn.Conv2d(c_in, item, 3, padding=1, device="meta"))  # (ReLUs: no parameters, same shape)
+            c_in = item
+    return layers + [nn.Flatten()]
+
+
+@lru_cache(maxsize=8)
+def _vgg_counts(name: str) -> dict[str, int]:
+    from torch import nn
+
+    features = vgg_features(VGG_CONFIGS[name])
+    fc_in = run_shapes(features, 224, 3)[-1][0]
+    head = [nn.Linear(fc_in, 4096, device="meta"), nn.Linear(4096, 4096, device="meta"), nn.Linear(4096, 1000, device="meta")]
+    convs = [m for m in features if isinstance(m, nn.Conv2d)]
+    conv_w = sum(m.weight.numel() for m in convs)
+    conv_b = sum(m.bias.numel() for m in convs)
+    fc_params = sum(t.numel() for m in head for t in m.parameters())
+    return {"conv_w": conv_w, "conv_b": conv_b, "fc_in": fc_in, "fc_params": fc_params, "total": conv_w + conv_b + fc_params}
+
+
+@register("vgg_param_count")
+def vgg_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(_vgg_counts(str(p["net"])))

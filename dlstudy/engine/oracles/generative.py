@@ -1,0 +1,142 @@
+"""Oracles for generative models: the VAE's KL term, reparameterisation and ELBO; GAN losses.
+
+Distributions are real ``torch.distributions`` objects (KL from
+``kl_divergence``, samples from the reparameterised transform), losses are
+``torch.nn.functional.binary_cross_entropy`` and gradients come from autograd.
+The optimal discriminator is found by maximising the GAN objective pointwise,
+and its value by the same weighted BCE terms computed in NumPy.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from dlstudy.engine.oracles import register
+from dlstudy.engine.oracles.tensors import tensor, to_numpy
+
+
+def gaussian_kl_to_standard(mu: Any, logvar: Any):
+    """Per-dimension KL(N(mu, exp(logvar)) || N(0, 1)) and the variances, from torch.distributions."""
+    import torch
+    from torch.distributions import Normal, kl_divergence
+
+    q = Normal(tensor(mu), torch.exp(0.5 * tensor(logvar)), validate_args=False)
+    prior = Normal(torch.zeros_like(q.loc), torch.ones_like(q.scale), validate_args=False)
+    return kl_divergence(q, prior), q.variance
+
+
+@register("vae_kl_divergence")
+def vae_kl_divergence(p: Mapping[str, Any]) -> dict[str, Any]:
+    kl_j, var = gaussian_kl_to_standard(p["mu"], p["logvar"])
+    return {"var": to_numpy(var), "kl_j": to_numpy(kl_j), "kl": float(kl_j.sum())}
+
+
+@register("vae_reparameterization")
+def vae_reparameterization(p: Mapping[str, Any]) -> dict[str, Any]:
+    # MultivariateNormal.rsample returns loc + scale_tril @ eps with scale_tril the Cholesky factor
+    # of the covariance; here that transform is applied to the given eps (for a diagonal covariance
+    # the factor is diag(sigma)).
+    scale_tril = np.linalg.cholesky(np.diag(np.exp(np.asarray(p["logvar"], dtype=float))))
+    z = np.asarray(p["mu"], dtype=float) + scale_tril @ np.asarray(p["eps"], dtype=float)
+    return {"sigma": np.diagonal(scale_tril).copy(), "z": z}
+
+
+@register("vae_negative_elbo")
+def vae_negative_elbo(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch.nn.functional as F
+
+    recon = F.binary_cross_entropy(tensor(p["xhat"]), tensor(p["x"]), reduction="sum")
+    kl_j, _ = gaussian_kl_to_standard(p["mu"], 2.0 * np.log(np.asarray(p["sigma"], dtype=float)))
+    kl = kl_j.sum()
+    return {"recon": float(recon), "kl": float(kl), "loss": float(recon + kl)}
+
+
+@register("gan_discriminator_loss")
+def gan_discriminator_loss(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    d_real, d_fake = tensor(p["dr"]), tensor(p["df"])
+    # Labels 1 for real, 0 for generated, as in the PyTorch DCGAN tutorial (errD = errD_real + errD_fake).
+    real = F.binary_cross_entropy(d_real, torch.ones_like(d_real))
+    fake = F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
+    return {"loss_real": float(real), "loss_fake": float(fake), "loss_d": float(real + fake)}
+
+
+@register("gan_generator_loss")
+def gan_generator_loss(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    d_fake = tensor(p["df"])
+    logits = torch.logit(d_fake).requires_grad_(True)
+    if p["gen"] == "saturating":  # minimise E[log(1 - D(G(z)))] = -BCE(D(G(z)), 0)
+        loss = -F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
+    else:  # non-saturating: minimise -E[log D(G(z))] = BCE(D(G(z)), 1)
+        loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    (grad,) = torch.autograd.grad(loss, logits)
+    return {"loss_g": float(loss.detach()), "grad": to_numpy(grad)}
+
+
+def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray, iterations: int = 50) -> np.ndarray:
+    """argmax over D in (0, 1) of p_data log D + p_g log(1 - D), pointwise, by bisection on the derivative.
+
+    The integrand is concave in D, so its derivative p_data/D - p_g/(1 - D) falls from +inf to -inf
+    and crosses zero exactly once.
+    """
+    a, b = np.asarray(p_data, dtype=float), np.asarray(p_g, dtype=float)
+    lo, hi = np.zeros_like(a), np.ones_like(a)
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        rising = a / mid - b / (1.0 - mid) > 0
+        lo, hi = np.where(rising, mid, lo), np.where(rising, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def _clamped_log(value: float, log1p: bool = False) -> float:
+    """log(value) or log1p(value) from the C library (``math``), -inf at 0 clamped to -100 as in BCELoss."""
+    argument = 1.0 + value if log1p else value
+    if argument <= 0.0:
+        return -100.0
+    return max(math.log1p(value) if log1p else math.log(value), -100.0)
+
+
+def binary_cross_entropy(x: Any, y: Any, weight: Any = 1.0, reduction: str = "sum") -> Any:
+    """torch.nn.functional.binary_cross_entropy in NumPy, term for term as torch's CPU kernel computes it.
+
+    Each element's loss is ``w * ((y - 1) * max(log1p(-x), -100) - y * max(log(x), -100))``
+    (the logs clamped at -100, as the BCELoss docs say); ``reduction="sum"`` adds
+    them in order, ``"none"`` returns them.  The logs are the C library's
+    (``math``), which torch's scalar CPU kernel calls; NumPy's vectorised log can
+    differ in the last bit.  (torch's own function, given a weight, broadcasts
+    the shapes through torch._refs, which imports sympy: about 0.3 s.)
+    """
+    x, y, w = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(weight, dtype=float))
+    assert ((0.0 <= x) & (x <= 1.0)).all(), "BCE inputs must lie in [0, 1]"
+    terms = [
+        wi * ((yi - 1.0) * _clamped_log(-xi, log1p=True) - yi * _clamped_log(xi))
+        for xi, yi, wi in zip(x.ravel().tolist(), y.ravel().tolist(), w.ravel().tolist())
+    ]
+    if reduction == "none":
+        return np.array(terms).reshape(x.shape)
+    assert reduction == "sum", reduction
+    total = 0.0
+    for term in terms:
+        total += term
+    return total
+
+
+@register("gan_optimal_discriminator")
+def gan_optimal_discriminator(p: Mapping[str, Any]) -> dict[str, Any]:
+    p_data = np.array([p["pd"], 1.0 - p["pd"]])
+    p_g = np.array([p["pg"], 1.0 - p["pg"]])
+    d_star = optimal_discriminator(p_data, p_g)
+    # V(D, G) = E_data[log D] + E_g[log(1 - D)], each expectation a BCE (label 1 for data, 0 for generated)
+    # weighted by the probabilities.
+    value = -binary_cross_entropy(d_star, 1.0, weight=p_data, reduction="sum") - binary_cross_entropy(
+        d_star, 0.0, weight=p_g, reduction="sum"
+    )
+    return {"dstar": d_star, "value": float(value)}

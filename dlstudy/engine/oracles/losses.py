@@ -1,0 +1,113 @@
+"""Oracles for losses and metrics.
+
+Losses come from ``torch.nn.functional`` (cross_entropy, binary_cross_entropy,
+mse_loss, multi_margin_loss, triplet_margin_with_distance_loss), gradients
+from ``torch.autograd``; classification metrics by counting on the label
+arrays with NumPy.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from dlstudy.engine.oracles import register
+from dlstudy.engine.oracles.tensors import tensor, to_numpy
+
+
+@register("softmax_cross_entropy")
+def softmax_cross_entropy(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    z = tensor(p["z"]).reshape(1, -1)
+    loss = F.cross_entropy(z, torch.tensor([int(p["c"]) - 1]))
+    return {"p": to_numpy(F.softmax(z, dim=-1)[0]), "L": float(loss)}
+
+
+@register("binary_cross_entropy")
+def binary_cross_entropy(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch.nn.functional as F
+
+    yhat, y = tensor(p["yhat"]), tensor(p["y"])
+    each = F.binary_cross_entropy(yhat, y, reduction="none")
+    mean = F.binary_cross_entropy(yhat, y, reduction="mean")
+    return {"l": to_numpy(each), "L": float(mean)}
+
+
+@register("mse_gradient")
+def mse_gradient(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch.nn.functional as F
+
+    yhat = tensor(p["yhat"], grad=True)
+    loss = F.mse_loss(yhat, tensor(p["y"]))  # reduction="mean", as nn.MSELoss
+    loss.backward()
+    return {"L": float(loss.detach()), "g": to_numpy(yhat.grad)}
+
+
+@register("multiclass_hinge")
+def multiclass_hinge(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Multiclass SVM (Weston-Watkins) loss with margin 1, summed over the wrong classes.
+
+    torch's multi_margin_loss divides the sum by the number of classes C, so
+    the summed loss is C times it.  Each class's own term comes from the same
+    torch loss on the pair of scores [s_c, s_j] (C = 2, so times 2).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    s = tensor(p["s"])
+    c = int(p["c"]) - 1
+    classes = s.shape[0]
+    loss = classes * F.multi_margin_loss(s.reshape(1, -1), torch.tensor([c]), margin=1.0)
+    pairs = torch.stack([s[c].expand(classes), s], dim=1)  # row j: [s_c, s_j]
+    terms = 2 * F.multi_margin_loss(pairs, torch.zeros(classes, dtype=torch.long), margin=1.0, reduction="none")
+    terms[c] = 0.0  # the correct class contributes no term
+    return {"m": to_numpy(terms), "L": float(loss)}
+
+
+@register("triplet_loss")
+def triplet_loss(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch.nn.functional as F
+
+    def euclidean(a, b):
+        return F.pairwise_distance(a, b, p=2.0, eps=0.0)
+
+    def squared(a, b):
+        return F.pairwise_distance(a, b, p=2.0, eps=0.0).pow(2)
+
+    distance = {"squared": squared, "euclidean": euclidean}[str(p["dist"])]
+    A, P, N = (tensor(p[k]).reshape(1, -1) for k in ("A", "P", "N"))
+    loss = F.triplet_margin_with_distance_loss(A, P, N, distance_function=distance, margin=float(p["alpha"]))
+    return {"dAP": float(distance(A, P)[0]), "dAN": float(distance(A, N)[0]), "L": float(loss)}
+
+
+@register("precision_recall_f1")
+def precision_recall_f1(p: Mapping[str, Any]) -> dict[str, Any]:
+    predicted = np.asarray(p["yhat"]) == 1
+    actual = np.asarray(p["y"]) == 1
+    tp = int(np.count_nonzero(predicted & actual))
+    fp = int(np.count_nonzero(predicted & ~actual))
+    fn = int(np.count_nonzero(~predicted & actual))
+    precision = tp / np.count_nonzero(predicted)
+    recall = tp / np.count_nonzero(actual)
+    # F1 = harmonic mean of precision and recall, computed from the counts.
+    f1 = 2 * tp / (np.count_nonzero(predicted) + np.count_nonzero(actual))
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": float(precision), "recall": float(recall), "f1": float(f1)}
+
+
+@register("perplexity")
+def perplexity(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Perplexity = exp(mean negative log-likelihood of the observed tokens), via torch's cross-entropy.
+
+    Each token t gets a 2-way distribution [q_t, 1 - q_t] with the observed
+    token first; cross_entropy on its log-probabilities is the mean NLL.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    q = tensor(p["q"])
+    log_probs = torch.log(torch.stack([q, 1 - q], dim=1))
+    nll = F.cross_entropy(log_probs, torch.zeros(q.shape[0], dtype=torch.long))
+    return {"nll": float(nll), "ppl": float(torch.exp(nll))}

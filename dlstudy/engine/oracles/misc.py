@@ -1,0 +1,187 @@
+"""Oracles for theory (curse of dimensionality, k-NN), graph networks and model compression.
+
+- edge of the sub-cube holding a fraction r of uniform data: bisection on the
+  sub-cube's volume (the product of its d side lengths);
+- ball-to-cube volume ratio: the ball's volume built up slice by slice
+  (V_k = V_{k-1} * integral of cos^k over [-pi/2, pi/2], by Gauss-Legendre quadrature);
+- k-NN: real distances, an argsort and a vote / mean;
+- GCN layer: message passing over the edge list with self-loops (scatter-add),
+  the way graph libraries implement Kipf & Welling's rule;
+- distillation: torch softmax and torch cross-entropy with soft targets;
+- quantisation: a real round trip through uint8 codes.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any, Mapping
+
+import numpy as np
+
+from dlstudy.engine.oracles import register
+
+# ---------------------------------------------------------------------------
+# Curse of dimensionality
+
+
+def subcube_fraction(edge: float, d: int) -> float:
+    """Fraction of uniform data on [0, 1]^d inside [0, edge]^d: the product of the d side lengths."""
+    return float(np.prod(np.full(d, edge)))
+
+
+@register("curse_edge_length")
+def curse_edge_length(p: Mapping[str, Any]) -> dict[str, Any]:
+    r, d = float(p["r"]), int(p["d"])
+    lo, hi = 0.0, 1.0
+    for _ in range(64):  # bisection: the fraction grows with the edge
+        mid = 0.5 * (lo + hi)
+        if subcube_fraction(mid, d) < r:
+            lo = mid
+        else:
+            hi = mid
+    return {"e": 0.5 * (lo + hi)}
+
+
+@lru_cache(maxsize=1)
+def _gauss_legendre_on_half_circle() -> tuple[np.ndarray, np.ndarray]:
+    nodes, weights = np.polynomial.legendre.leggauss(96)
+    return nodes * (math.pi / 2), weights * (math.pi / 2)
+
+
+def unit_ball_volume(d: int) -> float:
+    """Volume of the unit d-ball by slicing: V_1 = 2, V_k = V_{k-1} * int_{-pi/2}^{pi/2} cos^k(theta) d(theta).
+
+    (A slice of the k-ball at height x is a (k-1)-ball of radius sqrt(1 - x^2); put x = sin(theta).)
+    """
+    theta, weights = _gauss_legendre_on_half_circle()
+    powers = np.arange(2, d + 1)[:, None]
+    slices = (np.cos(theta)[None, :] ** powers) @ weights
+    return float(2.0 * np.prod(slices))
+
+
+@register("ball_cube_ratio")
+def ball_cube_ratio(p: Mapping[str, Any]) -> dict[str, Any]:
+    d = int(p["d"])
+    ball = unit_ball_volume(d)
+    cube = float(np.prod(np.full(d, 2.0)))  # side 2 around the unit ball
+    return {"V_ball": ball, "V_cube": cube, "ratio": ball / cube}
+
+
+# ---------------------------------------------------------------------------
+# k nearest neighbours
+
+
+def _neighbours(p: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    points = np.stack([np.asarray(p["px"], dtype=float), np.asarray(p["py"], dtype=float)], axis=1)
+    query = np.array([float(p["qx"]), float(p["qy"])])
+    dist = np.linalg.norm(points - query, axis=1)
+    nearest = np.argsort(dist, kind="stable")[: int(p["k"])]
+    mask = np.zeros(len(dist))
+    mask[nearest] = 1.0
+    return dist, mask, nearest
+
+
+@register("knn_classify")
+def knn_classify(p: Mapping[str, Any]) -> dict[str, Any]:
+    dist, mask, nearest = _neighbours(p)
+    labels = np.asarray(p["c"], dtype=float).astype(int)
+    counts = np.bincount(labels[nearest], minlength=2)
+    return {"dist": dist, "nb": mask, "votes": int(counts[1]), "pred": int(np.argmax(counts))}
+
+
+@register("knn_regress")
+def knn_regress(p: Mapping[str, Any]) -> dict[str, Any]:
+    dist, mask, nearest = _neighbours(p)
+    return {"dist": dist, "nb": mask, "pred": float(np.asarray(p["t"], dtype=float)[nearest].mean())}
+
+
+# ---------------------------------------------------------------------------
+# Graph convolution (Kipf & Welling, 2017)
+
+
+PAIRS_3 = ((0, 1), (0, 2), (1, 2))  # the order of the template's edge flags
+
+
+@register("gcn_layer")
+def gcn_layer(p: Mapping[str, Any]) -> dict[str, Any]:
+    features = np.asarray(p["H"], dtype=float)
+    weights = np.asarray(p["w"], dtype=float)
+    n = features.shape[0]
+    pairs = np.array(PAIRS_3)[np.asarray(p["e"], dtype=float) == 1]  # undirected edges (i, j)
+    src = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(n)])  # both directions, then self-loops
+    dst = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(n)])
+    adjacency = np.zeros((n, n))
+    np.add.at(adjacency, (dst[: 2 * len(pairs)], src[: 2 * len(pairs)]), 1.0)
+    degree = np.bincount(dst, minlength=n).astype(float)  # incoming messages per node
+    norm = 1.0 / np.sqrt(degree[src] * degree[dst])
+    with_loops = np.zeros((n, n))
+    np.add.at(with_loops, (dst, src), 1.0)
+    normalised = np.zeros((n, n))
+    np.add.at(normalised, (dst, src), norm)
+    transformed = features @ weights  # linear transform first, then propagate
+    aggregated = np.zeros(n)
+    np.add.at(aggregated, dst, norm * transformed[src])  # scatter-add the normalised messages
+    return {
+        "A": adjacency,
+        "At": with_loops,
+        "deg": degree,
+        "Ahat": normalised,
+        "HW": transformed,
+        "Z": aggregated,
+        "Hout": np.maximum(aggregated, 0.0),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Knowledge distillation (Hinton, Vinyals & Dean, 2015)
+
+
+@register("distill_soft_targets")
+def distill_soft_targets(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+
+    logits = torch.tensor(np.asarray(p["z"], dtype=float))
+    scaled = logits / float(p["T"])
+    return {"zT": scaled.numpy(), "q": torch.softmax(scaled, dim=-1).numpy()}
+
+
+@register("distill_loss")
+def distill_loss(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    T = float(p["T"])
+    teacher = torch.tensor(np.asarray(p["zt"], dtype=float)) / T
+    student = torch.tensor(np.asarray(p["zs"], dtype=float)) / T
+    soft_targets = torch.softmax(teacher, dim=-1)
+    # cross-entropy with probability targets: -sum q log softmax(student / T)
+    cross_entropy = F.cross_entropy(student[None], soft_targets[None])
+    return {
+        "q": soft_targets.numpy(),
+        "p": torch.softmax(student, dim=-1).numpy(),
+        "H": float(cross_entropy),
+        "L": float(T**2 * cross_entropy),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Uniform affine quantisation
+
+
+@register("quantize_error")
+def quantize_error(p: Mapping[str, Any]) -> dict[str, Any]:
+    bits, lo, hi = int(p["b"]), float(p["lo"]), float(p["hi"])
+    x = np.asarray(p["x"], dtype=float)
+    levels = 2**bits - 1
+    scale = (hi - lo) / levels
+    zero_point = int(np.rint(-lo / scale))
+    codes = np.clip(np.rint(x / scale) + zero_point, 0, levels).astype(np.uint8 if bits <= 8 else np.uint16)
+    restored = (codes.astype(float) - zero_point) * scale
+    return {
+        "s": scale,
+        "z": zero_point,
+        "q": codes.astype(float),
+        "xhat": restored,
+        "err": np.abs(x - restored),
+    }

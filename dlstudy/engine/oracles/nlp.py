@@ -1,0 +1,213 @@
+"""Oracles for NLP: word2vec, n-gram language models, beam search and BLEU.
+
+Word2vec quantities come from torch: a real softmax over the dot products, the
+negative-sampling loss as torch's logistic loss (label +1 for the observed pair,
+-1 for each noise word), the 3/4-power noise distribution as a
+``torch.distributions.Categorical``.  The counting oracles turn the sampled word
+ids into token lists and count n-grams with ``collections.Counter``; beam
+search is run step by step on the probability table.  The helpers take any
+hashable tokens, so the tests also run them on the published examples' words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from dlstudy.engine.oracles import register
+
+BOS, EOS = "<s>", "</s>"
+
+
+def _ids(values: Any) -> list[int]:
+    """A sampled vector of word ids as a token list."""
+    return [int(round(float(v))) for v in np.asarray(values, dtype=float).reshape(-1)]
+
+
+# ---------------------------------------------------------------------------
+# word2vec
+
+
+@register("skipgram_softmax")
+def skipgram_softmax(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+
+    U = torch.as_tensor(np.asarray(p["U"], dtype=float))  # output ("context") vectors, one row per word
+    v = torch.as_tensor(np.asarray(p["v"], dtype=float))  # input vector of the center word
+    scores = torch.mv(U, v)
+    probs = torch.softmax(scores, dim=0)
+    return {
+        "s": scores.numpy(),
+        "Z": float(torch.logsumexp(scores, dim=0).exp()),
+        "p": float(probs[int(p["o"]) - 1]),
+    }
+
+
+@register("negative_sampling_loss")
+def negative_sampling_loss(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    v = torch.as_tensor(np.asarray(p["v"], dtype=float))
+    outputs = torch.vstack([torch.as_tensor(np.asarray(p["u"], dtype=float)), torch.as_tensor(np.asarray(p["N"], dtype=float))])
+    logits = outputs @ v  # the observed context word first, then the k noise words
+    # The logistic loss log(1 + exp(-y x)) with y = +1 for the observed pair and -1 for noise
+    # is -log sigma(u_o.v_c) - sum_k log sigma(-u_k.v_c).  (Same value as binary cross-entropy
+    # with logits, which the tests also check; its log-sigmoid kernel is slow on a busy CPU.)
+    labels = -torch.ones_like(logits)
+    labels[0] = 1.0
+    loss = F.soft_margin_loss(logits, labels, reduction="sum")
+    return {"s_pos": float(logits[0]), "s_neg": logits[1:].numpy(), "J": float(loss)}
+
+
+@register("unigram_noise_distribution")
+def unigram_noise_distribution(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+
+    counts = torch.as_tensor(np.asarray(p["c"], dtype=float))
+    weights = counts.pow(0.75)
+    noise = torch.distributions.Categorical(probs=weights)  # normalizes the weights
+    return {"w": weights.numpy(), "Z": float(weights.sum()), "P": noise.probs.numpy()}
+
+
+# ---------------------------------------------------------------------------
+# n-gram language model
+
+
+def ngrams(tokens: Sequence[Hashable], n: int) -> list[tuple[Hashable, ...]]:
+    return list(zip(*(tokens[i:] for i in range(n))))
+
+
+def bigram_factors(
+    corpus: Iterable[Sequence[Hashable]], sentence: Sequence[Hashable], k: float = 0.0, next_types: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each factor P(w | h) of ``<s> sentence </s>`` under a bigram model with add-k smoothing.
+
+    Returns the bigram counts c(h w), the history counts c(h) and the factors
+    (c(h w) + k) / (c(h) + k * next_types), counted on the padded corpus.
+    """
+    pairs: Counter = Counter()
+    histories: Counter = Counter()
+    for words in corpus:
+        tokens = [BOS, *words, EOS]
+        pairs.update(ngrams(tokens, 2))
+        histories.update(tokens[:-1])  # every token but </s> is followed by one more
+    wanted = ngrams([BOS, *sentence, EOS], 2)
+    n_big = np.array([pairs[bigram] for bigram in wanted], dtype=float)
+    n_hist = np.array([histories[h] for h, _ in wanted], dtype=float)
+    with np.errstate(invalid="ignore"):  # an unseen history under MLE: 0/0, undefined
+        return n_big, n_hist, (n_big + k) / (n_hist + k * next_types)
+
+
+BIGRAM_VOCABULARY = (1, 2, 3)  # the word ids the template samples
+
+
+@register("bigram_sentence_probability")
+def bigram_sentence_probability(p: Mapping[str, Any]) -> dict[str, Any]:
+    corpus = [_ids(row) for row in np.atleast_2d(p["C"])]
+    sentence = _ids(p["q"])
+    next_types = len(set(BIGRAM_VOCABULARY) | {EOS})  # any word or the end of the sentence
+    k = {"mle": 0.0, "laplace": 1.0}[str(p["smoothing"])]
+    n_big, n_hist, probs = bigram_factors(corpus, sentence, k, next_types)
+    return {"n_big": n_big, "n_hist": n_hist, "probs": probs, "P": float(np.prod(probs))}
+
+
+# ---------------------------------------------------------------------------
+# Beam search
+
+
+Beam = list[tuple[tuple[Hashable, ...], float]]
+
+
+def beam_search(
+    next_logprobs: Callable[[tuple[Hashable, ...]], Mapping[Hashable, float]], steps: int, width: int
+) -> list[tuple[Beam, Beam]]:
+    """Beam search; per step, the scored candidates (in expansion order) and the beam kept.
+
+    Candidates are the kept sequences (best first) each extended by every next
+    token; a sequence's score is its total log-probability.  The sort is
+    stable, so on a tie the candidate expanded first stays.
+    """
+    beam: Beam = [((), 0.0)]
+    history = []
+    for _ in range(steps):
+        candidates = [
+            (sequence + (token,), score + logprob)
+            for sequence, score in beam
+            for token, logprob in next_logprobs(sequence).items()
+        ]
+        beam = sorted(candidates, key=lambda item: -item[1])[:width]
+        history.append((candidates, beam))
+    return history
+
+
+BEAM_TOKENS = ("A", "B", "C")
+
+
+@register("beam_search_width2")
+def beam_search_width2(p: Mapping[str, Any]) -> dict[str, Any]:
+    def with_rest(row: Any) -> np.ndarray:  # P(A), P(B) given; C takes the rest
+        row = np.asarray(row, dtype=float)
+        return np.append(row, 1.0 - row.sum())
+
+    first = dict(zip(BEAM_TOKENS, np.log(with_rest(p["p0"]))))
+    after = {token: dict(zip(BEAM_TOKENS, np.log(with_rest(row)))) for token, row in zip(BEAM_TOKENS, np.asarray(p["T"]))}
+    (cand1, beam1), (cand2, beam2) = beam_search(lambda seq: after[seq[-1]] if seq else first, steps=2, width=2)
+    return {
+        "s1": np.array([score for _, score in cand1]),
+        "y1": np.array([BEAM_TOKENS.index(seq[-1]) + 1 for seq, _ in beam1], dtype=float),
+        "k1": np.array([score for _, score in beam1]),
+        "s2": np.array([score for _, score in cand2]),
+        "k2": np.array([score for _, score in beam2]),
+    }
+
+
+# ---------------------------------------------------------------------------
+# BLEU (Papineni et al., 2002)
+
+
+def clipped_matches(candidate: Sequence[Hashable], references: Sequence[Sequence[Hashable]], n: int) -> tuple[int, int]:
+    """Modified n-gram precision as (clipped matches, candidate n-grams).
+
+    Each candidate n-gram counts at most as often as it occurs in any single
+    reference: Counter ``|`` takes the maximum over references, ``&`` the minimum.
+    """
+    counts = Counter(ngrams(candidate, n))
+    max_ref: Counter = Counter()
+    for reference in references:
+        max_ref |= Counter(ngrams(reference, n))
+    return sum((counts & max_ref).values()), sum(counts.values())
+
+
+def closest_reference_length(references: Sequence[Sequence[Hashable]], length: int) -> int:
+    """The reference length closest to the candidate's; the shorter one on a tie."""
+    return min((len(reference) for reference in references), key=lambda r: (abs(r - length), r))
+
+
+def brevity_penalty(candidate_length: int, reference_length: int) -> float:
+    if candidate_length > reference_length:
+        return 1.0
+    return math.exp(1.0 - reference_length / candidate_length)
+
+
+def sentence_bleu(candidate: Sequence[Hashable], references: Sequence[Sequence[Hashable]], max_n: int = 2) -> dict[str, float]:
+    """BLEU with uniform weights 1/max_n and no smoothing, plus every intermediate quantity."""
+    out: dict[str, float] = {}
+    log_precision = 0.0
+    for n in range(1, max_n + 1):
+        matches, total = clipped_matches(candidate, references, n)
+        out[f"match{n}"] = float(matches)
+        out[f"p{n}"] = matches / total
+        log_precision += math.log(matches / total) / max_n if matches else -math.inf
+    out["r"] = float(closest_reference_length(references, len(candidate)))
+    out["BP"] = brevity_penalty(len(candidate), int(out["r"]))
+    out["bleu"] = out["BP"] * math.exp(log_precision)
+    return out
+
+
+@register("bleu_2")
+def bleu_2(p: Mapping[str, Any]) -> dict[str, Any]:
+    return sentence_bleu(_ids(p["x"]), [_ids(p["r1"]), _ids(p["r2"])], max_n=2)

@@ -1,0 +1,1 @@
+"""The notation: the formula language (parse, evaluate), numbers as text, LaTeX as Unicode."""

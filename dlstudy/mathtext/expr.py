@@ -1,0 +1,483 @@
+"""A small math expression language: the only way text becomes a value.
+
+Template formulas, constraints, common mistakes and students' answers are all
+parsed here by a recursive-descent parser into a tiny AST and evaluated by
+walking it with a whitelist of NumPy functions (see ``functions.py``).  Nothing
+is ever handed to ``eval``, ``exec`` or ``sympify``: there is no attribute
+access, no lambda, no import, and names resolve only to variables the caller
+passes in or to whitelisted functions.
+
+Grammar (lowest precedence first)::
+
+    expr    := or
+    or      := and ("or" and)*
+    and     := not ("and" not)*
+    not     := "not" not | compare
+    compare := sum (("<"|"<="|">"|">="|"=="|"!=") sum)?
+    sum     := term (("+"|"-") term)*
+    term    := unary (("*"|"/"|"@"|"%") unary | <implicit *>)*
+    unary   := ("-"|"+") unary | power
+    power   := postfix (("^"|"**") unary)?          # right-associative
+    postfix := atom ("[" args "]" | "'")*           # 1-based index, transpose
+    atom    := NUMBER | NAME | NAME "(" args ")" | "(" expr ")" | "[" rows "]"
+    rows    := args (";" args)*                     # [1, 2; 3, 4] is a matrix
+
+Numbers evaluate as float64, so ``9^9^9^9`` overflows to infinity at once
+instead of building a huge integer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Union
+
+from dlstudy.errors import DlstudyError
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 60
+CONSTANT_NAMES = ("pi", "e")
+
+
+class ExprError(DlstudyError):
+    """Text that is not a valid expression, or an expression that cannot be evaluated."""
+
+
+# ---------------------------------------------------------------------------
+# AST
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "-", "+", "not", "'" (transpose)
+    operand: "Node"
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str
+    left: "Node"
+    right: "Node"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple["Node", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    target: "Node"
+    indices: tuple["Node", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Array:
+    """``[a, b]`` (items are nodes) or ``[a, b; c, d]`` (items are Array rows)."""
+
+    items: tuple["Node", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Parentheses the author wrote; kept so rendering shows them."""
+
+    inner: "Node"
+
+
+Node = Union[Num, Name, Unary, Binary, Call, Index, Array, Group]
+
+# ---------------------------------------------------------------------------
+# Tokens
+
+_UNICODE = {
+    "\u2212": "-",  # minus sign
+    "\u2013": "-",  # en dash, pasted from notes
+    "\u00d7": "*",
+    "\u00b7": "*",
+    "\u22c5": "*",
+    "\u2217": "*",
+    "\u00f7": "/",
+    "\u00b2": "^2",
+    "\u00b3": "^3",
+    "\u221a": "sqrt",
+    "\u2264": "<=",
+    "\u2265": ">=",
+    "\u2260": "!=",
+    "\u03c0": "pi",
+}
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*)
+  | (?P<op>\*\*|<=|>=|==|!=|[-+*/^@%()\[\],;<>'])
+    """,
+    re.VERBOSE,
+)
+_KEYWORDS = {"and", "or", "not"}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # "num", "name", "op", "end"
+    text: str
+    pos: int
+
+
+def normalize(text: str) -> str:
+    """Map the Unicode a student may paste (−, ×, ², √, π) to ASCII operators."""
+    for uni, ascii_ in _UNICODE.items():
+        if uni in text:
+            text = text.replace(uni, ascii_)
+    return text
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise ExprError(f"unexpected character {text[pos]!r} at position {pos + 1} in {text!r}")
+        kind = match.lastgroup
+        if kind != "ws":
+            tokens.append(Token(kind, match.group(), pos))
+        pos = match.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+# ---------------------------------------------------------------------------
+# Parser
+
+
+class _Parser:
+    def __init__(self, text: str, implicit_mul: bool) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+        self.implicit_mul = implicit_mul
+
+    # helpers
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def take(self) -> Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def at(self, *texts: str) -> bool:
+        tok = self.tok
+        return tok.kind in ("op", "name") and tok.text in texts
+
+    def expect(self, text: str) -> None:
+        if not self.at(text):
+            self.fail(f"expected {text!r}")
+        self.take()
+
+    def fail(self, why: str) -> None:
+        tok = self.tok
+        where = "end of input" if tok.kind == "end" else f"{tok.text!r} at position {tok.pos + 1}"
+        raise ExprError(f"cannot parse {self.text!r}: {why}, found {where}")
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
+
+    # grammar
+    def parse(self) -> Node:
+        node = self.or_()
+        if self.tok.kind != "end":
+            self.fail("unexpected text after the expression")
+        return node
+
+    def or_(self) -> Node:
+        node = self.and_()
+        while self.at("or"):
+            self.take()
+            node = Binary("or", node, self.and_())
+        return node
+
+    def and_(self) -> Node:
+        node = self.not_()
+        while self.at("and"):
+            self.take()
+            node = Binary("and", node, self.not_())
+        return node
+
+    def not_(self) -> Node:
+        if self.at("not"):
+            self.take()
+            self.enter()
+            node = Unary("not", self.not_())
+            self.depth -= 1
+            return node
+        return self.compare()
+
+    def compare(self) -> Node:
+        node = self.sum()
+        if self.at("<", "<=", ">", ">=", "==", "!="):
+            op = self.take().text
+            node = Binary(op, node, self.sum())
+        return node
+
+    def sum(self) -> Node:
+        node = self.term()
+        while self.at("+", "-"):
+            op = self.take().text
+            node = Binary(op, node, self.term())
+        return node
+
+    def term(self) -> Node:
+        node = self.unary()
+        while True:
+            if self.at("*", "/", "@", "%"):
+                op = self.take().text
+                node = Binary(op, node, self.unary())
+            elif self.implicit_mul and self._starts_factor():
+                node = Binary("*", node, self.unary())
+            else:
+                return node
+
+    def _starts_factor(self) -> bool:
+        tok = self.tok
+        if tok.kind == "num" or (tok.kind == "name" and tok.text not in _KEYWORDS):
+            return True
+        return tok.kind == "op" and tok.text == "("
+
+    def unary(self) -> Node:
+        if self.at("-", "+"):
+            op = self.take().text
+            self.enter()
+            node = Unary(op, self.unary())
+            self.depth -= 1
+            return node
+        return self.power()
+
+    def power(self) -> Node:
+        base = self.postfix()
+        if self.at("^", "**"):
+            self.take()
+            self.enter()
+            exponent = self.unary()
+            self.depth -= 1
+            return Binary("^", base, exponent)
+        return base
+
+    def postfix(self) -> Node:
+        node = self.atom()
+        while True:
+            if self.at("["):
+                self.take()
+                node = Index(node, self.args("]"))
+                self.expect("]")
+            elif self.at("'"):
+                self.take()
+                node = Unary("'", node)
+            else:
+                return node
+
+    def args(self, closer: str) -> tuple[Node, ...]:
+        items: list[Node] = []
+        if self.at(closer):
+            return ()
+        items.append(self.or_())
+        while self.at(","):
+            self.take()
+            items.append(self.or_())
+        return tuple(items)
+
+    def atom(self) -> Node:
+        tok = self.tok
+        if tok.kind == "num":
+            self.take()
+            return Num(float(tok.text), tok.text)
+        if tok.kind == "name" and tok.text not in _KEYWORDS:
+            self.take()
+            if self.at("("):
+                self.take()
+                self.enter()
+                args = self.args(")")
+                self.expect(")")
+                self.depth -= 1
+                return Call(tok.text, args)
+            return Name(tok.text)
+        if self.at("("):
+            self.take()
+            self.enter()
+            inner = self.or_()
+            self.expect(")")
+            self.depth -= 1
+            return Group(inner)
+        if self.at("["):
+            self.take()
+            self.enter()
+            rows = [self.args("]")]
+            while self.at(";"):
+                self.take()
+                rows.append(self.args("]"))
+            self.expect("]")
+            self.depth -= 1
+            if len(rows) == 1:
+                return Array(rows[0])
+            return Array(tuple(Array(r) for r in rows))
+        self.fail("expected a number, a name, '(' or '['")
+        raise AssertionError  # unreachable: fail() raises
+
+
+def parse(text: str, *, implicit_mul: bool = False, max_length: int = MAX_LENGTH) -> Node:
+    """Parse ``text`` into an AST.  Raises ExprError for anything else."""
+    if not isinstance(text, str):
+        raise ExprError(f"expected text, got {type(text).__name__}")
+    if len(text) > max_length:
+        raise ExprError(f"expression is too long ({len(text)} characters; the limit is {max_length})")
+    text = normalize(text).strip()
+    if not text:
+        raise ExprError("empty expression")
+    return _Parser(text, implicit_mul).parse()
+
+
+# ---------------------------------------------------------------------------
+# Inspection
+
+
+def walk(node: Node):
+    """Every node of the tree, parents before children."""
+    stack: list[Any] = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (Unary,)):
+            stack.append(n.operand)
+        elif isinstance(n, Binary):
+            stack.extend((n.right, n.left))
+        elif isinstance(n, Call):
+            stack.extend(reversed(n.args))
+        elif isinstance(n, Index):
+            stack.extend(reversed(n.indices))
+            stack.append(n.target)
+        elif isinstance(n, Array):
+            stack.extend(reversed(n.items))
+        elif isinstance(n, Group):
+            stack.append(n.inner)
+
+
+def names(node: Node) -> set[str]:
+    """Variable names used by ``node`` (function names excluded)."""
+    return {n.id for n in walk(node) if isinstance(n, Name)}
+
+
+def calls(node: Node) -> set[str]:
+    """Function names called by ``node``."""
+    return {n.func for n in walk(node) if isinstance(n, Call)}
+
+
+# ---------------------------------------------------------------------------
+# Evaluation
+
+
+def evaluate(node: Node, env: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate ``node`` with NumPy; names resolve in ``env`` then to pi/e."""
+    from dlstudy.mathtext.functions import evaluate_node
+
+    return evaluate_node(node, env or {})
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+
+
+_PRECEDENCE = {
+    "or": 1, "and": 2, "not": 3,
+    "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4,
+    "+": 5, "-": 5,
+    "*": 6, "/": 6, "@": 6, "%": 6,
+    "neg": 7,
+    "^": 8,
+}
+_SHOW_OP = {"*": "·", "-": "−", "@": "", "<=": "≤", ">=": "≥", "!=": "≠", "%": " mod "}
+_SHOW_FUNC = {"sqrt": ("√(", ")"), "floor": ("⌊", "⌋"), "ceil": ("⌈", "⌉"), "abs": ("|", "|")}
+
+
+def to_text(node: Node, values: Mapping[str, Any] | None = None) -> str:
+    """Readable Unicode for ``node``.
+
+    With ``values``, scalar variables are replaced by their numbers, which is
+    how a worked step shows "the formula with the numbers substituted".
+    """
+    from dlstudy.mathtext.numbers import format_number
+
+    def show(n: Node, parent: int = 0) -> str:
+        if isinstance(n, Num):
+            return n.text
+        if isinstance(n, Name):
+            if values is not None and n.id in values and _is_scalar(values[n.id]):
+                text = format_number(values[n.id])
+                return f"({text})" if text.startswith("-") and parent > 0 else text
+            return n.id
+        if isinstance(n, Group):
+            return "(" + show(n.inner) + ")"
+        if isinstance(n, Unary):
+            if n.op == "'":
+                return show(n.operand, 9) + "ᵀ"
+            if n.op == "not":
+                return "not " + show(n.operand, 3)
+            inner = show(n.operand, _PRECEDENCE["neg"])
+            text = ("−" if n.op == "-" else "+") + inner
+            return f"({text})" if parent > _PRECEDENCE["neg"] else text
+        if isinstance(n, Binary):
+            prec = _PRECEDENCE[n.op]
+            # power is right-associative, everything else left-associative
+            left = show(n.left, prec + 1 if n.op == "^" else prec)
+            right = show(n.right, prec if n.op == "^" else prec + 1)
+            if n.op == "^":
+                text = f"{left}^{right}"
+            elif n.op in ("*", "@", "/", "%"):
+                text = f"{left}{_SHOW_OP.get(n.op, n.op)}{right}"
+            else:
+                text = f"{left} {_SHOW_OP.get(n.op, n.op)} {right}"
+            return f"({text})" if parent > prec else text
+        if isinstance(n, Call):
+            args = ", ".join(show(a) for a in n.args)
+            if n.func in _SHOW_FUNC and len(n.args) == 1:
+                opener, closer = _SHOW_FUNC[n.func]
+                return f"{opener}{args}{closer}"
+            return f"{n.func}({args})"
+        if isinstance(n, Index):
+            if values is not None and isinstance(n.target, Name) and all(isinstance(i, Num) for i in n.indices):
+                try:  # a known entry such as V[1]: show its number
+                    entry = evaluate(n, values)
+                except ExprError:
+                    entry = None
+                if entry is not None and _is_scalar(entry):
+                    text = format_number(entry)
+                    return f"({text})" if text.startswith("-") and parent > 0 else text
+            return show(n.target, 9) + "[" + ", ".join(show(i) for i in n.indices) + "]"
+        if isinstance(n, Array):
+            if n.items and all(isinstance(item, Array) for item in n.items):
+                return "[" + "; ".join(", ".join(show(x) for x in row.items) for row in n.items) + "]"
+            return "[" + ", ".join(show(x) for x in n.items) + "]"
+        raise TypeError(f"not an expression node: {n!r}")
+
+    return show(node)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (int, float)) or (hasattr(value, "ndim") and value.ndim == 0)

@@ -1,0 +1,1 @@
+"""Printed outputs: practice sheets, formula sheets, Anki and CSV exports."""
