@@ -88,14 +88,13 @@ def _torch_template() -> tuple[str, list[str], str] | None:
     """A template whose oracle imports torch, with generated params, as CLI arguments."""
     import json
 
-    from dlstudy.engine import solving as engine
-    from dlstudy.engine import oracles
+    from dlstudy.engine import oracles, sampling, solving
     from dlstudy.engine.templates import all_templates
 
     for template in all_templates():
         before = "torch" in sys.modules
-        variant = engine.sample(template, 0)
-        solution = engine.solve(template, variant.params)
+        variant = sampling.sample(template, 0)
+        solution = solving.solve(template, variant.params)
         if not before and "torch" in sys.modules:
             params = variant.to_dict()["params"]
             args = [f"{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in params.items()]
@@ -135,17 +134,17 @@ def bench_drill() -> None:
 
 
 def bench_throughput(seconds: float) -> None:
-    from dlstudy.engine import solving as engine
+    from dlstudy.engine import sampling, solving
     from dlstudy.engine.templates import all_templates
 
     templates = all_templates()
     for template in templates:  # warm-up: imports, caches
-        engine.solve(template, engine.sample(template, 0).params)
+        solving.solve(template, sampling.sample(template, 0).params)
     count, seed, start = 0, 1, time.perf_counter()
     while time.perf_counter() - start < seconds:
         for template in templates:
-            variant = engine.sample(template, seed)
-            engine.solve(template, variant.params)  # runs the oracle and verifies every formula
+            variant = sampling.sample(template, seed)
+            solving.solve(template, variant.params)  # runs the oracle and verifies every formula
             count += 1
         seed += 1
     elapsed = time.perf_counter() - start
@@ -219,7 +218,6 @@ def bench_quiz(runs: int) -> None:
         print(f"quiz: first card on screen {statistics.median(times):.3f}s with 5,000 cards and 50,000 reviews (target <= 0.5)")
 
         os.environ["DLSTUDY_HOME"] = str(home)
-        from dlstudy.engine import exercises
         from dlstudy.cards import study
 
         quiz = study.start_quiz(["synthetic"], [str(deck)], seed=0)

@@ -160,7 +160,6 @@ def test_apkg_holds_the_expected_notes(home, deck, tmp_path):
 
 def test_problem_variants_are_the_engines(home, deck, tmp_path):
     from dlstudy.engine import exercises
-    from dlstudy.cards import study
 
     notes = export(deck, tmp_path / "mini.apkg", "--variants", "3")["notes"]
     for seed in (1, 2, 3):

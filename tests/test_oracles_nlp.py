@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from dlstudy.mathtext import expr
+from dlstudy.mathtext import functions
 from dlstudy.engine.oracles import get
 from dlstudy.engine.oracles.nlp import beam_search, bigram_factors, clipped_matches, sentence_bleu
 
@@ -234,6 +235,6 @@ def test_ngram_counts_refuses_bad_arguments():
     for text in ("ngram_counts([1, 5], 1, 3)", "ngram_counts([1, 2], 2, 1e9)", "ngram_counts([1, 2], 0, 3)",
                  "ngram_counts([1, 2], 3, 3)", "ngram_counts([1.5, 2], 1, 3)", "ngram_counts([1, 2], 4, 3)"):
         with pytest.raises(expr.ExprError):
-            expr.evaluate(expr.parse(text))
-    counts = expr.evaluate(expr.parse("ngram_counts([1, 2, 1; 2, 2, 3], 2, 3)"))
+            functions.evaluate(expr.parse(text))
+    counts = functions.evaluate(expr.parse("ngram_counts([1, 2, 1; 2, 2, 3], 2, 3)"))
     np.testing.assert_array_equal(counts, [[0, 1, 0], [1, 1, 1], [0, 0, 0]])  # rows are separate sentences

@@ -17,9 +17,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from dlstudy.engine import solving as engine
-from dlstudy.engine import exercises
-from dlstudy.cards import study
+from dlstudy.engine import exercises, sampling
 from dlstudy.output import sheets
 from dlstudy.cli.app import app
 from dlstudy.mathtext.numbers import round_as_displayed
@@ -235,7 +233,7 @@ def test_statements_show_matrices_not_python_lists(tmp_path):
     text = (tmp_path / "q.md").read_text(encoding="utf-8")
     assert "[[" not in text and r"\begin{bmatrix}" in text and r"\cr" in text
     template = get_template("scaled-dot-product-attention")
-    variant = engine.sample(template, 1)
+    variant = sampling.sample(template, 1)
     assert "[[" in variant.statement  # the terminal still shows what a student can type back
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dlstudy.engine import solving as engine
+from dlstudy.engine import evaluation, solving
 from dlstudy.engine.answers import AnswerFormatError
 from dlstudy.engine.checking import check
 from dlstudy.errors import DlstudyError
@@ -97,9 +97,9 @@ def test_mistake_when_limits_where_a_slip_applies(tmp_path):
     )
     template = parse_template(write(tmp_path, text))
     values = {"n": 10, "k": 1, "o": 10}
-    assert engine.mistake_value(template, template.mistakes[0], values) is None
+    assert evaluation.mistake_value(template, template.mistakes[0], values) is None
     values = {"n": 10, "k": 3, "o": 8}
-    assert engine.mistake_value(template, template.mistakes[0], values) == 7
+    assert evaluation.mistake_value(template, template.mistakes[0], values) == 7
 
 
 def test_step_kind_override_makes_a_scalar_step_tolerant():
@@ -108,10 +108,10 @@ def test_step_kind_override_makes_a_scalar_step_tolerant():
 
     steps = (dataclasses.replace(template.steps[0], kind="real"), template.steps[1])
     relaxed = dataclasses.replace(template, steps=steps)
-    solution = engine.solve(relaxed, {"n": 227, "k": 11, "p": 0, "s": 4, "d": 1})
+    solution = solving.solve(relaxed, {"n": 227, "k": 11, "p": 0, "s": 4, "d": 1})
     assert check(relaxed, solution, "11.05", step="k_eff").correct
     with pytest.raises(AnswerFormatError, match="whole number"):
-        check(template, engine.solve(template, solution.params), "11.05", step="k_eff")
+        check(template, solving.solve(template, solution.params), "11.05", step="k_eff")
 
 
 def test_template_cache_follows_edits_and_survives_corruption(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """One test walks every registered template over many seeds.
 
 For each seed: the same seed gives the same variant; the oracle (live NumPy /
-torch) returns every step and equals the closed-form formula (engine.solve
+torch) returns every step and equals the closed-form formula (solving.solve
 raises OracleDisagreement otherwise); the key and every intermediate value,
 typed as displayed, are judged correct; every common mistake is judged wrong
 and gets its own feedback.
@@ -10,8 +10,8 @@ and gets its own feedback.
 from __future__ import annotations
 
 import pytest
+from dlstudy.engine import evaluation, sampling, solving
 
-from dlstudy.engine import solving as engine
 from dlstudy.engine.checking import check
 from dlstudy.engine.templates import get_template, template_ids
 from typing_helpers import as_typed
@@ -25,9 +25,9 @@ def test_template_over_seeds(template_id):
     step_names = {s.name for s in template.steps}
     mistakes_seen = {m.id: 0 for m in template.mistakes}
     for seed in SEEDS:
-        variant = engine.sample(template, seed)
-        assert engine.sample(template, seed).to_dict() == variant.to_dict(), "same seed, same variant"
-        solution = engine.solve(template, variant.params)
+        variant = sampling.sample(template, seed)
+        assert sampling.sample(template, seed).to_dict() == variant.to_dict(), "same seed, same variant"
+        solution = solving.solve(template, variant.params)
         assert set(solution.oracle_values) == step_names, "the oracle must compute every step shown"
 
         symbolic = template.answer.kind == "expression"
@@ -42,7 +42,7 @@ def test_template_over_seeds(template_id):
             assert check(template, solution, typed, step=step.name).correct, f"seed {seed}: step {step.name} = {typed!r}"
 
         for mistake in template.mistakes:
-            wrong = engine.mistake_value(template, mistake, solution.values)
+            wrong = evaluation.mistake_value(template, mistake, solution.values)
             if wrong is None:
                 continue
             mistakes_seen[mistake.id] += 1
@@ -51,7 +51,7 @@ def test_template_over_seeds(template_id):
             assert not verdict.correct, f"seed {seed}: mistake {mistake.id} ({typed!r}) judged correct"
             assert mistake.feedback in verdict.feedback, f"seed {seed}: mistake {mistake.id} got {verdict.feedback}"
             # The same slip carried through to the final answer is recognised there too.
-            carried = engine.mistake_value_at(template, mistake, solution.values, template.answer.step)
+            carried = evaluation.mistake_value_at(template, mistake, solution.values, template.answer.step)
             if mistake.step != template.answer.step and carried is not None:
                 typed = as_typed(template, template.answer.step, carried, solution.values[template.answer.step])
                 verdict = check(template, solution, typed)

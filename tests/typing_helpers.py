@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from dlstudy.mathtext import expr
+from dlstudy.mathtext import printer
 from dlstudy.engine.answers import CHOICE_LETTERS
 from dlstudy.engine.checking import step_kind
 from dlstudy.mathtext.numbers import format_value
@@ -17,7 +18,7 @@ def as_typed(template: Template, step: str, value: Any, like: Any) -> str:
     """``value`` for ``step`` as a student types it, rounded as dlstudy displays it."""
     kind = step_kind(template, step, like)
     if kind == "expression":
-        return expr.to_text(value)
+        return printer.to_text(value)
     if kind == "choice":
         return CHOICE_LETTERS[int(value) - 1]
     if kind == "shape":

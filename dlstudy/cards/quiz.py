@@ -156,13 +156,13 @@ class QuizSession:
             return Prompt(card, "typed", note.front, _join(f"Answer: {note.answer}", note.back), expected=note.answer)
         if note.kind == "derivation":
             return self._derivation_prompt(card)
-        from dlstudy.engine import solving as engine
+        from dlstudy.engine import sampling, solving
         from dlstudy.engine.templates import get_template
 
         template = get_template(note.template)
-        variant = engine.sample(template, int(self.rng.integers(1_000_000)))
+        variant = sampling.sample(template, int(self.rng.integers(1_000_000)))
         # Solved in the background while the statement is on screen: a torch oracle's import overlaps reading.
-        pending = self._solver().submit(engine.solve, template, variant.params)
+        pending = self._solver().submit(solving.solve, template, variant.params)
         return Prompt(card, "problem", variant.statement, "", expected=pending, variant=variant)
 
     def _solver(self):

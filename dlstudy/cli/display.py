@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.markup import escape as esc
 from rich.table import Table
 
-from dlstudy.engine import solving as engine
+from dlstudy.engine import sampling, solving
 from dlstudy.engine.answers import CHOICE_LETTERS, FORMAT_EXAMPLES, AnswerFormatError
 from dlstudy.engine.checking import Verdict, check
-from dlstudy.engine.solving import Solution, Variant
+from dlstudy.engine.results import Solution, Variant
 from dlstudy.engine.templates import Template
 
 console = Console(highlight=False)
@@ -131,7 +131,6 @@ def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from dlstudy.engine import exercises
-    from dlstudy.cards import study
 
     seed, plan = exercises.plan_drill(selection, count, seed)
     ask = _reader()
@@ -146,8 +145,8 @@ def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
     # oracle's import (seconds) overlaps with the student's reading.
     with ThreadPoolExecutor(max_workers=1) as pool:
         for number, (template, problem_seed) in enumerate(plan, 1):
-            v = engine.sample(template, problem_seed)
-            pending = pool.submit(engine.solve, template, v.params)
+            v = sampling.sample(template, problem_seed)
+            pending = pool.submit(solving.solve, template, v.params)
             console.print()
             variant(v, f"{number}/{len(plan)}  ")
             outcome = _drill_answer(ask, interactive, template, pending)

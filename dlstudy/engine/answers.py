@@ -15,6 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from dlstudy.mathtext import expr
+from dlstudy.mathtext import functions
+from dlstudy.mathtext import printer
 from dlstudy.errors import DlstudyError
 
 CHOICE_LETTERS = "abcdefghijklmnopqrstuvwxyz"  # option labels: a), b), ...
@@ -47,7 +49,7 @@ def _constant(text: str, kind: str) -> float:
     if expr.names(node) - set(expr.CONSTANT_NAMES):
         raise AnswerFormatError(kind, f"{text!r} is not a number")
     try:
-        value = np.asarray(expr.evaluate(node), dtype=float)
+        value = np.asarray(functions.evaluate(node), dtype=float)
     except expr.ExprError as exc:
         raise AnswerFormatError(kind, f"cannot evaluate {text!r}: {exc.message}") from None
     if value.ndim != 0:
@@ -93,7 +95,7 @@ def _array(text: str, kind: str) -> np.ndarray:
     if not isinstance(node, expr.Array) or expr.names(node) - set(expr.CONSTANT_NAMES):
         raise AnswerFormatError(kind, f"{text!r} is not a list of numbers")
     try:
-        value = np.asarray(expr.evaluate(node), dtype=float)
+        value = np.asarray(functions.evaluate(node), dtype=float)
     except expr.ExprError as exc:
         raise AnswerFormatError(kind, exc.message) from None
     if not np.all(np.isfinite(value)):
@@ -161,8 +163,8 @@ def parse_expression(text: str, variables: Sequence[str]) -> expr.Node:
     if unknown_calls:
         raise AnswerFormatError("expression", f"unknown function {sorted(unknown_calls)[0]!r}")
     for power in (n for n in expr.walk(node) if isinstance(n, expr.Binary) and n.op == "^"):
-        if not expr.names(power) - set(expr.CONSTANT_NAMES) and not np.all(np.isfinite(expr.evaluate(power))):
-            raise AnswerFormatError("expression", f"{expr.to_text(power)!r} is too large a number")
+        if not expr.names(power) - set(expr.CONSTANT_NAMES) and not np.all(np.isfinite(functions.evaluate(power))):
+            raise AnswerFormatError("expression", f"{printer.to_text(power)!r} is too large a number")
     return node
 
 

@@ -9,8 +9,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlstudy.mathtext import expr
+from dlstudy.mathtext import printer
 from dlstudy.engine.answers import parse_answer
-from dlstudy.engine.solving import Solution, mistake_value_at
+from dlstudy.engine.evaluation import mistake_value_at
+from dlstudy.engine.results import Solution
 from dlstudy.mathtext.numbers import format_number, format_value
 from dlstudy.engine.templates import Template
 
@@ -150,8 +152,8 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
     expected = solution.values[step] if kind == "expression" else solution.step_value(step)
     given = parse_answer(kind, text, choices=template.answer.choices, variables=(template.answer.variable,))
     if kind == "expression":
-        expected_text = expr.to_text(solution.values[step])
-        given_text = expr.to_text(given)
+        expected_text = printer.to_text(solution.values[step])
+        given_text = printer.to_text(given)
     else:
         expected_text = next(s.value_text for s in solution.steps if s.name == step)
         given_text = format_value(given) if kind != "choice" else text.strip()

@@ -9,8 +9,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from dlstudy.engine import solving as engine
-from dlstudy.engine.solving import Solution, Variant
+from dlstudy.engine import results, sampling, solving
+from dlstudy.engine.params import coerce_params, parse_assignments
+from dlstudy.engine.results import Solution, Variant
 from dlstudy.errors import DlstudyError
 from dlstudy.engine.templates import Template, all_templates, get_template, template_ids
 from dlstudy.suggest import did_you_mean
@@ -23,15 +24,15 @@ def new_seed() -> int:
 
 def generate(problem_id: str, seed: int | None = None) -> tuple[Variant, Solution]:
     template = get_template(problem_id)
-    variant = engine.sample(template, new_seed() if seed is None else seed)
-    return variant, engine.solve(template, variant.params)
+    variant = sampling.sample(template, new_seed() if seed is None else seed)
+    return variant, solving.solve(template, variant.params)
 
 
 def solve_numbers(problem_id: str, assignments: Sequence[str]) -> Solution:
     """Solve a template for the student's own numbers (``name=value`` strings)."""
     template = get_template(problem_id)
-    params = engine.coerce_params(template, engine.parse_assignments(list(assignments)))
-    return engine.solve(template, params)
+    values = coerce_params(template, parse_assignments(list(assignments)))
+    return solving.solve(template, values)
 
 
 def solution_for(problem_id: str, assignments: Sequence[str], seed: int | None) -> Solution:
@@ -49,7 +50,7 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
     return {
         "id": solution.template.id,
         "params": {k: to_jsonable(v) for k, v in solution.params.items()},
-        "answer": engine.answer_jsonable(solution),
+        "answer": results.answer_jsonable(solution),
         "answer_text": solution.answer_text,
         "steps": [s.to_dict() for s in solution.steps],
     }

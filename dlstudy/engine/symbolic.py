@@ -12,7 +12,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from dlstudy.mathtext import expr
-from dlstudy.mathtext.functions import evaluate_node
+from dlstudy.mathtext import printer
+from dlstudy.mathtext.functions import evaluate
 
 MAX_EXPONENT = 1000
 PROBES = 24
@@ -45,7 +46,7 @@ def numeric_equal(
 
 def evaluate_at(node: expr.Node, points: dict[str, np.ndarray]) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return np.asarray(evaluate_node(node, points), dtype=float)
+        return np.asarray(evaluate(node, points), dtype=float)
 
 
 def equivalent(given: expr.Node, key: expr.Node, variable: str, params: Mapping[str, Any]) -> bool:
@@ -108,6 +109,6 @@ def to_sympy(node: expr.Node, params: Mapping[str, Any] | None = None) -> Any:
             return {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[n.op]
         if isinstance(n, expr.Call) and n.func in functions and len(n.args) == 1:
             return functions[n.func](build(n.args[0]))
-        raise expr.ExprError(f"cannot compare {expr.to_text(n)!r} symbolically")
+        raise expr.ExprError(f"cannot compare {printer.to_text(n)!r} symbolically")
 
     return build(node)

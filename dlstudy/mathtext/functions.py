@@ -207,10 +207,13 @@ def _matmul(a, b):
 Compiled = Callable[[Mapping[str, Any]], Any]
 
 
-def evaluate_node(node: Node, env: Mapping[str, Any]) -> Any:
-    """Evaluate once (compiles the tree first); see ``compile_node`` to evaluate many times."""
+def evaluate(node: Node, env: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate once (compiles the tree first); names resolve in ``env`` then to pi/e.
+
+    See ``compile_node`` to evaluate many times.
+    """
     with np.errstate(all="ignore"):
-        return compile_node(node)(env)
+        return compile_node(node)(env or {})
 
 
 def compile_node(node: Node) -> Compiled:

@@ -15,6 +15,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlstudy.mathtext import expr
+from dlstudy.mathtext import functions
+from dlstudy.mathtext import printer
 from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number
 
 GREEK = {
@@ -120,7 +122,7 @@ def expression(node: expr.Node, values: Mapping[str, Any] | None = None) -> str:
         if isinstance(n, expr.Num):
             return number_text(n.text)
         if isinstance(n, expr.Name):
-            if values is not None and n.id in values and expr._is_scalar(values[n.id]):
+            if values is not None and n.id in values and printer.is_scalar(values[n.id]):
                 return scalar(values[n.id], parent)
             return name(n.id)
         if isinstance(n, expr.Group):
@@ -162,10 +164,10 @@ def expression(node: expr.Node, values: Mapping[str, Any] | None = None) -> str:
         if isinstance(n, expr.Index):
             if values is not None and isinstance(n.target, expr.Name) and all(isinstance(i, expr.Num) for i in n.indices):
                 try:  # a known entry such as V[1]: show its number
-                    entry = expr.evaluate(n, values)
+                    entry = functions.evaluate(n, values)
                 except expr.ExprError:
                     entry = None
-                if entry is not None and expr._is_scalar(entry):
+                if entry is not None and printer.is_scalar(entry):
                     return scalar(entry, parent)
             return show(n.target, 9) + "[" + ", ".join(show(i) for i in n.indices) + "]"
         if isinstance(n, expr.Array):

@@ -1,7 +1,7 @@
 """Printable practice sheets with answer keys (``dlstudy sheet``): PDF, LaTeX or Markdown.
 
     selection, -n, seed -> one seed per version (seed + v - 1) -> exercises.plan_drill
-    -> engine.sample + engine.solve (the live oracle gives the key)
+    -> sampling.sample + solving.solve (the live oracle gives the key)
     -> a view of each problem whose math is LaTeX (statement values, answer, worked steps)
     -> Typst (typstmath.latex_to_typst; compiled by the typst package, no TeX install)
        | a standalone LaTeX document | Markdown with $...$ math
@@ -24,12 +24,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from dlstudy.engine import solving as engine
+from dlstudy.engine import sampling, solving
 from dlstudy.mathtext import latex as latexmath
 from dlstudy.engine import exercises
-from dlstudy.cards import study
 from dlstudy.engine.answers import CHOICE_LETTERS
-from dlstudy.engine.solving import Solution, Variant
+from dlstudy.engine.results import Solution, Variant
 from dlstudy.errors import DlstudyError
 from dlstudy.mathtext.numbers import format_value
 from dlstudy.engine.templates import PLACEHOLDER
@@ -246,8 +245,8 @@ def make_sheets(
             _, plan = exercises.plan_drill(selection, count, vseed)
             problems = []
             for number, (template, problem_seed) in enumerate(plan, 1):
-                variant = engine.sample(template, problem_seed)
-                problems.append(sheet_problem(number, variant, engine.solve(template, variant.params)))
+                variant = sampling.sample(template, problem_seed)
+                problems.append(sheet_problem(number, variant, solving.solve(template, variant.params)))
                 done += 1
                 if progress:
                     progress(done, total)

@@ -1,0 +1,92 @@
+"""A template's closed-form formulas evaluated: constraints, worked-step values, common mistakes."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from dlstudy.engine.templates import Constraint, Template
+from dlstudy.mathtext import expr
+from dlstudy.mathtext.functions import finite
+from dlstudy.mathtext.numbers import format_value
+
+def first_violated(
+    template: Template, values: Mapping[str, Any], sampling: bool, after_steps: bool = False
+) -> Constraint | None:
+    """The first constraint that fails: those on parameters alone, or (``after_steps``) those using steps."""
+    for constraint in template.constraints:
+        if (constraint.sampling_only and not sampling) or constraint.uses_steps != after_steps:
+            continue
+        try:
+            ok = constraint.formula.run(values)
+            ok = ok if ok is True or ok is False else bool(np.all(ok))
+        except expr.ExprError:
+            ok = False
+        if not ok:
+            return constraint
+    return None
+
+
+def describe_violation(constraint: Constraint, values: Mapping[str, Any]) -> str:
+    used = sorted(expr.names(constraint.formula.node) & set(values))
+    shown = ", ".join(f"{n}={format_value(values[n])}" for n in used)
+    return f"{constraint.message} (needs {constraint.formula.text}; here {shown})"
+
+
+def formula_values(template: Template, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params plus every step evaluated by its closed-form formula."""
+    values = dict(params)
+    case = template.case_of(params)
+    for step in template.steps:
+        if template.answer.kind == "expression" and step.name == template.answer.step:
+            values[step.name] = step.formula[case].node
+            continue
+        value = step.formula[case].run(values)
+        if not finite(value):
+            raise expr.ExprError(f"step {step.name!r} is not finite")
+        values[step.name] = value
+    return values
+
+
+def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -> Any | None:
+    """What a student who makes ``mistake`` would answer, or None when it does not apply."""
+    formula = mistake.formula.get(template.case_of(values))
+    if formula is None:
+        return None
+    if mistake.when is not None:
+        try:
+            applies = mistake.when.run(values)
+        except expr.ExprError:
+            return None
+        if not np.all(applies):
+            return None
+    if template.answer.kind == "expression" and mistake.step == template.answer.step:
+        return formula.node
+    try:
+        with np.errstate(all="ignore"):
+            value = formula.run(values)
+    except expr.ExprError:
+        return None
+    return value if finite(value) else None
+
+
+def mistake_value_at(template: Template, mistake: Any, values: Mapping[str, Any], step: str) -> Any | None:
+    """What a student who makes ``mistake`` would give for ``step``: the slip carried through later formulas."""
+    wrong = mistake_value(template, mistake, values)
+    if wrong is None or mistake.step == step:
+        return wrong
+    names = [s.name for s in template.steps]
+    if names.index(mistake.step) > names.index(step):
+        return None
+    if template.answer.kind == "expression":
+        return None
+    carried = {**values, mistake.step: wrong}
+    case = template.case_of(values)
+    try:
+        with np.errstate(all="ignore"):
+            for later in template.steps[names.index(mistake.step) + 1 : names.index(step) + 1]:
+                carried[later.name] = later.formula[case].run(carried)
+    except expr.ExprError:
+        return None
+    return carried[step] if finite(carried[step]) else None

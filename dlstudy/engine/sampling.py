@@ -1,0 +1,96 @@
+"""Seed -> parameters: the same seed gives the same variant on every machine.
+
+A draw is rejected when a constraint fails, when a formula is not finite, or
+when a listed common mistake would give the right answer (so mistake feedback
+is never shown for a correct answer)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from dlstudy.engine.checking import judge, step_kind
+from dlstudy.engine.evaluation import first_violated, formula_values, mistake_value
+from dlstudy.engine.results import Variant
+from dlstudy.engine.templates import PLACEHOLDER, Param, Template
+from dlstudy.errors import DlstudyError
+from dlstudy.mathtext import expr
+from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_value, round_as_displayed
+
+MAX_ATTEMPTS = 2000
+
+def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any]) -> Any:
+    if param.kind in ("choice", "word"):
+        return param.options[int(rng.integers(len(param.options)))]
+    if param.kind == "int":
+        while True:
+            value = int(rng.integers(int(param.low), int(param.high) + 1))
+            if value not in param.exclude:
+                return value
+    if param.kind == "real":
+        while True:
+            value = round(float(rng.uniform(param.low, param.high)), param.decimals)
+            if value not in param.exclude:
+                return value
+    shape = tuple(int(drawn[d]) if isinstance(d, str) else int(d) for d in param.size)
+    return _draw_entries(param, rng, shape)
+
+
+def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    def entries(n: int) -> np.ndarray:
+        if param.decimals == 0:
+            return rng.integers(int(param.low), int(param.high) + 1, n).astype(float)
+        return np.round(rng.uniform(param.low, param.high, n), param.decimals)
+
+    flat = entries(int(np.prod(shape)))
+    for _ in range(100):
+        bad = np.isin(flat, param.exclude)
+        if not bad.any():
+            break
+        flat[bad] = entries(int(bad.sum()))
+    return flat.reshape(shape)
+
+
+def sample(template: Template, seed: int) -> Variant:
+    """The variant for ``seed``: same seed, same variant, on every machine."""
+    rng = np.random.default_rng(seed)
+    with np.errstate(all="ignore"):
+        for _ in range(MAX_ATTEMPTS):
+            params: dict[str, Any] = {}
+            for name, param in template.params.items():
+                params[name] = _draw(param, rng, params)
+            if first_violated(template, params, sampling=True) is not None:
+                continue
+            try:
+                values = formula_values(template, params)
+            except expr.ExprError:
+                continue
+            if first_violated(template, values, sampling=True, after_steps=True) is not None:
+                continue
+            if _mistake_collides(template, values):
+                continue
+            return Variant(template, seed, params, render_statement(template, params))
+    raise DlstudyError(f"{template.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
+
+
+def render_statement(template: Template, params: Mapping[str, Any]) -> str:
+    text = template.statement[template.case_of(params)]
+    return PLACEHOLDER.sub(lambda m: format_value(params[m.group(1)]), text)
+
+
+def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
+    for mistake in template.mistakes:
+        wrong = mistake_value(template, mistake, values)
+        if wrong is None:
+            continue
+        kind = step_kind(template, mistake.step, values[mistake.step])
+        right = values[mistake.step]
+        if judge(template, kind, wrong, right, values, mistake.step).score == 1.0:
+            return True
+        # Also as the student would type it off the screen: a slip 1.01% away must not round into tolerance.
+        if kind in ("real", "vector", "matrix"):
+            shown = round_as_displayed(wrong, max(DISPLAY_SIGFIGS, int(template.answer.sigfigs or 0)))
+            if judge(template, kind, shown, right, values, mistake.step).score == 1.0:
+                return True
+    return False
