@@ -94,7 +94,7 @@ def _torch_template() -> tuple[str, list[str], str] | None:
     for template in all_templates():
         before = "torch" in sys.modules
         variant = sampling.sample(template, 0)
-        solution = solving.solve(template, variant.params)
+        solution = solving.solve_variant(variant)
         if not before and "torch" in sys.modules:
             params = variant.to_dict()["params"]
             args = [f"{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in params.items()]
@@ -144,7 +144,7 @@ def bench_throughput(seconds: float) -> None:
     while time.perf_counter() - start < seconds:
         for template in templates:
             variant = sampling.sample(template, seed)
-            solving.solve(template, variant.params)  # runs the oracle and verifies every formula
+            solving.solve_variant(variant)  # runs the oracle and verifies every formula
             count += 1
         seed += 1
     elapsed = time.perf_counter() - start

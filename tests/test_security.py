@@ -120,9 +120,10 @@ def test_statement_placeholders_do_not_reach_attributes(tmp_path):
     path = tmp_path / "evil.yaml"
     path.write_text(TEMPLATE.replace('"{n}"', '"{n.__class__}"') % "n")
     template = parse_template(path)  # not a placeholder: left as literal text
-    from dlstudy.engine.sampling import render_statement
+    from dlstudy.engine.sampling import statement_pieces
+    from dlstudy.mathtext.printer import line
 
-    assert render_statement(template, {"n": 2}) == "{n.__class__}"
+    assert line(statement_pieces(template, {"n": 2})) == "{n.__class__}"
 
 
 def test_source_never_calls_eval_exec_or_unsafe_yaml():

@@ -18,7 +18,7 @@ def as_typed(template: Template, step: str, value: Any, like: Any) -> str:
     """``value`` for ``step`` as a student types it, rounded as dlstudy displays it."""
     kind = step_kind(template, step, like)
     if kind == "expression":
-        return printer.to_text(value)
+        return printer.expression(value)
     if kind == "choice":
         return CHOICE_LETTERS[int(value) - 1]
     if kind == "shape":

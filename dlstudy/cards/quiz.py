@@ -162,7 +162,7 @@ class QuizSession:
         template = get_template(note.template)
         variant = sampling.sample(template, int(self.rng.integers(1_000_000)))
         # Solved in the background while the statement is on screen: a torch oracle's import overlaps reading.
-        pending = self._solver().submit(solving.solve, template, variant.params)
+        pending = self._solver().submit(solving.solve_variant, variant)
         return Prompt(card, "problem", variant.statement, "", expected=pending, variant=variant)
 
     def _solver(self):

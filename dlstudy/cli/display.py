@@ -146,7 +146,7 @@ def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
         for number, (template, problem_seed) in enumerate(plan, 1):
             v = sampling.sample(template, problem_seed)
-            pending = pool.submit(solving.solve, template, v.params)
+            pending = pool.submit(solving.solve_variant, v)
             console.print()
             variant(v, f"{number}/{len(plan)}  ")
             outcome = _drill_answer(ask, interactive, template, pending)

@@ -164,7 +164,7 @@ def parse_expression(text: str, variables: Sequence[str]) -> expr.Node:
         raise AnswerFormatError("expression", f"unknown function {sorted(unknown_calls)[0]!r}")
     for power in (n for n in expr.walk(node) if isinstance(n, expr.Binary) and n.op == "^"):
         if not expr.names(power) - set(expr.CONSTANT_NAMES) and not np.all(np.isfinite(functions.evaluate(power))):
-            raise AnswerFormatError("expression", f"{printer.to_text(power)!r} is too large a number")
+            raise AnswerFormatError("expression", f"{printer.expression(power)!r} is too large a number")
     return node
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -11,7 +10,6 @@ import numpy as np
 from dlstudy.mathtext import expr
 from dlstudy.mathtext import printer
 from dlstudy.engine.answers import parse_answer
-from dlstudy.engine.evaluation import mistake_value_at
 from dlstudy.engine.results import Solution
 from dlstudy.mathtext.numbers import format_number, format_value
 from dlstudy.engine.templates import Template
@@ -84,15 +82,15 @@ def tolerance_of(template: Template, step: str | None) -> Tolerance:
     )
 
 
-def _close(given: float, expected: float, kind: str, tolerance: Tolerance) -> bool:
+def _close(given: np.ndarray, expected: np.ndarray, kind: str, tolerance: Tolerance) -> np.ndarray:
+    """Entry by entry: is ``given`` right?"""
     if kind in ("integer", "shape", "choice"):
         return given == expected
     if tolerance.sigfigs:
-        if expected == 0:
-            return abs(given) <= tolerance.atol
-        unit = 10 ** (math.floor(math.log10(abs(expected))) - int(tolerance.sigfigs) + 1)
-        return abs(given - expected) <= 0.5 * unit * (1 + 1e-9)
-    return abs(given - expected) <= max(tolerance.rtol * abs(expected), tolerance.atol)
+        with np.errstate(divide="ignore"):
+            unit = 10.0 ** (np.floor(np.log10(np.abs(expected))) - int(tolerance.sigfigs) + 1)
+        return np.where(expected == 0, np.abs(given) <= tolerance.atol, np.abs(given - expected) <= 0.5 * unit * (1 + 1e-9))
+    return np.abs(given - expected) <= np.maximum(tolerance.rtol * np.abs(expected), tolerance.atol)
 
 
 def judge(
@@ -115,7 +113,8 @@ def compare(
 
         return Match(1.0 if equivalent(given, expected, variable, params) else 0.0)
     if kind in ("integer", "real", "choice"):
-        return Match(1.0 if _close(float(given), float(np.asarray(expected)), kind, tolerance) else 0.0)
+        right = _close(np.float64(given), np.float64(np.asarray(expected)), kind, tolerance)
+        return Match(1.0 if right else 0.0)
     g = np.asarray(given, dtype=float)
     e = np.asarray(expected, dtype=float)
     if kind == "shape":
@@ -125,7 +124,7 @@ def compare(
         got = " x ".join(map(str, g.shape)) or "a single number"
         what = f"{e.size} dimensions" if kind == "shape" else f"size {shown}"
         return Match(0.0, detail=f"expected {what}, got {got if kind != 'shape' else str(g.size) + ' dimensions'}")
-    right = np.array([_close(float(a), float(b), kind, tolerance) for a, b in zip(g.reshape(-1), e.reshape(-1))])
+    right = np.asarray(_close(g.reshape(-1), e.reshape(-1), kind, tolerance), dtype=bool)
     wrong = []
     for flat in np.flatnonzero(~right):
         position = np.unravel_index(flat, e.shape)
@@ -152,10 +151,10 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
     expected = solution.values[step] if kind == "expression" else solution.step_value(step)
     given = parse_answer(kind, text, choices=template.answer.choices, variables=(template.answer.variable,))
     if kind == "expression":
-        expected_text = printer.to_text(solution.values[step])
-        given_text = printer.to_text(given)
+        expected_text = printer.expression(solution.values[step])
+        given_text = printer.expression(given)
     else:
-        expected_text = next(s.value_text for s in solution.steps if s.name == step)
+        expected_text = solution.step(step).value_text
         given_text = format_value(given) if kind != "choice" else text.strip()
     match = judge(template, kind, given, expected, solution.params, step)
     correct = match.score == 1.0
@@ -164,9 +163,8 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
     if not correct:
         # Every listed slip that reproduces the answer, including a slip in an earlier step
         # carried through the later formulas; two slips can land on the same number.
-        for mistake in template.mistakes:
-            wrong = mistake_value_at(template, mistake, solution.values, step)
-            if wrong is not None and judge(template, kind, given, wrong, solution.params, step).score == 1.0:
+        for mistake, wrong in solution.mistakes_at(step):
+            if judge(template, kind, given, wrong, solution.params, step).score == 1.0:
                 feedback.append(mistake.feedback)
                 mistakes.append(mistake.id)
         if match.detail:

@@ -71,22 +71,29 @@ def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -
     return value if finite(value) else None
 
 
-def mistake_value_at(template: Template, mistake: Any, values: Mapping[str, Any], step: str) -> Any | None:
-    """What a student who makes ``mistake`` would give for ``step``: the slip carried through later formulas."""
+def carried_mistake(template: Template, mistake: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """What a student who makes ``mistake`` gives at its step and at every later step (the slip carried through
+    the later formulas); a step is missing where the mistake does not apply or the chain breaks."""
     wrong = mistake_value(template, mistake, values)
-    if wrong is None or mistake.step == step:
-        return wrong
-    names = [s.name for s in template.steps]
-    if names.index(mistake.step) > names.index(step):
-        return None
+    if wrong is None:
+        return {}
+    carried_values = {mistake.step: wrong}
     if template.answer.kind == "expression":
-        return None
+        return carried_values
+    names = [s.name for s in template.steps]
     carried = {**values, mistake.step: wrong}
     case = template.case_of(values)
-    try:
-        with np.errstate(all="ignore"):
-            for later in template.steps[names.index(mistake.step) + 1 : names.index(step) + 1]:
+    with np.errstate(all="ignore"):
+        for later in template.steps[names.index(mistake.step) + 1 :]:
+            try:
                 carried[later.name] = later.formula[case].run(carried)
-    except expr.ExprError:
-        return None
-    return carried[step] if finite(carried[step]) else None
+            except expr.ExprError:
+                break
+            if finite(carried[later.name]):
+                carried_values[later.name] = carried[later.name]
+    return carried_values
+
+
+def mistake_value_at(template: Template, mistake: Any, values: Mapping[str, Any], step: str) -> Any | None:
+    """What a student who makes ``mistake`` would give for ``step``, or None."""
+    return carried_mistake(template, mistake, values).get(step)

@@ -25,7 +25,7 @@ def new_seed() -> int:
 def generate(problem_id: str, seed: int | None = None) -> tuple[Variant, Solution]:
     template = get_template(problem_id)
     variant = sampling.sample(template, new_seed() if seed is None else seed)
-    return variant, solving.solve(template, variant.params)
+    return variant, solving.solve_variant(variant)
 
 
 def solve_numbers(problem_id: str, assignments: Sequence[str]) -> Solution:

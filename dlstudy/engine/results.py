@@ -1,13 +1,21 @@
-"""What the engine returns: a sampled variant, a worked solution and its steps."""
+"""What the engine returns: a sampled variant, a worked solution and its steps, as data.
+
+What a statement, a step or an answer shows is decided here once, as printer
+pieces (``mathtext.printer``); the terminal renders them as Unicode, sheets,
+Markdown and Anki as LaTeX, the PDF as Typst.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
-from dlstudy.engine.templates import Template
-from dlstudy.mathtext import expr
+from dlstudy.engine.evaluation import carried_mistake
+from dlstudy.engine.templates import Mistake, Template
+from dlstudy.mathtext import expr, printer
 from dlstudy.mathtext.numbers import to_jsonable
+
 
 class OracleDisagreement(AssertionError):
     """A template's formula and its oracle disagree: a bug in dlstudy, never a user error."""
@@ -15,14 +23,22 @@ class OracleDisagreement(AssertionError):
 
 @dataclass(frozen=True)
 class StepResult:
-    """One line of a worked solution."""
+    """One line of a worked solution: its formula as the template writes it, then the numbers in and the value."""
 
     name: str
     what: str
-    formula: str  # the closed form, as readable Unicode
-    substituted: str  # the formula with the numbers in
+    latex: str  # the closed form, as the template writes it (LaTeX)
+    work: tuple[printer.Piece, ...]  # the formula with the numbers substituted, then the value
     value: Any
-    value_text: str
+    value_text: str  # the value as a student would type it
+
+    @property
+    def formula(self) -> str:
+        return printer.formula(self.latex)
+
+    @property
+    def substituted(self) -> str:
+        return printer.line(self.work)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,7 +55,8 @@ class Solution:
     template: Template
     params: Mapping[str, Any]
     answer: Any  # from the oracle
-    answer_text: str
+    answer_text: str  # as a student would type it
+    answer_pieces: tuple[printer.Piece, ...]  # as a sheet shows it
     steps: tuple[StepResult, ...]
     values: Mapping[str, Any]  # params + every step's value, for mistakes and hand-checks
     oracle_values: Mapping[str, Any]
@@ -47,13 +64,31 @@ class Solution:
     def step_value(self, name: str) -> Any:
         return self.oracle_values.get(name, self.values[name])
 
+    def step(self, name: str) -> StepResult:
+        return next(s for s in self.steps if s.name == name)
+
+    @cached_property
+    def _carried(self) -> tuple[dict[str, Any], ...]:
+        return tuple(carried_mistake(self.template, m, self.values) for m in self.template.mistakes)
+
+    def mistakes_at(self, step: str) -> list[tuple[Mistake, Any]]:
+        """Each listed mistake that applies at ``step`` (made there or carried from an earlier step), with the
+        value it gives; computed once per solution."""
+        return [(m, carried[step]) for m, carried in zip(self.template.mistakes, self._carried) if step in carried]
+
 
 @dataclass(frozen=True)
 class Variant:
     template: Template
     seed: int
     params: Mapping[str, Any]
-    statement: str
+    pieces: tuple[printer.Piece, ...]  # the statement: words and parameter values
+    # params + every step by its closed form, as sampling computed them (so solving needn't again)
+    formula_values: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def statement(self) -> str:
+        return printer.line(self.pieces)
 
     def to_dict(self, solution: Solution | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -15,8 +15,8 @@ from dlstudy.engine.evaluation import first_violated, formula_values, mistake_va
 from dlstudy.engine.results import Variant
 from dlstudy.engine.templates import PLACEHOLDER, Param, Template
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext import expr
-from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_value, round_as_displayed
+from dlstudy.mathtext import expr, printer
+from dlstudy.mathtext.numbers import round_as_displayed
 
 MAX_ATTEMPTS = 2000
 
@@ -70,13 +70,23 @@ def sample(template: Template, seed: int) -> Variant:
                 continue
             if _mistake_collides(template, values):
                 continue
-            return Variant(template, seed, params, render_statement(template, params))
+            return Variant(template, seed, params, statement_pieces(template, params), values)
     raise DlstudyError(f"{template.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
 
 
-def render_statement(template: Template, params: Mapping[str, Any]) -> str:
+def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[printer.Piece, ...]:
+    """The statement's words with each ``{name}`` replaced by the parameter's value."""
     text = template.statement[template.case_of(params)]
-    return PLACEHOLDER.sub(lambda m: format_value(params[m.group(1)]), text)
+    pieces: list[printer.Piece] = []
+    last = 0
+    for match in PLACEHOLDER.finditer(text):
+        if match.start() > last:
+            pieces.append(printer.Text(text[last:match.start()]))
+        pieces.append(printer.Inline(params[match.group(1)]))
+        last = match.end()
+    if last < len(text):
+        pieces.append(printer.Text(text[last:]))
+    return tuple(pieces)
 
 
 def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
@@ -90,7 +100,7 @@ def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
             return True
         # Also as the student would type it off the screen: a slip 1.01% away must not round into tolerance.
         if kind in ("real", "vector", "matrix"):
-            shown = round_as_displayed(wrong, max(DISPLAY_SIGFIGS, int(template.answer.sigfigs or 0)))
+            shown = round_as_displayed(wrong, template.answer.shown_sigfigs)
             if judge(template, kind, shown, right, values, mistake.step).score == 1.0:
                 return True
     return False

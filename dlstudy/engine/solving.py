@@ -14,19 +14,22 @@ import numpy as np
 from dlstudy.engine import oracles
 from dlstudy.engine.answers import CHOICE_LETTERS
 from dlstudy.engine.evaluation import formula_values
-from dlstudy.engine.results import OracleDisagreement, Solution, StepResult
+from dlstudy.engine.results import OracleDisagreement, Solution, StepResult, Variant
 from dlstudy.engine.templates import Template
-from dlstudy.mathtext import expr
 from dlstudy.mathtext import printer
 from dlstudy.mathtext.numbers import format_value
 
 AGREEMENT_RTOL = 1e-6
 AGREEMENT_ATOL = 1e-9
 
-def solve(template: Template, params: Mapping[str, Any]) -> Solution:
-    """Run the oracle, evaluate the worked steps, and prove they agree."""
-    with np.errstate(all="ignore"):
-        values = formula_values(template, params)
+def solve(template: Template, params: Mapping[str, Any], values: Mapping[str, Any] | None = None) -> Solution:
+    """Run the oracle, evaluate the worked steps, and prove they agree.
+
+    ``values`` are the closed-form values if already computed (``Variant.formula_values``).
+    """
+    if values is None:
+        with np.errstate(all="ignore"):
+            values = formula_values(template, params)
     oracle_values = oracles.get(template.oracle)(params)
     if template.answer.step not in oracle_values:
         raise OracleDisagreement(f"oracle {template.oracle!r} gives no value for answer step {template.answer.step!r}")
@@ -39,10 +42,15 @@ def solve(template: Template, params: Mapping[str, Any]) -> Solution:
         params=params,
         answer=answer,
         answer_text=_value_text(template, template.answer.step, answer, values),
+        answer_pieces=(_answer_piece(template, answer, values),),
         steps=tuple(_step_results(template, values, oracle_values)),
         values=values,
         oracle_values=oracle_values,
     )
+
+
+def solve_variant(variant: Variant) -> Solution:
+    return solve(variant.template, variant.params, variant.formula_values)
 
 
 def _assert_agree(template: Template, name: str, formula: Any, live: Any, params: Mapping[str, Any]) -> None:
@@ -63,33 +71,59 @@ def _assert_agree(template: Template, name: str, formula: Any, live: Any, params
         )
 
 
+def _shown(template: Template, name: str, value: Any) -> Any:
+    """The value as shown: a shape answer as a tuple of whole numbers."""
+    if template.answer.kind == "shape" and name == template.answer.step:
+        return tuple(int(v) for v in np.asarray(value).reshape(-1))
+    return value
+
+
 def _value_text(template: Template, name: str, value: Any, values: Mapping[str, Any]) -> str:
+    """The value as a student would type it back."""
     if template.answer.kind == "expression" and name == template.answer.step:
-        return printer.to_text(values[name])
+        return printer.expression(values[name])
     if template.answer.kind == "choice" and name == template.answer.step:
         index = int(value)
         return f"{CHOICE_LETTERS[index - 1]}) {template.answer.choices[index - 1]}"
-    if template.answer.kind == "shape" and name == template.answer.step:
-        return format_value(tuple(int(v) for v in np.asarray(value).reshape(-1)))
-    sigfigs = max(4, int(template.answer.sigfigs or 0))
-    return format_value(value, sigfigs)
+    return printer.value(_shown(template, name, value), sigfigs=template.answer.shown_sigfigs)
+
+
+def _answer_piece(template: Template, answer: Any, values: Mapping[str, Any]) -> printer.Piece:
+    kind = template.answer.kind
+    if kind == "choice":
+        return printer.Text(_value_text(template, template.answer.step, answer, values))
+    if kind == "expression":
+        return printer.Expression(values[template.answer.step])
+    return printer.Value(_shown(template, template.answer.step, answer), template.answer.shown_sigfigs)
 
 
 def _step_results(template: Template, values: Mapping[str, Any], oracle_values: Mapping[str, Any]):
-    from dlstudy.mathtext.unicode import latex_to_unicode
+    """Each step: what the template writes, then what a student writes with the numbers in.
 
+    What a step shows is decided here, for every output: the formula with the
+    known numbers substituted, "=", the value (only the value when substituting
+    leaves nothing to compute); a choice step adds the option it names.
+    """
     case = template.case_of(values)
-    for index, step in enumerate(template.steps):
+    known_names = set(template.params)
+    for step in template.steps:
         node = step.formula[case].node
         symbolic = template.answer.kind == "expression" and step.name == template.answer.step
         # An expression answer is shown as its formula; the oracle's live function only checks it.
         value = values[step.name] if symbolic else oracle_values.get(step.name, values[step.name])
         text = _value_text(template, step.name, value, values)
+        work: tuple[printer.Piece, ...]
         if symbolic:
-            substituted = printer.to_text(node)
+            work = (printer.Expression(node),)
         else:
             # what a student knows at this step: the parameters and the steps before it
-            known = {*template.params, *(s.name for s in template.steps[:index])}
-            earlier = {k: v for k, v in values.items() if k in known}
-            substituted = f"{printer.to_text(node, earlier)} = {text}"
-        yield StepResult(step.name, step.what, latex_to_unicode(step.latex[case]), substituted, value, text)
+            substituted = printer.Expression(node, {k: v for k, v in values.items() if k in known_names})
+            shown = printer.Value(_shown(template, step.name, value), template.answer.shown_sigfigs)
+            if template.answer.kind == "choice" and step.name == template.answer.step:
+                work = (printer.Chain((substituted, printer.Value(int(value)))), printer.Text(f"  (answer {text})"))
+            elif printer.line((substituted,)) == printer.line((shown,)):
+                work = (shown,)
+            else:
+                work = (printer.Chain((substituted, shown)),)
+        yield StepResult(step.name, step.what, step.latex[case], work, value, text)
+        known_names.add(step.name)

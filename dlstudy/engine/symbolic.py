@@ -109,6 +109,6 @@ def to_sympy(node: expr.Node, params: Mapping[str, Any] | None = None) -> Any:
             return {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[n.op]
         if isinstance(n, expr.Call) and n.func in functions and len(n.args) == 1:
             return functions[n.func](build(n.args[0]))
-        raise expr.ExprError(f"cannot compare {printer.to_text(n)!r} symbolically")
+        raise expr.ExprError(f"cannot compare {printer.expression(n)!r} symbolically")
 
     return build(node)

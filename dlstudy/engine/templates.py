@@ -19,6 +19,7 @@ from dlstudy import filecache
 from dlstudy.engine.answers import KINDS
 from dlstudy.errors import DlstudyError
 from dlstudy.mathtext.functions import FUNCTIONS, compile_node
+from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS
 from dlstudy.paths import problem_dirs
 from dlstudy.suggest import did_you_mean
 from dlstudy.yamlfile import LineDict, line_of, load_yaml
@@ -115,6 +116,11 @@ class Answer:
     sigfigs: int | None = None
     choices: tuple[str, ...] = ()
     variable: str = "x"
+
+    @property
+    def shown_sigfigs(self) -> int:
+        """Significant figures of every value shown: the display default, more when the answer is judged by more."""
+        return max(DISPLAY_SIGFIGS, int(self.sigfigs or 0))
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,10 @@ here changes what the terminal shows.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-from dlstudy.mathtext import expr
-from dlstudy.mathtext import functions
-from dlstudy.mathtext import printer
 from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number
 
 GREEK = {
@@ -111,81 +108,9 @@ def _word(part: str) -> str:
     return rf"\mathit{{{part}}}" if part.isalpha() else part.replace("_", r"\_")
 
 
-def expression(node: expr.Node, values: Mapping[str, Any] | None = None) -> str:
-    """LaTeX for ``node``; with ``values``, scalar variables show their numbers (as ``expr.to_text`` does)."""
-
-    def scalar(v: Any, parent: int) -> str:
-        shown = number(v)
-        return f"({shown})" if shown.startswith("-") and parent > 0 else shown
-
-    def show(n: expr.Node, parent: int = 0) -> str:
-        if isinstance(n, expr.Num):
-            return number_text(n.text)
-        if isinstance(n, expr.Name):
-            if values is not None and n.id in values and printer.is_scalar(values[n.id]):
-                return scalar(values[n.id], parent)
-            return name(n.id)
-        if isinstance(n, expr.Group):
-            return paren(show(n.inner))
-        if isinstance(n, expr.Unary):
-            if n.op == "'":
-                return show(n.operand, 9) + r"^{\top}"
-            if n.op == "not":
-                return r"\lnot " + show(n.operand, 3)
-            inner = show(n.operand, _PRECEDENCE["neg"])
-            shown = ("-" if n.op == "-" else "+") + inner
-            return paren(shown) if parent > _PRECEDENCE["neg"] else shown
-        if isinstance(n, expr.Binary):
-            prec = _PRECEDENCE[n.op]
-            if n.op == "/":  # a fraction groups by itself: no parentheses needed inside
-                shown = rf"\frac{{{show(_ungroup(n.left))}}}{{{show(_ungroup(n.right))}}}"
-                return paren(shown) if parent > prec else shown
-            left = show(n.left, prec + 1 if n.op == "^" else prec)
-            if n.op == "^":
-                power = f"{{{left}}}^{{{show(_ungroup(n.right))}}}"
-                return power if parent <= prec else paren(power)
-            right = show(n.right, prec + 1)
-            shown = f"{left}{_OPS[n.op]}{right}"
-            return paren(shown) if parent > prec else shown
-        if isinstance(n, expr.Call):
-            args = ", ".join(show(a) for a in n.args)
-            if n.func in _FENCES and len(n.args) == 1:
-                opener, closer = _FENCES[n.func]
-                return f"{opener}{args}{closer}"
-            if n.func == "sqrt" and len(n.args) == 1:
-                return rf"\sqrt{{{args}}}"
-            if n.func in _COMMAND_FUNCS:
-                head = "\\" + n.func
-            elif n.func in _SYMBOL_FUNCS:
-                head = _SYMBOL_FUNCS[n.func]
-            else:
-                head = rf"\operatorname{{{n.func.replace('_', chr(92) + '_')}}}"
-            return head + paren(args)
-        if isinstance(n, expr.Index):
-            if values is not None and isinstance(n.target, expr.Name) and all(isinstance(i, expr.Num) for i in n.indices):
-                try:  # a known entry such as V[1]: show its number
-                    entry = functions.evaluate(n, values)
-                except expr.ExprError:
-                    entry = None
-                if entry is not None and printer.is_scalar(entry):
-                    return scalar(entry, parent)
-            return show(n.target, 9) + "[" + ", ".join(show(i) for i in n.indices) + "]"
-        if isinstance(n, expr.Array):
-            if n.items and all(isinstance(item, expr.Array) for item in n.items):
-                return matrix([[show(x) for x in row.items] for row in n.items])  # type: ignore[union-attr]
-            return matrix([[show(x)] for x in n.items])
-        raise TypeError(f"not an expression node: {n!r}")
-
-    return show(node)
-
-
 _TALL = re.compile(r"\\(?:frac|begin|sum|sqrt|prod)")
 
 
 def paren(inner: str) -> str:
     """Parentheses that grow around fractions and matrices; plain ones elsewhere, so lines can break inside."""
     return rf"\left({inner}\right)" if _TALL.search(inner) else f"({inner})"
-
-
-def _ungroup(node: expr.Node) -> expr.Node:
-    return node.inner if isinstance(node, expr.Group) else node

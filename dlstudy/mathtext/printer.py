@@ -1,13 +1,34 @@
-"""Expressions printed for people: readable Unicode for the terminal."""
+"""The one math printer: formulas, expressions, values and worked lines in two styles.
+
+``UNICODE`` is what the terminal shows (``⌊(227 + 2·0 − 11)/4⌋ + 1``);
+``LATEX`` is what sheets, Markdown and Anki (MathJax) typeset, and what the
+PDF gets after ``output.typstmath`` turns it into Typst.  Every output asks this
+module; nothing else walks an expression tree to show it.
+
+A worked line is a tuple of *pieces* built once by the engine (which decides
+what a step shows) and rendered here in either style:
+
+* ``Text(words)``: plain words;
+* ``Formula(latex)``: LaTeX written by a template or deck author;
+* ``Expression(node, values)``: a formula tree, with known scalars substituted;
+* ``Value(value, sigfigs)``: a number, vector, matrix or shape;
+* ``Inline(value)``: a value inside a sentence (a plain number or a word stays text when typeset);
+* ``Chain(items)``: math items joined by "=".
+"""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping, Union
 
+from dlstudy.mathtext import latex as tex
 from dlstudy.mathtext.expr import Array, Binary, Call, ExprError, Group, Index, Name, Node, Num, Unary
 from dlstudy.mathtext.functions import evaluate
-from dlstudy.mathtext.numbers import format_number
+from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number, format_value
 
+UNICODE = "unicode"
+LATEX = "latex"
+STYLES = (UNICODE, LATEX)
 
 _PRECEDENCE = {
     "or": 1, "and": 2, "not": 3,
@@ -17,70 +38,297 @@ _PRECEDENCE = {
     "neg": 7,
     "^": 8,
 }
-_SHOW_OP = {"*": "·", "-": "−", "@": "", "<=": "≤", ">=": "≥", "!=": "≠", "%": " mod "}
-_SHOW_FUNC = {"sqrt": ("√(", ")"), "floor": ("⌊", "⌋"), "ceil": ("⌈", "⌉"), "abs": ("|", "|")}
-
-
-def to_text(node: Node, values: Mapping[str, Any] | None = None) -> str:
-    """Readable Unicode for ``node``.
-
-    With ``values``, scalar variables are replaced by their numbers, which is
-    how a worked step shows "the formula with the numbers substituted".
-    """
-    def show(n: Node, parent: int = 0) -> str:
-        if isinstance(n, Num):
-            return n.text
-        if isinstance(n, Name):
-            if values is not None and n.id in values and is_scalar(values[n.id]):
-                text = format_number(values[n.id])
-                return f"({text})" if text.startswith("-") and parent > 0 else text
-            return n.id
-        if isinstance(n, Group):
-            return "(" + show(n.inner) + ")"
-        if isinstance(n, Unary):
-            if n.op == "'":
-                return show(n.operand, 9) + "ᵀ"
-            if n.op == "not":
-                return "not " + show(n.operand, 3)
-            inner = show(n.operand, _PRECEDENCE["neg"])
-            text = ("−" if n.op == "-" else "+") + inner
-            return f"({text})" if parent > _PRECEDENCE["neg"] else text
-        if isinstance(n, Binary):
-            prec = _PRECEDENCE[n.op]
-            # power is right-associative, everything else left-associative
-            left = show(n.left, prec + 1 if n.op == "^" else prec)
-            right = show(n.right, prec if n.op == "^" else prec + 1)
-            if n.op == "^":
-                text = f"{left}^{right}"
-            elif n.op in ("*", "@", "/", "%"):
-                text = f"{left}{_SHOW_OP.get(n.op, n.op)}{right}"
-            else:
-                text = f"{left} {_SHOW_OP.get(n.op, n.op)} {right}"
-            return f"({text})" if parent > prec else text
-        if isinstance(n, Call):
-            args = ", ".join(show(a) for a in n.args)
-            if n.func in _SHOW_FUNC and len(n.args) == 1:
-                opener, closer = _SHOW_FUNC[n.func]
-                return f"{opener}{args}{closer}"
-            return f"{n.func}({args})"
-        if isinstance(n, Index):
-            if values is not None and isinstance(n.target, Name) and all(isinstance(i, Num) for i in n.indices):
-                try:  # a known entry such as V[1]: show its number
-                    entry = evaluate(n, values)
-                except ExprError:
-                    entry = None
-                if entry is not None and is_scalar(entry):
-                    text = format_number(entry)
-                    return f"({text})" if text.startswith("-") and parent > 0 else text
-            return show(n.target, 9) + "[" + ", ".join(show(i) for i in n.indices) + "]"
-        if isinstance(n, Array):
-            if n.items and all(isinstance(item, Array) for item in n.items):
-                return "[" + "; ".join(", ".join(show(x) for x in row.items) for row in n.items) + "]"
-            return "[" + ", ".join(show(x) for x in n.items) + "]"
-        raise TypeError(f"not an expression node: {n!r}")
-
-    return show(node)
+_POSTFIX = 9  # transpose and indexing bind tightest
 
 
 def is_scalar(value: Any) -> bool:
     return isinstance(value, (int, float)) or (hasattr(value, "ndim") and value.ndim == 0)
+
+
+class _Walker:
+    """Shows a tree; the two styles differ only in the hooks below."""
+
+    def __init__(self, values: Mapping[str, Any] | None) -> None:
+        self.values = values
+
+    # -- hooks
+    def number_literal(self, text: str) -> str:
+        raise NotImplementedError
+
+    def number(self, value: Any) -> str:
+        raise NotImplementedError
+
+    def name(self, identifier: str) -> str:
+        raise NotImplementedError
+
+    def group(self, inner: str) -> str:
+        raise NotImplementedError
+
+    def binary(self, node: Binary, parent: int) -> str:
+        raise NotImplementedError
+
+    def call(self, node: Call) -> str:
+        raise NotImplementedError
+
+    def array(self, node: Array) -> str:
+        raise NotImplementedError
+
+    transpose = not_ = minus = ""
+
+    # -- the walk, shared
+    def scalar(self, value: Any, parent: int) -> str:
+        shown = self.number(value)
+        return f"({shown})" if shown.startswith("-") and parent > 0 else shown
+
+    def show(self, n: Node, parent: int = 0) -> str:
+        if isinstance(n, Num):
+            return self.number_literal(n.text)
+        if isinstance(n, Name):
+            if self.values is not None and n.id in self.values and is_scalar(self.values[n.id]):
+                return self.scalar(self.values[n.id], parent)
+            return self.name(n.id)
+        if isinstance(n, Group):
+            return self.group(self.show(n.inner))
+        if isinstance(n, Unary):
+            if n.op == "'":
+                return self.show(n.operand, _POSTFIX) + self.transpose
+            if n.op == "not":
+                return self.not_ + self.show(n.operand, _PRECEDENCE["not"])
+            shown = (self.minus if n.op == "-" else "+") + self.show(n.operand, _PRECEDENCE["neg"])
+            return self.group(shown) if parent > _PRECEDENCE["neg"] else shown
+        if isinstance(n, Binary):
+            return self.binary(n, parent)
+        if isinstance(n, Call):
+            return self.call(n)
+        if isinstance(n, Index):
+            if self.values is not None and isinstance(n.target, Name) and all(isinstance(i, Num) for i in n.indices):
+                try:  # a known entry such as V[1]: show its number
+                    entry = evaluate(n, self.values)
+                except ExprError:
+                    entry = None
+                if entry is not None and is_scalar(entry):
+                    return self.scalar(entry, parent)
+            return self.show(n.target, _POSTFIX) + "[" + ", ".join(self.show(i) for i in n.indices) + "]"
+        if isinstance(n, Array):
+            return self.array(n)
+        raise TypeError(f"not an expression node: {n!r}")
+
+
+class _Unicode(_Walker):
+    transpose, not_, minus = "ᵀ", "not ", "−"
+    _OPS = {"*": "·", "-": "−", "@": "", "<=": "≤", ">=": "≥", "!=": "≠", "%": " mod "}
+    _FENCES = {"sqrt": ("√(", ")"), "floor": ("⌊", "⌋"), "ceil": ("⌈", "⌉"), "abs": ("|", "|")}
+
+    def number_literal(self, text: str) -> str:
+        return text
+
+    def number(self, value: Any) -> str:
+        return format_number(value)
+
+    def name(self, identifier: str) -> str:
+        return identifier
+
+    def group(self, inner: str) -> str:
+        return f"({inner})"
+
+    def binary(self, n: Binary, parent: int) -> str:
+        prec = _PRECEDENCE[n.op]
+        # power is right-associative, everything else left-associative
+        left = self.show(n.left, prec + 1 if n.op == "^" else prec)
+        right = self.show(n.right, prec if n.op == "^" else prec + 1)
+        if n.op == "^":
+            shown = f"{left}^{right}"
+        elif n.op in ("*", "@", "/", "%"):
+            shown = f"{left}{self._OPS.get(n.op, n.op)}{right}"
+        else:
+            shown = f"{left} {self._OPS.get(n.op, n.op)} {right}"
+        return f"({shown})" if parent > prec else shown
+
+    def call(self, n: Call) -> str:
+        args = ", ".join(self.show(a) for a in n.args)
+        if n.func in self._FENCES and len(n.args) == 1:
+            opener, closer = self._FENCES[n.func]
+            return f"{opener}{args}{closer}"
+        return f"{n.func}({args})"
+
+    def array(self, n: Array) -> str:
+        if n.items and all(isinstance(item, Array) for item in n.items):
+            return "[" + "; ".join(", ".join(self.show(x) for x in row.items) for row in n.items) + "]"  # type: ignore[union-attr]
+        return "[" + ", ".join(self.show(x) for x in n.items) + "]"
+
+
+class _Latex(_Walker):
+    transpose, not_, minus = r"^{\top}", r"\lnot ", "-"
+    # Functions with their own LaTeX; anything else is an \operatorname.
+    _COMMANDS = {"exp", "log", "ln", "tanh", "sin", "cos", "tan", "max", "min", "det"}
+    _SYMBOLS = {"sigmoid": r"\sigma", "sigma": r"\sigma", "σ": r"\sigma", "Phi": r"\Phi", "phi": r"\phi",
+                "gamma": r"\Gamma"}
+    _FENCES = {"floor": (r"\left\lfloor ", r" \right\rfloor"), "ceil": (r"\left\lceil ", r" \right\rceil"),
+               "abs": (r"\left| ", r" \right|"), "norm": (r"\left\| ", r" \right\|")}
+    _OPS = {"*": r" \cdot ", "@": " ", "%": r" \bmod ", "<": " < ", "<=": r" \le ", ">": " > ", ">=": r" \ge ",
+            "==": " = ", "!=": r" \ne ", "+": " + ", "-": " - ", "and": r" \text{ and } ", "or": r" \text{ or } "}
+
+    def number_literal(self, text: str) -> str:
+        return tex.number_text(text)
+
+    def number(self, value: Any) -> str:
+        return tex.number(value)
+
+    def name(self, identifier: str) -> str:
+        return tex.name(identifier)
+
+    def group(self, inner: str) -> str:
+        return tex.paren(inner)
+
+    def binary(self, n: Binary, parent: int) -> str:
+        prec = _PRECEDENCE[n.op]
+        if n.op == "/":  # a fraction groups by itself: no parentheses needed inside
+            shown = rf"\frac{{{self.show(_ungroup(n.left))}}}{{{self.show(_ungroup(n.right))}}}"
+            return tex.paren(shown) if parent > prec else shown
+        left = self.show(n.left, prec + 1 if n.op == "^" else prec)
+        if n.op == "^":
+            power = f"{{{left}}}^{{{self.show(_ungroup(n.right))}}}"
+            return power if parent <= prec else tex.paren(power)
+        shown = f"{left}{self._OPS[n.op]}{self.show(n.right, prec + 1)}"
+        return tex.paren(shown) if parent > prec else shown
+
+    def call(self, n: Call) -> str:
+        args = ", ".join(self.show(a) for a in n.args)
+        if n.func in self._FENCES and len(n.args) == 1:
+            opener, closer = self._FENCES[n.func]
+            return f"{opener}{args}{closer}"
+        if n.func == "sqrt" and len(n.args) == 1:
+            return rf"\sqrt{{{args}}}"
+        if n.func in self._COMMANDS:
+            head = "\\" + n.func
+        elif n.func in self._SYMBOLS:
+            head = self._SYMBOLS[n.func]
+        else:
+            head = rf"\operatorname{{{n.func.replace('_', chr(92) + '_')}}}"
+        return head + tex.paren(args)
+
+    def array(self, n: Array) -> str:
+        if n.items and all(isinstance(item, Array) for item in n.items):
+            return tex.matrix([[self.show(x) for x in row.items] for row in n.items])  # type: ignore[union-attr]
+        return tex.matrix([[self.show(x)] for x in n.items])
+
+
+def _ungroup(node: Node) -> Node:
+    return node.inner if isinstance(node, Group) else node
+
+
+_WALKERS = {UNICODE: _Unicode, LATEX: _Latex}
+
+
+def expression(node: Node, style: str = UNICODE, values: Mapping[str, Any] | None = None) -> str:
+    """``node`` in ``style``; with ``values``, known scalars (and entries such as ``V[1]``) show their numbers.
+
+    Substituting is how a worked step shows "the formula with the numbers in".
+    """
+    return _WALKERS[style](values).show(node)
+
+
+def value(v: Any, style: str = UNICODE, sigfigs: int = DISPLAY_SIGFIGS) -> str:
+    """A number, vector, matrix, shape tuple or word: ``[[1, 2], [3, 4]]`` or a ``bmatrix``."""
+    return format_value(v, sigfigs) if style == UNICODE else tex.value(v, sigfigs)
+
+
+def formula(latex: str, style: str = UNICODE) -> str:
+    """LaTeX an author wrote, in ``style`` (Unicode through ``mathtext.unicode``)."""
+    if style == LATEX:
+        return latex
+    from dlstudy.mathtext.unicode import latex_to_unicode
+
+    return latex_to_unicode(latex)
+
+
+# ---------------------------------------------------------------------------
+# Worked lines
+
+
+@dataclass(frozen=True)
+class Text:
+    words: str
+
+
+@dataclass(frozen=True)
+class Formula:
+    latex: str
+
+
+@dataclass(frozen=True)
+class Expression:
+    node: Node
+    values: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Value:
+    value: Any
+    sigfigs: int = DISPLAY_SIGFIGS
+
+
+@dataclass(frozen=True)
+class Inline:
+    value: Any
+
+
+MathItem = Union[Formula, Expression, Value]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Math items joined by '=': the substituted formula, then its value."""
+
+    items: tuple[MathItem, ...]
+
+
+Piece = Union[Text, Formula, Expression, Value, Inline, Chain]
+Part = tuple[str, str]  # ("text", words) or ("math", math in the style)
+
+
+def _math(item: MathItem, style: str) -> str:
+    if isinstance(item, Formula):
+        return formula(item.latex, style)
+    if isinstance(item, Expression):
+        return expression(item.node, style, item.values)
+    return value(item.value, style, item.sigfigs)
+
+
+def parts(pieces: tuple[Piece, ...], style: str) -> tuple[Part, ...]:
+    """The pieces as ("text", ...) and ("math", ...) parts in ``style``."""
+    out: list[Part] = []
+    for piece in pieces:
+        if isinstance(piece, Text):
+            out.append(("text", piece.words))
+        elif isinstance(piece, Inline):
+            out.append(_inline(piece.value, style))
+        elif isinstance(piece, Chain):
+            out.append(("math", " = ".join(_math(item, style) for item in piece.items)))
+        else:
+            out.append(("math", _math(piece, style)))
+    merged: list[Part] = []
+    for kind, content in out:
+        if not content:
+            continue
+        if merged and kind == "text" and merged[-1][0] == "text":
+            merged[-1] = ("text", merged[-1][1] + content)
+        else:
+            merged.append((kind, content))
+    return tuple(merged)
+
+
+def _inline(v: Any, style: str) -> Part:
+    """A value inside a sentence: words, shapes and plain numbers stay text; arrays, negative and
+    scientific numbers are typeset."""
+    shown = format_value(v)
+    if style == UNICODE or isinstance(v, (str, tuple)):
+        return ("text", shown)
+    if getattr(v, "ndim", 0) == 0:
+        return ("math", tex.number_text(shown)) if shown.startswith("-") or "e" in shown else ("text", shown)
+    return ("math", tex.value(v))
+
+
+def line(pieces: tuple[Piece, ...]) -> str:
+    """The pieces as one line of terminal text."""
+    return "".join(content for _, content in parts(pieces, UNICODE))

@@ -22,16 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import numpy as np
 
 from dlstudy.engine import sampling, solving
 from dlstudy.mathtext import latex as latexmath
+from dlstudy.mathtext import printer
 from dlstudy.engine import exercises
 from dlstudy.engine.answers import CHOICE_LETTERS
 from dlstudy.engine.results import Solution, Variant
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext.numbers import format_value
-from dlstudy.engine.templates import PLACEHOLDER
 
 FORMATS = {"pdf": ".pdf", "tex": ".tex", "md": ".md"}
 SOLUTIONS = ("key", "inline", "none")
@@ -113,83 +111,17 @@ class SheetResult:
 
 def statement_parts(variant: Variant) -> tuple[Part, ...]:
     """The statement with each ``{name}`` as text (words, plain numbers) or math (arrays, negative numbers)."""
-    template = variant.template
-    text = template.statement[template.case_of(variant.params)]
-    parts: list[Part] = []
-    last = 0
-    for match in PLACEHOLDER.finditer(text):
-        parts.append(("text", text[last:match.start()]))
-        parts.append(_param_part(variant.params[match.group(1)]))
-        last = match.end()
-    parts.append(("text", text[last:]))
-    return _merge(parts)
-
-
-def _param_part(value: Any) -> Part:
-    if isinstance(value, (str, tuple)):
-        return ("text", format_value(value))
-    if np.ndim(value) == 0:
-        shown = format_value(value)
-        return ("math", latexmath.number_text(shown)) if shown.startswith("-") or "e" in shown else ("text", shown)
-    return ("math", latexmath.value(value))
-
-
-def _merge(parts: list[Part]) -> tuple[Part, ...]:
-    merged: list[Part] = []
-    for kind, content in parts:
-        if not content:
-            continue
-        if merged and kind == "text" and merged[-1][0] == "text":
-            merged[-1] = ("text", merged[-1][1] + content)
-        else:
-            merged.append((kind, content))
-    return tuple(merged)
-
-
-def _sigfigs(solution: Solution) -> int:
-    return max(4, int(solution.template.answer.sigfigs or 0))  # as engine._value_text
-
-
-def _value_latex(solution: Solution, name: str, value: Any) -> str:
-    template = solution.template
-    if template.answer.kind == "shape" and name == template.answer.step:
-        return latexmath.value(tuple(int(v) for v in np.asarray(value).reshape(-1)))
-    return latexmath.value(value, _sigfigs(solution))
+    return printer.parts(variant.pieces, printer.LATEX)
 
 
 def answer_parts(solution: Solution) -> tuple[Part, ...]:
     """The key's answer, equal to the engine's (``solution.answer_text``) entry for entry."""
-    template = solution.template
-    kind = template.answer.kind
-    if kind == "choice":
-        return (("text", solution.answer_text),)
-    if kind == "expression":
-        return (("math", latexmath.expression(solution.values[template.answer.step])),)
-    return (("math", _value_latex(solution, template.answer.step, solution.answer)),)
+    return printer.parts(solution.answer_pieces, printer.LATEX)
 
 
 def step_views(solution: Solution) -> tuple[StepView, ...]:
-    """Each step: its LaTeX formula, then the formula with the numbers in and its value (as engine._step_results)."""
-    template = solution.template
-    values = solution.values
-    case = template.case_of(values)
-    views = []
-    for index, (step, result) in enumerate(zip(template.steps, solution.steps)):
-        node = step.formula[case].node
-        if template.answer.kind == "expression" and step.name == template.answer.step:
-            work: tuple[Part, ...] = (("math", latexmath.expression(node)),)
-        else:
-            earlier_names = {s.name for s in template.steps[:index]}
-            earlier = {k: v for k, v in values.items() if k in template.params or k in earlier_names}
-            substituted = latexmath.expression(node, earlier)
-            if template.answer.kind == "choice" and step.name == template.answer.step:
-                shown = str(int(result.value))
-                work = (("math", f"{substituted} = {shown}"), ("text", f"  (answer {result.value_text})"))
-            else:
-                shown = _value_latex(solution, step.name, result.value)
-                work = (("math", shown if substituted == shown else f"{substituted} = {shown}"),)
-        views.append(StepView(step.what, step.latex[case], work))
-    return tuple(views)
+    """Each step: its LaTeX formula, then the formula with the numbers in and its value."""
+    return tuple(StepView(step.what, step.latex, printer.parts(step.work, printer.LATEX)) for step in solution.steps)
 
 
 def sheet_problem(number: int, variant: Variant, solution: Solution) -> SheetProblem:
@@ -246,7 +178,7 @@ def make_sheets(
             problems = []
             for number, (template, problem_seed) in enumerate(plan, 1):
                 variant = sampling.sample(template, problem_seed)
-                problems.append(sheet_problem(number, variant, solving.solve(template, variant.params)))
+                problems.append(sheet_problem(number, variant, solving.solve_variant(variant)))
                 done += 1
                 if progress:
                     progress(done, total)
