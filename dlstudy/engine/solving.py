@@ -121,7 +121,7 @@ def _step_results(template: Template, values: Mapping[str, Any], oracle_values: 
             shown = printer.Value(_shown(template, step.name, value), template.answer.shown_sigfigs)
             if template.answer.kind == "choice" and step.name == template.answer.step:
                 work = (printer.Chain((substituted, printer.Value(int(value)))), printer.Text(f"  (answer {text})"))
-            elif printer.line((substituted,)) == printer.line((shown,)):
+            elif any(printer.parts((substituted,), style) == printer.parts((shown,), style) for style in printer.STYLES):
                 work = (shown,)
             else:
                 work = (printer.Chain((substituted, shown)),)
