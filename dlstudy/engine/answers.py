@@ -41,7 +41,15 @@ class AnswerFormatError(DlstudyError):
         self.kind = kind
 
 
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
 def _constant(text: str, kind: str) -> float:
+    if _PLAIN_NUMBER.fullmatch(text):  # most answers: read directly, no parse tree needed
+        value = float(text)
+        if not math.isfinite(value):
+            raise AnswerFormatError(kind, f"{text!r} is not a finite number")
+        return value
     try:
         node = expr.parse(text, max_length=200)
     except expr.ExprError as exc:
@@ -88,6 +96,12 @@ def _array(text: str, kind: str) -> np.ndarray:
         # bare "1 2 3" or "1, 2, 3"; rows may be split by ';' or new lines
         rows = [r for r in re.split(r"[;\n]", text) if r.strip()]
         text = "[" + "; ".join(", ".join(_split_items(r)) for r in rows) + "]"
+    plain = _plain_numbers(text)
+    if plain is not None:
+        value = np.asarray(plain, dtype=float)
+        if not np.all(np.isfinite(value)):
+            raise AnswerFormatError(kind, "every entry must be a finite number")
+        return value
     try:
         node = expr.parse(text, max_length=5000)
     except expr.ExprError as exc:
@@ -101,6 +115,65 @@ def _array(text: str, kind: str) -> np.ndarray:
     if not np.all(np.isfinite(value)):
         raise AnswerFormatError(kind, "every entry must be a finite number")
     return value
+
+
+_PLAIN_TOKEN = re.compile(r"\s*(?:([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|([\[\],;]))")
+
+
+def _plain_numbers(text: str) -> list | None:
+    """``[1, -2.5]``, ``[1, 2; 3, 4]`` or ``[[1, 2], [3, 4]]`` of plain numbers as nested lists, read directly;
+    None for anything else (arithmetic, constants, ragged rows), which the expression parser reads."""
+    if len(text) > 5000:
+        return None
+    tokens: list[str | float] = []
+    pos = 0
+    while pos < len(text):
+        match = _PLAIN_TOKEN.match(text, pos)
+        if match is None:
+            if text[pos:].strip():
+                return None
+            break
+        tokens.append(float(match.group(1)) if match.group(1) is not None else match.group(2))
+        pos = match.end()
+    if len(tokens) < 2 or tokens[0] != "[" or tokens[-1] != "]":
+        return None
+    inner = tokens[1:-1]
+    if not inner or inner[0] != "[":  # [a, b] or [a, b; c, d]
+        rows: list[list[float]] = [[]]
+        expect_number = True
+        for token in inner:
+            if expect_number != isinstance(token, float) or token in ("[", "]"):
+                return None
+            if token == ";":
+                rows.append([])
+            elif isinstance(token, float):
+                rows[-1].append(token)
+            expect_number = not expect_number
+        if expect_number or any(len(row) != len(rows[0]) for row in rows):
+            return None
+        return rows[0] if len(rows) == 1 else rows
+    nested: list[list[float]] = []  # [[a, b], [c, d]]
+    i = 0
+    while i < len(inner):
+        if inner[i] != "[":
+            return None
+        j = inner.index("]", i) if "]" in inner[i:] else -1
+        if j < 0:
+            return None
+        row = inner[i + 1 : j]
+        if not row or any(not isinstance(x, float) for x in row[0::2]) or any(x != "," for x in row[1::2]) or len(row) % 2 == 0:
+            return None
+        nested.append([x for x in row[0::2]])  # type: ignore[misc]
+        i = j + 1
+        if i < len(inner):
+            if inner[i] != ",":
+                return None
+            i += 1
+            if i == len(inner):
+                return None
+    if any(len(row) != len(nested[0]) for row in nested):
+        return None
+    return nested
 
 
 def _split_items(row: str) -> list[str]:

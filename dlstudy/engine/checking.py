@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -82,6 +83,18 @@ def tolerance_of(template: Template, step: str | None) -> Tolerance:
     )
 
 
+def _close_scalar(given: float, expected: float, kind: str, tolerance: Tolerance) -> bool:
+    """``_close`` for one number, without NumPy's per-call cost (this runs for every mistake of every check)."""
+    if kind in ("integer", "shape", "choice"):
+        return given == expected
+    if tolerance.sigfigs:
+        if expected == 0:
+            return abs(given) <= tolerance.atol
+        unit = 10 ** (math.floor(math.log10(abs(expected))) - int(tolerance.sigfigs) + 1)
+        return abs(given - expected) <= 0.5 * unit * (1 + 1e-9)
+    return abs(given - expected) <= max(tolerance.rtol * abs(expected), tolerance.atol)
+
+
 def _close(given: np.ndarray, expected: np.ndarray, kind: str, tolerance: Tolerance) -> np.ndarray:
     """Entry by entry: is ``given`` right?"""
     if kind in ("integer", "shape", "choice"):
@@ -94,27 +107,42 @@ def _close(given: np.ndarray, expected: np.ndarray, kind: str, tolerance: Tolera
 
 
 def judge(
-    template: Template, kind: str, given: Any, expected: Any, params: Mapping[str, Any] = {}, step: str | None = None
+    template: Template,
+    kind: str,
+    given: Any,
+    expected: Any,
+    params: Mapping[str, Any] = {},
+    step: str | None = None,
+    explain: bool = True,
 ) -> Match:
     """Compare two values of ``kind`` under the tolerance of ``step`` (default: the answer's).
 
     Expressions are compared with the key formula, which ``engine.solve`` has
     just proven equal to the live oracle at probe points.
     """
-    return compare(kind, given, expected, tolerance_of(template, step), template.answer.variable, params)
+    return compare(kind, given, expected, tolerance_of(template, step), template.answer.variable, params, explain)
 
 
 def compare(
-    kind: str, given: Any, expected: Any, tolerance: Tolerance, variable: str = "x", params: Mapping[str, Any] = {}
+    kind: str,
+    given: Any,
+    expected: Any,
+    tolerance: Tolerance,
+    variable: str = "x",
+    params: Mapping[str, Any] = {},
+    explain: bool = True,
 ) -> Match:
-    """Compare two values of ``kind``: exact, within ``tolerance``, or (expressions) as functions of ``variable``."""
+    """Compare two values of ``kind``: exact, within ``tolerance``, or (expressions) as functions of ``variable``.
+
+    With ``explain``, a wrong vector, matrix or shape names its wrong entries (only worth the cost for the
+    student's own answer, not for each common mistake compared with it).
+    """
     if kind == "expression":
         from dlstudy.engine.symbolic import equivalent
 
         return Match(1.0 if equivalent(given, expected, variable, params) else 0.0)
     if kind in ("integer", "real", "choice"):
-        right = _close(np.float64(given), np.float64(np.asarray(expected)), kind, tolerance)
-        return Match(1.0 if right else 0.0)
+        return Match(1.0 if _close_scalar(float(given), float(expected), kind, tolerance) else 0.0)
     g = np.asarray(given, dtype=float)
     e = np.asarray(expected, dtype=float)
     if kind == "shape":
@@ -125,6 +153,8 @@ def compare(
         what = f"{e.size} dimensions" if kind == "shape" else f"size {shown}"
         return Match(0.0, detail=f"expected {what}, got {got if kind != 'shape' else str(g.size) + ' dimensions'}")
     right = np.asarray(_close(g.reshape(-1), e.reshape(-1), kind, tolerance), dtype=bool)
+    if not explain:
+        return Match(float(right.mean()) if right.size else 1.0)
     wrong = []
     for flat in np.flatnonzero(~right):
         position = np.unravel_index(flat, e.shape)
@@ -164,7 +194,7 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
         # Every listed slip that reproduces the answer, including a slip in an earlier step
         # carried through the later formulas; two slips can land on the same number.
         for mistake, wrong in solution.mistakes_at(step):
-            if judge(template, kind, given, wrong, solution.params, step).score == 1.0:
+            if judge(template, kind, given, wrong, solution.params, step, explain=False).score == 1.0:
                 feedback.append(mistake.feedback)
                 mistakes.append(mistake.id)
         if match.detail:

@@ -96,11 +96,11 @@ def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
             continue
         kind = step_kind(template, mistake.step, values[mistake.step])
         right = values[mistake.step]
-        if judge(template, kind, wrong, right, values, mistake.step).score == 1.0:
+        if judge(template, kind, wrong, right, values, mistake.step, explain=False).score == 1.0:
             return True
         # Also as the student would type it off the screen: a slip 1.01% away must not round into tolerance.
         if kind in ("real", "vector", "matrix"):
             shown = round_as_displayed(wrong, template.answer.shown_sigfigs)
-            if judge(template, kind, shown, right, values, mistake.step).score == 1.0:
+            if judge(template, kind, shown, right, values, mistake.step, explain=False).score == 1.0:
                 return True
     return False

@@ -17,6 +17,7 @@ from dlstudy.engine.evaluation import formula_values
 from dlstudy.engine.results import OracleDisagreement, Solution, StepResult, Variant
 from dlstudy.engine.templates import Template
 from dlstudy.mathtext import printer
+from dlstudy.mathtext.expr import Array
 from dlstudy.mathtext.numbers import format_value
 
 AGREEMENT_RTOL = 1e-6
@@ -97,6 +98,18 @@ def _answer_piece(template: Template, answer: Any, values: Mapping[str, Any]) ->
     return printer.Value(_shown(template, template.answer.step, answer), template.answer.shown_sigfigs)
 
 
+def _shows_nothing_new(substituted: printer.Expression, shown: printer.Value) -> bool:
+    """Substituting left nothing to compute (``4`` rather than ``4 = 4``), in either style.
+
+    Only an array literal can print alike in LaTeX (a matrix) but not in Unicode.
+    """
+    if printer.line((substituted,)) == printer.line((shown,)):
+        return True
+    return isinstance(substituted.node, Array) and printer.parts((substituted,), printer.LATEX) == printer.parts(
+        (shown,), printer.LATEX
+    )
+
+
 def _step_results(template: Template, values: Mapping[str, Any], oracle_values: Mapping[str, Any]):
     """Each step: what the template writes, then what a student writes with the numbers in.
 
@@ -121,7 +134,7 @@ def _step_results(template: Template, values: Mapping[str, Any], oracle_values: 
             shown = printer.Value(_shown(template, step.name, value), template.answer.shown_sigfigs)
             if template.answer.kind == "choice" and step.name == template.answer.step:
                 work = (printer.Chain((substituted, printer.Value(int(value)))), printer.Text(f"  (answer {text})"))
-            elif any(printer.parts((substituted,), style) == printer.parts((shown,), style) for style in printer.STYLES):
+            elif _shows_nothing_new(substituted, shown):
                 work = (shown,)
             else:
                 work = (printer.Chain((substituted, shown)),)
