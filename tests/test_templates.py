@@ -1,10 +1,10 @@
 """One test walks every registered template over many seeds.
 
-For each seed: the same seed gives the same variant; the oracle (live NumPy /
+For each seed: the oracle (live NumPy /
 torch) returns every step and equals the closed-form formula (solving.solve
 raises OracleDisagreement otherwise); the key and every intermediate value,
 typed as displayed, are judged correct; every common mistake is judged wrong
-and gets its own feedback.
+and gets its own feedback. Every fifth seed, sampling again gives the same variant.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from dlstudy.engine.templates import get_template, template_ids
 from typing_helpers import as_typed
 
 SEEDS = range(200)
+# Sampling again with the same seed is half the cost of a seed; a variant that depended on anything but the
+# seed (global random state, set order) would differ on any seed, so every fifth one is enough.
+DETERMINISM_EVERY = 5
 
 
 @pytest.mark.parametrize("template_id", template_ids())
@@ -26,7 +29,8 @@ def test_template_over_seeds(template_id):
     mistakes_seen = {m.id: 0 for m in template.mistakes}
     for seed in SEEDS:
         variant = sampling.sample(template, seed)
-        assert sampling.sample(template, seed).to_dict() == variant.to_dict(), "same seed, same variant"
+        if seed % DETERMINISM_EVERY == 0:
+            assert sampling.sample(template, seed).to_dict() == variant.to_dict(), "same seed, same variant"
         solution = solving.solve_variant(variant)
         assert set(solution.oracle_values) == step_names, "the oracle must compute every step shown"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -139,10 +139,11 @@ class Template:
     source: str  # file path, for error messages
 
     def step(self, name: str) -> Step:
-        for step in self.steps:
-            if step.name == name:
-                return step
-        raise KeyError(name)
+        return self._steps_by_name[name]
+
+    @cached_property
+    def _steps_by_name(self) -> dict[str, Step]:
+        return {step.name: step for step in self.steps}
 
     def case_of(self, params: Mapping[str, Any]) -> str:
         return str(params[self.cases]) if self.cases else ""

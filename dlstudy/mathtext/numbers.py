@@ -26,12 +26,16 @@ def format_number(x: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
 
 def round_as_displayed(value: Any, sigfigs: int = DISPLAY_SIGFIGS) -> Any:
     """The number(s) a student reads off the screen: ``sigfigs`` significant digits."""
+    if isinstance(value, (int, float)) or np.ndim(value) == 0:
+        return _round_sigfigs(float(value), sigfigs)
     array = np.asarray(value, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        digits = sigfigs - 1 - np.floor(np.log10(np.abs(array)))
-    digits = np.where(np.isfinite(digits), digits, 0).astype(int)
-    rounded = np.vectorize(lambda x, d: round(float(x), int(d)), otypes=[float])(array, digits)
-    return float(rounded) if rounded.ndim == 0 else rounded
+    return np.array([_round_sigfigs(x, sigfigs) for x in array.reshape(-1).tolist()]).reshape(array.shape)
+
+
+def _round_sigfigs(x: float, sigfigs: int) -> float:
+    if x == 0 or not math.isfinite(x):
+        return x
+    return round(x, sigfigs - 1 - math.floor(math.log10(abs(x))))
 
 
 def format_value(value: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
