@@ -153,14 +153,15 @@ def compare(
         what = f"{e.size} dimensions" if kind == "shape" else f"size {shown}"
         return Match(0.0, detail=f"expected {what}, got {got if kind != 'shape' else str(g.size) + ' dimensions'}")
     right = np.asarray(_close(g.reshape(-1), e.reshape(-1), kind, tolerance), dtype=bool)
+    score = np.count_nonzero(right) / right.size if right.size else 1.0
     if not explain:
-        return Match(float(right.mean()) if right.size else 1.0)
+        return Match(score)
     wrong = []
     for flat in np.flatnonzero(~right):
         position = np.unravel_index(flat, e.shape)
         label = _position_label(kind, position)
         wrong.append(f"{label}: you gave {format_number(g[position])}, expected {format_number(e[position])}")
-    return Match(float(right.mean()) if right.size else 1.0, tuple(wrong))
+    return Match(score, tuple(wrong))
 
 
 def _position_label(kind: str, position: tuple[int, ...]) -> str:
