@@ -28,9 +28,10 @@ def test_integer_formats(text, value):
     assert parse_answer("integer", text) == value
 
 
-def test_integer_refuses_fractions():
-    with pytest.raises(AnswerFormatError, match="whole number"):
-        parse_answer("integer", "3/4")
+def test_integer_answer_that_is_not_whole_is_read_to_be_judged():
+    # forgetting a floor (3.5 for 3) is a mistake to diagnose, not a typing error
+    assert parse_answer("integer", "3/4") == 0.75
+    assert parse_answer("integer", "34,944") == 34944 and isinstance(parse_answer("integer", "7"), int)
 
 
 @pytest.mark.parametrize("text", ["[1, 2, 3]", "1 2 3", "1, 2, 3", "(1, 2, 3)", "[1 2 3]", "[[1, 2, 3]]", "[1; 2; 3]"])

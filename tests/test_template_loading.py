@@ -40,11 +40,11 @@ def write(tmp_path, text, name="demo"):
 @pytest.mark.parametrize(
     "old, new, message",
     [
-        ("title: Demo", "title: Demo\ncolour: red", r"demo.yaml:1: unknown key 'colour'"),
-        ("expr: 'n - k + 1'", "expr: 'n - k +'", r"demo.yaml:\d+: step 'o': cannot parse"),
-        ("expr: 'n - k + 1'", "expr: 'n - q + 1'", r"demo.yaml:\d+: step 'o': unknown name 'q'"),
+        ("title: Demo", "title: Demo\ncolour: red", r"demo.yaml:\d+:\d+: unknown key 'colour'"),
+        ("expr: 'n - k + 1'", "expr: 'n - k +'", r"demo.yaml:\d+:\d+: step 'o': cannot parse"),
+        ("expr: 'n - k + 1'", "expr: 'n - q + 1'", r"demo.yaml:\d+:\d+: step 'o': unknown name 'q'"),
         ("expr: 'n - k + 1'", "expr: 'system(n)'", r"unknown function 'system'"),
-        ("latex: 'o = n - k + 1'", r"latex: 'o = \frac{n'", r"demo.yaml:\d+: step 'o' latex: cannot render"),
+        ("latex: 'o = n - k + 1'", r"latex: 'o = \frac{n'", r"demo.yaml:\d+:\d+: step 'o' latex: cannot render"),
         ("oracle: conv2d_output_size", "oracle: conv2d_output_sise", r"did you mean 'conv2d_output_size'"),
         ("id: demo", "id: other", r"must match the file name"),
         ("{kind: integer}", "{kind: complex}", r"answer kind 'complex' is not one of"),
@@ -110,8 +110,7 @@ def test_step_kind_override_makes_a_scalar_step_tolerant():
     relaxed = dataclasses.replace(template, steps=steps)
     solution = solving.solve(relaxed, {"n": 227, "k": 11, "p": 0, "s": 4, "d": 1})
     assert check(relaxed, solution, "11.05", step="k_eff").correct
-    with pytest.raises(AnswerFormatError, match="whole number"):
-        check(template, solving.solve(template, solution.params), "11.05", step="k_eff")
+    assert not check(template, solving.solve(template, solution.params), "11.05", step="k_eff").correct
 
 
 def test_template_cache_follows_edits_and_survives_corruption(tmp_path, monkeypatch):

@@ -67,18 +67,24 @@ def _constant(text: str, kind: str) -> float:
     return float(value)
 
 
+_THOUSANDS = re.compile(r"[-\u2212]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def parse_number(text: str) -> float:
-    return _constant(text.strip(), "real")
-
-
-def parse_integer(text: str) -> int:
     text = text.strip()
-    if re.fullmatch(r"[-\u2212]?\d{1,3}(,\d{3})+", text):  # 34,944
+    if _THOUSANDS.fullmatch(text):  # 34,944
+        text = text.replace(",", "")
+    return _constant(text, "real")
+
+
+def parse_integer(text: str) -> int | float:
+    """A whole number; a number that is not whole (3.5) is returned as it is, to be judged wrong with feedback
+    (forgetting a floor is a mistake to diagnose, not a typing error)."""
+    text = text.strip()
+    if _THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
     value = _constant(text, "integer")
-    if value != int(value):
-        raise AnswerFormatError("integer", f"{text!r} is not a whole number")
-    return int(value)
+    return int(value) if value == int(value) else value
 
 
 _SPACE_BETWEEN_ENTRIES = re.compile(r"(?<=[\d.)\]])[ \t]+(?=[-+]?[\d.(\[])")

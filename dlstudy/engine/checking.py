@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -13,7 +13,8 @@ from dlstudy.mathtext import printer
 from dlstudy.engine.answers import parse_answer
 from dlstudy.engine.results import Solution
 from dlstudy.mathtext.numbers import format_number, format_value
-from dlstudy.engine.templates import Template
+from dlstudy.engine.model import Template
+from dlstudy.errors import DlstudyError
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def compare(
         what = f"{e.size} dimensions" if kind == "shape" else f"size {shown}"
         return Match(0.0, detail=f"expected {what}, got {got if kind != 'shape' else str(g.size) + ' dimensions'}")
     right = np.asarray(_close(g.reshape(-1), e.reshape(-1), kind, tolerance), dtype=bool)
-    score = np.count_nonzero(right) / right.size if right.size else 1.0
+    score = float(np.count_nonzero(right) / right.size) if right.size else 1.0
     if not explain:
         return Match(score)
     wrong = []
@@ -198,6 +199,8 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
             if judge(template, kind, given, wrong, solution.params, step, explain=False).score == 1.0:
                 feedback.append(mistake.feedback)
                 mistakes.append(mistake.id)
+        if not mistakes:
+            feedback.extend(_other_quantity(template, solution, given, kind, step))
         if match.detail:
             feedback.append(match.detail[0].upper() + match.detail[1:] + ".")
         if match.wrong and 0 < match.score:
@@ -208,3 +211,42 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
         if not feedback:
             feedback.append("Not this one; compare your working with the steps below.")
     return Verdict(correct, match.score, step, given_text, expected_text, tuple(feedback), tuple(mistakes))
+
+
+def _other_quantity(template: Template, solution: Solution, given: Any, kind: str, step: str) -> list[str]:
+    """"That is <another quantity of the worked solution>": the student answered a different part."""
+    if kind in ("expression", "choice"):
+        return []
+    asked = template.step(step).what
+    for other in template.steps:
+        if other.name == step:
+            continue
+        value = solution.step_value(other.name)
+        if isinstance(value, expr.Node.__args__) or np.shape(value) != np.shape(given):
+            continue
+        other_kind = "real" if kind == "integer" and np.ndim(value) == 0 else kind
+        if judge(template, other_kind, given, value, solution.params, other.name, explain=False).score == 1.0:
+            return [f"That is {other.what} ({other.name}); the question asks for {asked}."]
+    return []
+
+
+def check_parts(template: Template, solution: Solution, texts: Sequence[str]) -> tuple[Verdict, ...]:
+    """Judge one answer per part the question asks for, given in order or as ``name=value``."""
+    asked = template.answer.asked
+    named: dict[str, str] = {}
+    positional: list[str] = []
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if sep and name.strip() in asked:
+            if name.strip() in named:
+                raise DlstudyError(f"{name.strip()} is answered twice")
+            named[name.strip()] = value
+        else:
+            positional.append(text)
+    missing = [part for part in asked if part not in named]
+    if len(positional) > len(missing):
+        raise DlstudyError(
+            f"{template.id} asks for {len(asked)} part(s) ({', '.join(asked)}); {len(texts)} answers were given"
+        )
+    named.update(zip(missing, positional))
+    return tuple(check(template, solution, named[part], step=part) for part in asked if part in named)

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from dlstudy.engine.templates import Constraint, Template
+from dlstudy.engine.model import Constraint, Template
 from dlstudy.mathtext import expr
 from dlstudy.mathtext.functions import finite
 from dlstudy.mathtext.numbers import format_value
@@ -35,8 +35,8 @@ def describe_violation(constraint: Constraint, values: Mapping[str, Any]) -> str
 
 
 def formula_values(template: Template, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Params plus every step evaluated by its closed-form formula."""
-    values = dict(params)
+    """What formulas see (``Template.env``) plus every step evaluated by its closed-form formula."""
+    values = template.env(params)
     case = template.case_of(params)
     for step in template.steps:
         if template.answer.kind == "expression" and step.name == template.answer.step:

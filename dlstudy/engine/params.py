@@ -1,4 +1,9 @@
-"""The numbers of a student's own exercise (``solve``/``check``): parsed, checked against the template's domain."""
+"""The numbers of a student's own exercise (``solve``/``check``): parsed and checked against the template's domain.
+
+Parameters may be given by name or by an alias (the statement's symbol);
+parameters with a default may be left out; a size that an array already
+shows (the length of ``z=[2, 1, 0.1, 3]``) is read off the array.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,17 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from dlstudy import limits
 from dlstudy.engine.answers import AnswerFormatError, parse_answer
 from dlstudy.engine.evaluation import describe_violation, first_violated, formula_values
-from dlstudy.engine.templates import Param, Template
+from dlstudy.engine.model import Formula, Param, Sentence, Template
+from dlstudy.engine.template_reader import FLAG_WORDS
 from dlstudy.errors import DlstudyError
 from dlstudy.mathtext import expr
 from dlstudy.suggest import did_you_mean
+
+MAX_SHOWN = 80  # characters of a student's value quoted in an error message
+
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
     """``["n=32", "W=[[1,2],[3,4]]"]`` -> ``{"n": "32", "W": "[[1,2],[3,4]]"}``."""
@@ -20,7 +30,7 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise DlstudyError(f"parameter {item!r} must look like name=value, e.g. n=32")
+            raise DlstudyError(f"parameter {_quote(item)} must look like name=value, e.g. n=32")
         if name in raw:
             raise DlstudyError(f"parameter {name!r} is given twice")
         raw[name] = text.strip()
@@ -29,22 +39,43 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 
 def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
     """Check and convert a student's parameters; every problem is a one-line DlstudyError."""
-    unknown = [name for name in raw if name not in template.params]
-    if unknown:
-        hint = did_you_mean(unknown[0], template.params)
-        raise DlstudyError(
-            f"{template.id} has no parameter {unknown[0]!r}{hint} (parameters: {', '.join(template.params)})"
-        )
-    missing = [name for name in template.params if name not in raw]
+    raw = _by_name(template, raw)
+    params: dict[str, Any] = {}
+    inferred: dict[str, int] = {}
+    # arrays first, so that sizes they show are known before sizes are checked
+    for name, param in template.params.items():
+        if name in raw and param.kind in ("vector", "matrix", "words"):
+            params[name] = _coerce_array(param, raw[name])
+            _infer_sizes(template, param, params[name], inferred, raw)
+    missing = [n for n, p in template.params.items() if n not in raw and n not in inferred and not p.optional]
     if missing:
         described = "; ".join(f"{n} = {template.params[n].describe()}" for n in missing)
         raise DlstudyError(f"{template.id} needs {', '.join(missing)}: {described}")
-    params: dict[str, Any] = {}
     for name, param in template.params.items():
-        params[name] = _coerce(param, raw[name], params)
-    violated = first_violated(template, params, sampling=False)
+        if param.kind in ("vector", "matrix", "words"):
+            continue
+        if name in raw:
+            params[name] = _coerce(param, raw[name])
+        elif name in inferred:
+            params[name] = inferred[name]
+            _check_domain(param, float(inferred[name]), f"{name} (read off the arrays' sizes)")
+        else:
+            params[name] = param.default
+    params = {name: params[name] for name in template.params}  # declaration order
+    env = template.env(params)
+    for name, param in template.params.items():
+        if param.kind in ("vector", "matrix", "words"):
+            _check_shape(template, param, params[name], env)
+    if template.cost is not None:
+        try:
+            work = float(np.asarray(template.cost.run(env)))
+        except expr.ExprError as exc:
+            raise DlstudyError(f"invalid parameters for {template.id}: {exc.message}") from None
+        names = sorted(expr.names(template.cost.node) & set(template.params))
+        limits.check_work(work, f"the work for {', '.join(names)} ({template.cost.text})")
+    violated = first_violated(template, env, sampling=False)
     if violated is not None:
-        raise DlstudyError(f"invalid parameters for {template.id}: {describe_violation(violated, params)}")
+        raise DlstudyError(f"invalid parameters for {template.id}: {describe_violation(violated, env)}")
     try:
         with np.errstate(all="ignore"):
             values = formula_values(template, params)
@@ -56,28 +87,102 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
     return params
 
 
-def _coerce(param: Param, text: str, earlier: Mapping[str, Any]) -> Any:
-    where = f"parameter {param.name} ({param.about})"
+def _by_name(template: Template, raw: Mapping[str, str]) -> dict[str, str]:
+    """The given values keyed by parameter name (aliases resolved)."""
+    names = {alias: p.name for p in template.params.values() for alias in (p.name, *p.aliases)}
+    out: dict[str, str] = {}
+    for given, text in raw.items():
+        if given not in names:
+            listed = ", ".join(_signature(p) for p in template.params.values())
+            raise DlstudyError(f"{template.id} has no parameter {given!r}{did_you_mean(given, names)} (parameters: {listed})")
+        name = names[given]
+        if name in out:
+            raise DlstudyError(f"parameter {name!r} is given twice (once as {given!r})")
+        out[name] = text
+    return out
+
+
+def _signature(param: Param) -> str:
+    shown = param.name + (f"/{'/'.join(param.aliases)}" if param.aliases else "")
+    return f"[{shown}]" if param.optional else shown
+
+
+def _quote(text: str) -> str:
+    return repr(text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…")
+
+
+def _where(param: Param) -> str:
+    return f"parameter {param.name} ({param.about})"
+
+
+def _coerce(param: Param, text: str) -> Any:
     if param.kind == "word":
-        if text not in param.options:
-            raise DlstudyError(f"{where} must be one of {', '.join(param.options)}, not {text!r}")
-        return text
-    if param.kind == "choice":
-        kind = "integer" if all(float(o).is_integer() for o in param.options) else "real"
-    else:
-        kind = {"int": "integer", "real": "real", "vector": "vector", "matrix": "matrix"}[param.kind]
+        word = text.strip().lower()
+        options = {o.lower(): o for o in param.options}
+        if word not in options:
+            raise DlstudyError(f"{_where(param)} must be one of {', '.join(param.options)}, not {_quote(text)}{did_you_mean(word, options)}")
+        return options[word]
+    if param.kind == "flag":
+        word = text.strip().lower()
+        if word not in FLAG_WORDS:
+            raise DlstudyError(f"{_where(param)} must be true or false (or yes/no, 1/0, with/without), not {_quote(text)}")
+        return FLAG_WORDS[word]
     try:
-        value = parse_answer(kind, text)
+        value = parse_answer("real", text)
     except AnswerFormatError as exc:
-        raise DlstudyError(f"{where}: {exc.message}") from None
-    if param.kind in ("vector", "matrix"):
-        want = tuple(int(earlier[d]) if isinstance(d, str) else int(d) for d in param.size)
-        if value.shape != want:
-            dims = " x ".join(f"{d}={earlier[d]}" if isinstance(d, str) else str(d) for d in param.size)
-            raise DlstudyError(f"{where} must have shape {dims}, got {' x '.join(map(str, value.shape))}")
-        return value
-    if param.minimum is not None and value < param.minimum:
-        raise DlstudyError(f"{where} must be >= {param.minimum:g}, got {text}")
-    if param.maximum is not None and value > param.maximum:
-        raise DlstudyError(f"{where} must be <= {param.maximum:g}, got {text}")
+        raise DlstudyError(f"{_where(param)}: {exc.message}") from None
+    _check_domain(param, value, param.name)
+    return int(value) if param.domain.integer else value
+
+
+def _check_domain(param: Param, value: float, shown: str) -> None:
+    problem = param.domain.violation(value)
+    if problem:
+        raise DlstudyError(f"{_where(param)}: {shown} {problem}, got {value:g}")
+
+
+def _coerce_array(param: Param, text: str) -> Any:
+    if param.kind == "words":
+        words = tuple(w for w in text.replace(",", " ").split() if w)
+        if not words:
+            raise DlstudyError(f"{_where(param)} must be a sentence of words, e.g. \"the cat sat\"")
+        return Sentence(words)
+    try:
+        value = parse_answer(param.kind, text)
+    except AnswerFormatError as exc:
+        raise DlstudyError(f"{_where(param)}: {exc.message}") from None
+    for entry in value.reshape(-1):
+        problem = param.domain.violation(float(entry))
+        if problem:
+            raise DlstudyError(f"{_where(param)}: every entry {problem}, got {float(entry):g}")
     return value
+
+
+def _shape_of(value: Any) -> tuple[int, ...]:
+    return (len(value),) if isinstance(value, Sentence) else tuple(np.shape(value))
+
+
+def _infer_sizes(template: Template, param: Param, value: Any, inferred: dict[str, int], raw: Mapping[str, str]) -> None:
+    """Sizes named by the array's dimensions, read off its shape (checked against other arrays later)."""
+    shape = _shape_of(value)
+    if len(shape) != len(param.size):
+        return  # reported by _check_shape
+    for dim, actual in zip(param.size, shape):
+        if isinstance(dim, str) and dim not in raw and dim not in inferred:
+            inferred[dim] = int(actual)
+
+
+def _check_shape(template: Template, param: Param, value: Any, env: Mapping[str, Any]) -> None:
+    want = []
+    for dim in param.size:
+        if isinstance(dim, Formula):
+            want.append(int(np.asarray(dim.run(env))))
+        else:
+            want.append(int(env[dim]) if isinstance(dim, str) else int(dim))
+    got = _shape_of(value)
+    if tuple(want) != got:
+        dims = " x ".join(
+            f"{d.text if isinstance(d, Formula) else d}={w}" if not isinstance(d, int) else str(d)
+            for d, w in zip(param.size, want)
+        )
+        raise DlstudyError(f"{_where(param)} must have shape {dims}, got {' x '.join(map(str, got)) or 'a single number'}")

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any, Mapping
 
 from dlstudy.engine.evaluation import carried_mistake
-from dlstudy.engine.templates import Mistake, Template
+from dlstudy.engine.model import Mistake, Template
 from dlstudy.mathtext import expr, printer
 from dlstudy.mathtext.numbers import to_jsonable
 

@@ -13,17 +13,17 @@ import numpy as np
 from dlstudy.engine.checking import judge, step_kind
 from dlstudy.engine.evaluation import first_violated, formula_values, mistake_value
 from dlstudy.engine.results import Variant
-from dlstudy.engine.templates import PLACEHOLDER, Param, Template
+from dlstudy.engine.model import Formula, Param, Sentence, Template
 from dlstudy.errors import DlstudyError
 from dlstudy.mathtext import expr, printer
 from dlstudy.mathtext.numbers import round_as_displayed
 
 MAX_ATTEMPTS = 2000
 
-def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any]) -> Any:
-    if param.kind in ("choice", "word"):
+def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], template: Template) -> Any:
+    if param.kind in ("choice", "word", "flag"):
         return param.options[int(rng.integers(len(param.options)))]
-    if param.kind == "int":
+    if param.kind in ("int", "size"):
         while True:
             value = int(rng.integers(int(param.low), int(param.high) + 1))
             if value not in param.exclude:
@@ -33,8 +33,17 @@ def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any]) -> A
             value = round(float(rng.uniform(param.low, param.high)), param.decimals)
             if value not in param.exclude:
                 return value
-    shape = tuple(int(drawn[d]) if isinstance(d, str) else int(d) for d in param.size)
+    shape = array_shape(param, template.env(drawn))
+    if param.kind == "words":
+        return Sentence(tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=shape[0])))
     return _draw_entries(param, rng, shape)
+
+
+def array_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
+    """The shape of an array parameter, its sizes read from the parameters it names."""
+    return tuple(
+        int(env[d]) if isinstance(d, str) else int(d.run(env)) if isinstance(d, Formula) else int(d) for d in param.size
+    )
 
 
 def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -59,8 +68,8 @@ def sample(template: Template, seed: int) -> Variant:
         for _ in range(MAX_ATTEMPTS):
             params: dict[str, Any] = {}
             for name, param in template.params.items():
-                params[name] = _draw(param, rng, params)
-            if first_violated(template, params, sampling=True) is not None:
+                params[name] = _draw(param, rng, params, template)
+            if first_violated(template, template.env(params), sampling=True) is not None:
                 continue
             try:
                 values = formula_values(template, params)
@@ -75,18 +84,22 @@ def sample(template: Template, seed: int) -> Variant:
 
 
 def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[printer.Piece, ...]:
-    """The statement's words with each ``{name}`` replaced by the parameter's value."""
-    text = template.statement[template.case_of(params)]
-    pieces: list[printer.Piece] = []
-    last = 0
-    for match in PLACEHOLDER.finditer(text):
-        if match.start() > last:
-            pieces.append(printer.Text(text[last:match.start()]))
-        pieces.append(printer.Inline(params[match.group(1)]))
-        last = match.end()
-    if last < len(text):
-        pieces.append(printer.Text(text[last:]))
-    return tuple(pieces)
+    """The statement's words and math with each ``{name}`` replaced by the parameter's value
+    (a word or flag by its phrase, e.g. "PyTorch's nn.LSTM (two bias vectors)")."""
+    return printer.text_pieces(template.statement[template.case_of(params)], display_values(template, params))
+
+
+def display_values(template: Template, params: Mapping[str, Any]) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for name, value in params.items():
+        param = template.params.get(name)
+        if param is not None and param.kind in ("word", "flag") and param.phrases:
+            shown[name] = param.phrases[str(value).lower()]
+        elif param is not None and param.kind == "flag":
+            shown[name] = "true" if value else "false"
+        else:
+            shown[name] = value
+    return shown
 
 
 def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:

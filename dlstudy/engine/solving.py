@@ -15,7 +15,7 @@ from dlstudy.engine import oracles
 from dlstudy.engine.answers import CHOICE_LETTERS
 from dlstudy.engine.evaluation import formula_values
 from dlstudy.engine.results import OracleDisagreement, Solution, StepResult, Variant
-from dlstudy.engine.templates import Template
+from dlstudy.engine.model import Template
 from dlstudy.mathtext import printer
 from dlstudy.mathtext.expr import Array, Group, Index, Name, Num
 from dlstudy.mathtext.numbers import format_value
@@ -131,10 +131,10 @@ def _step_results(template: Template, values: Mapping[str, Any], oracle_values: 
         text = _value_text(template, step.name, value, values)
         work: tuple[printer.Piece, ...]
         if symbolic:
-            work = (printer.Expression(node),)
+            work = (printer.Expression(node, symbols=template.symbols),)
         else:
             # what a student knows at this step: the parameters and the steps before it
-            substituted = printer.Expression(node, {k: v for k, v in values.items() if k in known_names})
+            substituted = printer.Expression(node, {k: v for k, v in values.items() if k in known_names}, template.symbols)
             shown = printer.Value(_shown(template, step.name, value), template.answer.shown_sigfigs)
             if template.answer.kind == "choice" and step.name == template.answer.step:
                 work = (printer.Chain((substituted, printer.Value(int(value)))), printer.Text(f"  (answer {text})"))

@@ -1,305 +1,37 @@
-"""Problem templates: YAML data files, validated into frozen dataclasses.
+"""Problem templates: YAML data files validated into ``engine.model`` dataclasses, and the catalogue of them.
 
 A template is pure data (see docs/problems.md).  Its formulas are parsed by
 ``expr.parse``; its oracle is a name looked up in dlstudy's own registry.  Any
-mistake in a file is reported as ``file:line: what is wrong`` with exit code 2.
+mistake in a file is a LocatedError ``FILE:LINE:COL: what is wrong`` (exit 2).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from dlstudy.mathtext import expr
 from dlstudy import filecache
 from dlstudy.engine.answers import KINDS
+from dlstudy.engine.model import (
+    Answer, Constraint, Formula, Mistake, Param, Step, Template,  # noqa: F401  (Formula, Param: re-exported)
+)
+from dlstudy.engine.template_reader import Reader, parse_param
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext.functions import FUNCTIONS, compile_node
-from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS
+from dlstudy.mathtext import expr
 from dlstudy.paths import problem_dirs
 from dlstudy.suggest import did_you_mean
-from dlstudy.yamlfile import LineDict, line_of, load_yaml
+from dlstudy.yamlfile import load_yaml
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-PARAM_KINDS = ("int", "real", "choice", "word", "vector", "matrix")
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A formula as written (``text``), parsed (``node``) and compiled once (``run(env)``)."""
-
-    text: str
-    node: expr.Node
-    run: Callable[[Mapping[str, Any]], Any] = field(compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str  # one of PARAM_KINDS
-    about: str
-    low: float | None = None  # sampling range (int/real and vector/matrix entries)
-    high: float | None = None
-    decimals: int = 0
-    options: tuple[Any, ...] = ()  # choice / word
-    size: tuple[str | int, ...] = ()  # vector length / matrix shape, ints or param names
-    minimum: float | None = None  # validity domain for solve/check
-    maximum: float | None = None
-    exclude: tuple[float, ...] = ()
-
-    def describe(self) -> str:
-        """One line: what it is and what values it takes."""
-        if self.kind == "word":
-            domain = "one of " + ", ".join(self.options)
-        elif self.kind == "choice":
-            integral = all(float(o).is_integer() for o in self.options)
-            domain = ("integer" if integral else "number") + ", e.g. " + ", ".join(
-                f"{o:g}" for o in sorted(set(self.options))
-            )
-        elif self.kind in ("vector", "matrix"):
-            dims = "x".join(str(s) for s in self.size)
-            domain = f"{self.kind} of size {dims}"
-        else:
-            domain = "integer" if self.kind == "int" else "number"
-            bounds = []
-            if self.minimum is not None:
-                bounds.append(f">= {self.minimum:g}")
-            if self.maximum is not None:
-                bounds.append(f"<= {self.maximum:g}")
-            if bounds:
-                domain += " " + " and ".join(bounds)
-        return f"{self.about} ({domain})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "about": self.about, "description": self.describe()}
-
-
-@dataclass(frozen=True)
-class Constraint:
-    formula: Formula
-    message: str
-    sampling_only: bool = False
-    uses_steps: bool = False  # checked after the steps are evaluated
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    what: str
-    latex: Mapping[str, str]  # case -> LaTeX ("" key when the template has no cases)
-    formula: Mapping[str, Formula]
-    kind: str | None = None  # how the step is judged; None: from its value and the answer kind
-    rtol: float | None = None  # None: the answer's tolerance
-    atol: float | None = None
-
-
-@dataclass(frozen=True)
-class Mistake:
-    id: str
-    step: str
-    formula: Mapping[str, Formula]
-    feedback: str
-    when: Formula | None = None  # the slip only counts where this holds
-
-
-@dataclass(frozen=True)
-class Answer:
-    kind: str
-    step: str
-    rtol: float = 0.01
-    atol: float = 1e-9
-    sigfigs: int | None = None
-    choices: tuple[str, ...] = ()
-    variable: str = "x"
-
-    @property
-    def shown_sigfigs(self) -> int:
-        """Significant figures of every value shown: the display default, more when the answer is judged by more."""
-        return max(DISPLAY_SIGFIGS, int(self.sigfigs or 0))
-
-
-@dataclass(frozen=True)
-class Template:
-    id: str
-    topic: str
-    title: str
-    statement: Mapping[str, str]  # case -> text ("" key when the template has no cases)
-    params: Mapping[str, Param]
-    constraints: tuple[Constraint, ...]
-    oracle: str
-    answer: Answer
-    steps: tuple[Step, ...]
-    mistakes: tuple[Mistake, ...]
-    cases: str | None
-    source: str  # file path, for error messages
-
-    def step(self, name: str) -> Step:
-        return self._steps_by_name[name]
-
-    @cached_property
-    def _steps_by_name(self) -> dict[str, Step]:
-        return {step.name: step for step in self.steps}
-
-    def case_of(self, params: Mapping[str, Any]) -> str:
-        return str(params[self.cases]) if self.cases else ""
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "topic": self.topic,
-            "title": self.title,
-            "kind": self.answer.kind,
-            "oracle": self.oracle,
-            "steps": len(self.steps),
-            "params": {name: p.describe() for name, p in self.params.items()},
-        }
-
-
-# ---------------------------------------------------------------------------
-# Loading
-
-
-class _Reader:
-    """Validation helpers that know the file, so every error names file:line."""
-
-    def __init__(self, path: Path, check_latex: bool = True) -> None:
-        self.path = path
-        self.check_latex = check_latex  # False for data already validated (from the cache)
-
-    def error(self, node: Any, message: str) -> DlstudyError:
-        return DlstudyError(f"{self.path}:{line_of(node)}: {message}")
-
-    def mapping(self, parent: Any, key: str, *, required: bool = True) -> LineDict | None:
-        value = parent.get(key)
-        if value is None:
-            if required:
-                raise self.error(parent, f"missing '{key}'")
-            return None
-        if not isinstance(value, dict):
-            raise self.error(parent, f"'{key}' must be a mapping")
-        return value
-
-    def text(self, parent: Any, key: str, *, required: bool = True, default: str = "") -> str:
-        value = parent.get(key)
-        if value is None:
-            if required:
-                raise self.error(parent, f"missing '{key}'")
-            return default
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise self.error(parent, f"'{key}' must be text")
-        return str(value)
-
-    def number(self, parent: Any, key: str, default: float | None = None) -> float | None:
-        value = parent.get(key, default)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise self.error(parent, f"'{key}' must be a number, not {value!r}")
-        return value
-
-    def formula(self, parent: Any, text: Any, where: str, known: set[str]) -> Formula:
-        if not isinstance(text, str):
-            raise self.error(parent, f"{where} must be a formula in quotes, not {text!r}")
-        try:
-            node = expr.parse(text)
-        except expr.ExprError as exc:
-            raise self.error(parent, f"{where}: {exc.message}") from None
-        unknown_calls = expr.calls(node) - set(FUNCTIONS)
-        if unknown_calls:
-            raise self.error(parent, f"{where}: unknown function {sorted(unknown_calls)[0]!r}")
-        unknown = expr.names(node) - known - set(expr.CONSTANT_NAMES)
-        if unknown:
-            raise self.error(parent, f"{where}: unknown name {sorted(unknown)[0]!r} (known: {', '.join(sorted(known))})")
-        return Formula(text, node, compile_node(node))
-
-    def cased(
-        self, parent: Any, key: str, cases: tuple[str, ...], where: str, known: set[str] | None, complete: bool = True
-    ) -> dict[str, Any]:
-        """A field that is one value or a mapping case -> value; formulas when ``known`` is given, else text."""
-        value = parent.get(key)
-        if value is None:
-            raise self.error(parent, f"{where}: missing '{key}'")
-        if isinstance(value, dict):
-            if not cases:
-                raise self.error(value, f"{where}: '{key}' is a mapping but the template declares no 'cases'")
-            extra = set(map(str, value)) - set(cases)
-            if extra:
-                raise self.error(value, f"{where}: '{key}' has case {sorted(extra)[0]!r}, not one of {', '.join(cases)}")
-            missing = [c for c in cases if c not in set(map(str, value))]
-            if complete and missing:
-                raise self.error(value, f"{where}: '{key}' has no entry for case {missing[0]!r}")
-            items = {str(k): v for k, v in value.items()}
-        else:
-            items = {case: value for case in (cases or ("",))}
-        if known is None:
-            return {case: str(v) for case, v in items.items()}
-        return {case: self.formula(value, v, f"{where} ({case})" if case else where, known) for case, v in items.items()}
-
-    def latex(self, parent: Any, cases: tuple[str, ...], where: str) -> dict[str, str]:
-        """The step's LaTeX, rendered once here so a bad formula is a located error, not a crash later."""
-        from dlstudy.mathtext.unicode import latex_to_unicode
-
-        items = self.cased(parent, "latex", cases, where, None)
-        for text in items.values() if self.check_latex else ():
-            try:
-                latex_to_unicode(text)
-            except ValueError as exc:
-                raise self.error(parent, f"{where}: {exc}") from None
-        return items
-
-
-def _parse_param(reader: _Reader, name: str, spec: Any) -> Param:
-    if not isinstance(spec, dict):
-        raise reader.error(spec, f"parameter '{name}' must be a mapping such as {{int: [1, 5], about: ...}}")
-    kinds = [k for k in PARAM_KINDS if k in spec]
-    if len(kinds) != 1:
-        raise reader.error(spec, f"parameter '{name}' needs exactly one of {', '.join(PARAM_KINDS)}")
-    kind = kinds[0]
-    about = reader.text(spec, "about", required=False, default=name)
-    common = dict(
-        minimum=reader.number(spec, "min"),
-        maximum=reader.number(spec, "max"),
-        decimals=int(reader.number(spec, "decimals", 0) or 0),
-        exclude=tuple(spec.get("exclude", ()) or ()),
-    )
-    if kind in ("choice", "word"):
-        options = spec[kind]
-        if not isinstance(options, list) or not options:
-            raise reader.error(spec, f"parameter '{name}': '{kind}' must be a non-empty list")
-        if kind == "word" and not all(isinstance(o, str) and re.fullmatch(r"[A-Za-z_][\w-]*", o) for o in options):
-            raise reader.error(spec, f"parameter '{name}': 'word' options must be bare words")
-        if kind == "choice" and not all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in options):
-            raise reader.error(spec, f"parameter '{name}': 'choice' options must be numbers (use 'word' for words)")
-        return Param(name, kind, about, options=tuple(options), **common)
-    if kind in ("int", "real"):
-        low, high = _range(reader, spec, spec[kind], name)
-        return Param(name, kind, about, low=low, high=high, **common)
-    size = spec[kind]
-    size = (size,) if kind == "vector" else size
-    if not isinstance(size, (list, tuple)) or len(size) != (1 if kind == "vector" else 2):
-        raise reader.error(spec, f"parameter '{name}': '{kind}' must give its size, e.g. vector: 3 or matrix: [2, h]")
-    for dim in size:
-        if not (isinstance(dim, int) or isinstance(dim, str)):
-            raise reader.error(spec, f"parameter '{name}': size entries are integers or parameter names")
-    rng = spec.get("range")
-    if rng is None:
-        raise reader.error(spec, f"parameter '{name}': give the entries' range, e.g. range: [-2, 2]")
-    low, high = _range(reader, spec, rng, name)
-    return Param(name, kind, about, low=low, high=high, size=tuple(size), **common)
-
-
-def _range(reader: _Reader, spec: Any, value: Any, name: str) -> tuple[float, float]:
-    if (
-        not isinstance(value, list)
-        or len(value) != 2
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-        or value[0] > value[1]
-    ):
-        raise reader.error(spec, f"parameter '{name}': range must be [low, high] with low <= high")
-    return value[0], value[1]
+TOP_KEYS = (
+    "id", "topic", "title", "tags", "statement", "symbols", "params", "constraints", "cost", "oracle", "answer",
+    "steps", "mistakes", "cases",
+)
+STEP_KEYS = ("name", "what", "latex", "expr", "show", "kind", "rtol", "atol")
+STEP_KINDS = ("integer", "real", "vector", "matrix")
 
 
 def parse_template(path: Path) -> Template:
@@ -309,74 +41,127 @@ def parse_template(path: Path) -> Template:
 
 def build_template(path: Path, data: Any, check_latex: bool = True) -> Template:
     """Validate a template's data (as loaded from ``path``) into a Template."""
-    reader = _Reader(path, check_latex)
+    reader = Reader(path, check_latex)
     if not isinstance(data, dict):
         raise reader.error(data, "a problem template must be a mapping")
     template_id = reader.text(data, "id")
     if not ID_PATTERN.match(template_id):
-        raise reader.error(data, f"id {template_id!r} must be lowercase letters, digits and dashes")
+        raise reader.error(data, f"id {template_id!r} must be lowercase letters, digits and dashes", "id")
     if template_id != path.stem:
-        raise reader.error(data, f"id {template_id!r} must match the file name {path.name!r}")
-    allowed = {
-        "id", "topic", "title", "statement", "params", "constraints", "oracle", "answer", "steps", "mistakes", "cases",
-    }
-    unknown_keys = set(data) - allowed
-    if unknown_keys:
-        key = sorted(unknown_keys)[0]
-        raise reader.error(data, f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}")
+        raise reader.error(data, f"id {template_id!r} must match the file name {path.name!r}", "id")
+    for key in data:
+        if key not in TOP_KEYS:
+            raise reader.error(data, f"unknown key {key!r}{did_you_mean(str(key), TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}", key)
 
-    param_specs = reader.mapping(data, "params")
-    params = {str(name): _parse_param(reader, str(name), spec) for name, spec in param_specs.items()}
-    for p in params.values():
-        for dim in p.size:
-            if isinstance(dim, str) and (dim not in params or params[dim].kind not in ("int", "choice")):
-                raise reader.error(param_specs, f"parameter '{p.name}': size '{dim}' must name an integer parameter")
+    params = _params(reader, data)
     cases_name = data.get("cases")
     cases: tuple[str, ...] = ()
     if cases_name is not None:
         if cases_name not in params or params[cases_name].kind != "word":
-            raise reader.error(data, f"'cases' must name a 'word' parameter, not {cases_name!r}")
+            raise reader.error(data, f"'cases' must name a 'word' parameter, not {cases_name!r}", "cases")
         cases = tuple(params[cases_name].options)
+    known = set(params) | ({"vocabulary_size"} if any(p.kind == "words" for p in params.values()) else set())
 
-    known = set(params)
     answer_spec = reader.mapping(data, "answer")
     kind = reader.text(answer_spec, "kind")
     if kind not in KINDS:
-        raise reader.error(answer_spec, f"answer kind {kind!r} is not one of {', '.join(KINDS)}")
+        raise reader.error(answer_spec, f"answer kind {kind!r} is not one of {', '.join(KINDS)}", "kind")
     variable = reader.text(answer_spec, "variable", required=False, default="x")
+    steps = _steps(reader, data, cases, known, variable if kind == "expression" else None)
+    step_names = [s.name for s in steps]
+    constraints = _constraints(reader, data, known, step_names)
+    answer = _answer(reader, answer_spec, kind, variable, step_names)
+    mistakes = _mistakes(reader, data, cases, known, step_names, answer, variable if kind == "expression" else None)
 
-    step_specs = data.get("steps")
-    if not isinstance(step_specs, list) or not step_specs:
+    oracle = reader.text(data, "oracle")
+    from dlstudy.engine import oracles
+
+    if not oracles.exists(oracle):
+        raise reader.error(data, f"unknown oracle {oracle!r}{did_you_mean(oracle, oracles.names())}", "oracle")
+
+    statement = reader.cased(data, "statement", cases, "statement", None)
+    for text in statement.values():
+        reader.math_text(data, text, "statement", set(params))
+    for param in params.values():
+        reader.math_text(data["params"], param.about, f"parameter '{param.name}' about", set())
+    for step in steps:
+        reader.math_text(data["steps"], step.what, f"step '{step.name}' what", set())
+        for show in (step.show or {}).values():
+            reader.math_text(data["steps"], show, f"step '{step.name}' show", known | set(step_names[: step_names.index(step.name) + 1]))
+
+    cost = data.get("cost")
+    return Template(
+        id=template_id,
+        topic=reader.text(data, "topic"),
+        title=reader.text(data, "title"),
+        statement={case: text.strip() for case, text in statement.items()},
+        params=params,
+        constraints=constraints,
+        oracle=oracle,
+        answer=answer,
+        steps=steps,
+        mistakes=mistakes,
+        cases=cases_name,
+        source=str(path),
+        tags=reader.words(data, "tags"),
+        symbols=_symbols(reader, data, known | set(step_names)),
+        cost=reader.formula(data, cost, "cost", known, "cost") if cost is not None else None,
+    )
+
+
+def _params(reader: Reader, data: Any) -> dict[str, Param]:
+    specs = reader.mapping(data, "params")
+    params: dict[str, Param] = {}
+    names: dict[str, str] = {}
+    for name, spec in specs.items():
+        param = parse_param(reader, str(name), spec, params)
+        for alias in (param.name, *param.aliases):
+            if alias in names:
+                raise reader.error(specs, f"parameter name {alias!r} is already used by '{names[alias]}'", name)
+            names[alias] = param.name
+        params[param.name] = param
+    return params
+
+
+def _steps(reader: Reader, data: Any, cases: tuple[str, ...], known: set[str], variable: str | None) -> tuple[Step, ...]:
+    specs = data.get("steps")
+    if not isinstance(specs, list) or not specs:
         raise reader.error(data, "'steps' must be a non-empty list")
     steps = []
-    for item in step_specs:
+    for item in specs:
         if not isinstance(item, dict):
             raise reader.error(item, "each step must be a mapping with name, latex and expr")
         name = reader.text(item, "name")
         if name in known:
-            raise reader.error(item, f"step name {name!r} is already a parameter or an earlier step")
-        step_known = known | ({variable} if kind == "expression" else set())
+            raise reader.error(item, f"step name {name!r} is already a parameter or an earlier step", "name")
+        for key in item:
+            if key not in STEP_KEYS:
+                raise reader.error(item, f"step '{name}': unknown key {key!r}{did_you_mean(str(key), STEP_KEYS)}", key)
         step_kind = item.get("kind")
-        if step_kind is not None and step_kind not in ("integer", "real", "vector", "matrix"):
-            raise reader.error(item, f"step '{name}': kind must be integer, real, vector or matrix, not {step_kind!r}")
+        if step_kind is not None and step_kind not in STEP_KINDS:
+            raise reader.error(item, f"step '{name}': kind must be {', '.join(STEP_KINDS)}, not {step_kind!r}", "kind")
         steps.append(
             Step(
                 name=name,
                 what=reader.text(item, "what", required=False, default=name),
                 latex=reader.latex(item, cases, f"step '{name}' latex"),
-                formula=reader.cased(item, "expr", cases, f"step '{name}'", step_known),
+                formula=reader.cased(item, "expr", cases, f"step '{name}'", known | ({variable} if variable else set())),
                 kind=step_kind,
                 rtol=reader.number(item, "rtol"),
                 atol=reader.number(item, "atol"),
+                show=reader.cased(item, "show", cases, f"step '{name}' show", None) if "show" in item else None,
             )
         )
         known = known | {name}
-    step_names = [s.name for s in steps]
+    return tuple(steps)
+
+
+def _constraints(reader: Reader, data: Any, known: set[str], step_names: list[str]) -> tuple[Constraint, ...]:
     constraints = []
     for item in data.get("constraints") or ():
         if not isinstance(item, dict) or "when" not in item or "message" not in item:
             raise reader.error(item, "each constraint needs 'when' (a condition) and 'message'")
-        formula = reader.formula(item, item["when"], "constraint", set(params) | set(step_names))
+        formula = reader.formula(item, item["when"], "constraint", known | set(step_names), "when")
         constraints.append(
             Constraint(
                 formula,
@@ -385,71 +170,82 @@ def build_template(path: Path, data: Any, check_latex: bool = True) -> Template:
                 uses_steps=bool(expr.names(formula.node) & set(step_names)),
             )
         )
+    return tuple(constraints)
 
-    answer_step = reader.text(answer_spec, "step", required=False, default=step_names[-1])
+
+def _answer(reader: Reader, spec: Any, kind: str, variable: str, step_names: list[str]) -> Answer:
+    answer_step = reader.text(spec, "step", required=False, default=step_names[-1])
     if answer_step not in step_names:
-        raise reader.error(answer_spec, f"answer step {answer_step!r} is not a step name")
-    choices = answer_spec.get("choices") or ()
+        raise reader.error(spec, f"answer step {answer_step!r} is not a step name{did_you_mean(answer_step, step_names)}", "step")
+    parts = spec.get("parts") or []
+    if not isinstance(parts, list) or not all(p in step_names for p in parts) or len(set(parts)) != len(parts):
+        raise reader.error(spec, "'parts' must list step names, each once, in the order the question asks for them", "parts")
+    if parts and answer_step not in parts:
+        raise reader.error(spec, f"'parts' must include the answer step {answer_step!r}", "parts")
+    choices = spec.get("choices") or ()
     if kind == "choice" and (not isinstance(choices, list) or len(choices) < 2):
-        raise reader.error(answer_spec, "a choice answer needs a list of at least two 'choices'")
-    answer = Answer(
+        raise reader.error(spec, "a choice answer needs a list of at least two 'choices'", "choices")
+    return Answer(
         kind=kind,
         step=answer_step,
-        rtol=float(reader.number(answer_spec, "rtol", 0.01)),
-        atol=float(reader.number(answer_spec, "atol", 1e-9)),
-        sigfigs=reader.number(answer_spec, "sigfigs"),
+        rtol=float(reader.number(spec, "rtol", 0.01)),
+        atol=float(reader.number(spec, "atol", 1e-9)),
+        sigfigs=reader.number(spec, "sigfigs"),
         choices=tuple(str(c) for c in choices),
         variable=variable,
+        parts=tuple(parts),
     )
 
+
+def _mistakes(
+    reader: Reader, data: Any, cases: tuple[str, ...], known: set[str], step_names: list[str], answer: Answer,
+    variable: str | None,
+) -> tuple[Mistake, ...]:
     mistakes = []
+    ids: set[str] = set()
     for item in data.get("mistakes") or ():
         if not isinstance(item, dict):
             raise reader.error(item, "each mistake needs 'id', 'expr' and 'feedback'")
-        step_name = reader.text(item, "step", required=False, default=answer_step)
+        mistake_id = reader.text(item, "id")
+        if mistake_id in ids:
+            raise reader.error(item, f"duplicate mistake id {mistake_id!r}", "id")
+        ids.add(mistake_id)
+        step_name = reader.text(item, "step", required=False, default=answer.step)
         if step_name not in step_names:
-            raise reader.error(item, f"mistake step {step_name!r} is not a step name")
+            raise reader.error(item, f"mistake step {step_name!r} is not a step name", "step")
         index = step_names.index(step_name)
-        mistake_known = set(params) | set(step_names[:index]) | ({variable} if kind == "expression" else set())
+        mistake_known = known | set(step_names[:index]) | ({variable} if variable else set())
         mistakes.append(
             Mistake(
-                id=reader.text(item, "id"),
+                id=mistake_id,
                 step=step_name,
-                formula=reader.cased(item, "expr", cases, f"mistake '{item.get('id')}'", mistake_known, complete=False),
+                formula=reader.cased(item, "expr", cases, f"mistake '{mistake_id}'", mistake_known, complete=False),
                 feedback=reader.text(item, "feedback"),
-                when=reader.formula(item, item["when"], f"mistake '{item.get('id')}' when", mistake_known)
+                when=reader.formula(item, item["when"], f"mistake '{mistake_id}' when", mistake_known, "when")
                 if "when" in item
                 else None,
             )
         )
+    return tuple(mistakes)
 
-    oracle = reader.text(data, "oracle")
-    from dlstudy.engine import oracles
 
-    if not oracles.exists(oracle):
-        hint = did_you_mean(oracle, oracles.names())
-        raise reader.error(data, f"unknown oracle {oracle!r}{hint}")
+def _symbols(reader: Reader, data: Any, names: set[str]) -> dict[str, str]:
+    spec = data.get("symbols") or {}
+    if not isinstance(spec, dict):
+        raise reader.error(data, "'symbols' must map names to LaTeX, e.g. h_prev: 'h_{t-1}'", "symbols")
+    symbols = {}
+    for name, latex in spec.items():
+        if name not in names:
+            raise reader.error(spec, f"symbol for {name!r}, which is not a parameter or step{did_you_mean(str(name), names)}", name)
+        if not isinstance(latex, str):
+            raise reader.error(spec, f"the symbol of {name!r} must be LaTeX text", name)
+        reader.math_text(spec, f"${latex}$", f"symbol of {name!r}", set())
+        symbols[str(name)] = latex
+    return symbols
 
-    statement = reader.cased(data, "statement", cases, "statement", None)
-    for text in statement.values():
-        for placeholder in PLACEHOLDER.findall(text):
-            if placeholder not in params:
-                raise reader.error(data, f"statement placeholder {{{placeholder}}} is not a parameter")
 
-    return Template(
-        id=template_id,
-        topic=reader.text(data, "topic"),
-        title=reader.text(data, "title"),
-        statement={case: text.strip() for case, text in statement.items()},
-        params=params,
-        constraints=tuple(constraints),
-        oracle=oracle,
-        answer=answer,
-        steps=tuple(steps),
-        mistakes=tuple(mistakes),
-        cases=cases_name,
-        source=str(path),
-    )
+# ---------------------------------------------------------------------------
+# The catalogue
 
 
 @lru_cache(maxsize=None)

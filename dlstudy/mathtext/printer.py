@@ -13,12 +13,13 @@ what a step shows) and rendered here in either style:
 * ``Expression(node, values)``: a formula tree, with known scalars substituted;
 * ``Value(value, sigfigs)``: a number, vector, matrix or shape;
 * ``Inline(value)``: a value inside a sentence (a plain number or a word stays text when typeset);
+* ``MathText(latex, values)``: an author's LaTeX with ``{name}`` placeholders filled in;
 * ``Chain(items)``: math items joined by "=".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
 
 from dlstudy.mathtext import latex as tex
@@ -48,8 +49,9 @@ def is_scalar(value: Any) -> bool:
 class _Walker:
     """Shows a tree; the two styles differ only in the hooks below."""
 
-    def __init__(self, values: Mapping[str, Any] | None) -> None:
+    def __init__(self, values: Mapping[str, Any] | None, symbols: Mapping[str, str] | None = None) -> None:
         self.values = values
+        self.symbols = symbols or {}
 
     # -- hooks
     def number_literal(self, text: str) -> str:
@@ -59,6 +61,9 @@ class _Walker:
         raise NotImplementedError
 
     def name(self, identifier: str) -> str:
+        raise NotImplementedError
+
+    def symbol(self, latex: str) -> str:
         raise NotImplementedError
 
     def group(self, inner: str) -> str:
@@ -86,6 +91,8 @@ class _Walker:
         if isinstance(n, Name):
             if self.values is not None and n.id in self.values and is_scalar(self.values[n.id]):
                 return self.scalar(self.values[n.id], parent)
+            if n.id in self.symbols:
+                return self.symbol(self.symbols[n.id])
             return self.name(n.id)
         if isinstance(n, Group):
             return self.group(self.show(n.inner))
@@ -126,7 +133,10 @@ class _Unicode(_Walker):
         return format_number(value)
 
     def name(self, identifier: str) -> str:
-        return identifier
+        return formula(tex.name(identifier), UNICODE)
+
+    def symbol(self, latex: str) -> str:
+        return formula(latex, UNICODE)
 
     def group(self, inner: str) -> str:
         return f"({inner})"
@@ -177,6 +187,9 @@ class _Latex(_Walker):
     def name(self, identifier: str) -> str:
         return tex.name(identifier)
 
+    def symbol(self, latex: str) -> str:
+        return "{" + latex + "}"
+
     def group(self, inner: str) -> str:
         return tex.paren(inner)
 
@@ -220,12 +233,15 @@ def _ungroup(node: Node) -> Node:
 _WALKERS = {UNICODE: _Unicode, LATEX: _Latex}
 
 
-def expression(node: Node, style: str = UNICODE, values: Mapping[str, Any] | None = None) -> str:
+def expression(
+    node: Node, style: str = UNICODE, values: Mapping[str, Any] | None = None, symbols: Mapping[str, str] | None = None
+) -> str:
     """``node`` in ``style``; with ``values``, known scalars (and entries such as ``V[1]``) show their numbers.
 
-    Substituting is how a worked step shows "the formula with the numbers in".
+    Substituting is how a worked step shows "the formula with the numbers in". ``symbols`` give a name's
+    LaTeX where its spelling would mislead (``running_mean`` -> ``\\hat{\\mu}``, ``s2`` -> ``s^2``).
     """
-    return _WALKERS[style](values).show(node)
+    return _WALKERS[style](values, symbols).show(node)
 
 
 def value(v: Any, style: str = UNICODE, sigfigs: int = DISPLAY_SIGFIGS) -> str:
@@ -260,6 +276,7 @@ class Formula:
 class Expression:
     node: Node
     values: Mapping[str, Any] | None = None
+    symbols: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +290,15 @@ class Inline:
     value: Any
 
 
+@dataclass(frozen=True)
+class MathText:
+    """LaTeX written by an author, with ``{name}`` placeholders for values (see ``mathtext.markup``)."""
+
+    latex: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    display: bool = False
+
+
 MathItem = Union[Formula, Expression, Value]
 
 
@@ -283,7 +309,7 @@ class Chain:
     items: tuple[MathItem, ...]
 
 
-Piece = Union[Text, Formula, Expression, Value, Inline, Chain]
+Piece = Union[Text, Formula, Expression, Value, Inline, MathText, Chain]
 Part = tuple[str, str]  # ("text", words) or ("math", math in the style)
 
 
@@ -291,7 +317,7 @@ def _math(item: MathItem, style: str) -> str:
     if isinstance(item, Formula):
         return formula(item.latex, style)
     if isinstance(item, Expression):
-        return expression(item.node, style, item.values)
+        return expression(item.node, style, item.values, item.symbols)
     return value(item.value, style, item.sigfigs)
 
 
@@ -303,6 +329,8 @@ def parts(pieces: tuple[Piece, ...], style: str) -> tuple[Part, ...]:
             out.append(("text", piece.words))
         elif isinstance(piece, Inline):
             out.append(_inline(piece.value, style))
+        elif isinstance(piece, MathText):
+            out.append(("display" if piece.display and style != UNICODE else "math", _math_text(piece, style)))
         elif isinstance(piece, Chain):
             out.append(("math", " = ".join(_math(item, style) for item in piece.items)))
         else:
@@ -327,6 +355,69 @@ def _inline(v: Any, style: str) -> Part:
     if getattr(v, "ndim", 0) == 0:
         return ("math", tex.number_text(shown)) if shown.startswith("-") or "e" in shown else ("text", shown)
     return ("math", tex.value(v))
+
+
+def _math_text(piece: MathText, style: str) -> str:
+    from dlstudy.mathtext.markup import placeholders
+
+    shown: list[str] = []
+
+    def hold(match) -> str:
+        name = match.group(1)
+        if name not in piece.values:
+            return match.group(0)
+        shown.append(_value_in_math(piece.values[name], style))
+        return rf"\text{{QZ{len(shown) - 1}QZ}}" if style == UNICODE else f"{{{shown[-1]}}}"
+
+    latex, last = [], 0
+    for match in placeholders(piece.latex, in_math=True):
+        latex.append(piece.latex[last:match.start()])
+        latex.append(hold(match))
+        last = match.end()
+    latex.append(piece.latex[last:])
+    source = "".join(latex)
+    if style == LATEX:
+        return source
+    text = formula(source, UNICODE)
+    for index, value_text in enumerate(shown):
+        text = text.replace(f"QZ{index}QZ", value_text)
+    return text
+
+
+def _value_in_math(v: Any, style: str) -> str:
+    """A value inside an author's formula: a vector inline as (a, b, c), a matrix displayed."""
+    if style == UNICODE:
+        return format_value(v)
+    if isinstance(v, str):
+        return tex.text(v)
+    if not isinstance(v, tuple) and getattr(v, "ndim", None) == 1:
+        return r"\left(" + r",\ ".join(tex.number(x) for x in v) + r"\right)"
+    if hasattr(v, "words"):
+        return tex.text(str(v))
+    return tex.value(v)
+
+
+def text_pieces(text: str, values: Mapping[str, Any] | None = None) -> tuple[Piece, ...]:
+    """Pieces of a text with ``$...$`` math and ``{name}`` placeholders (a statement, a step label, a card)."""
+    from dlstudy.mathtext.markup import placeholders, split_math
+
+    values = values or {}
+    pieces: list[Piece] = []
+    for kind, content in split_math(text):
+        if kind != "text":
+            pieces.append(MathText(content, values, display=kind == "display"))
+            continue
+        last = 0
+        for match in placeholders(content, in_math=False):
+            if match.group(1) not in values:
+                continue
+            if match.start() > last:
+                pieces.append(Text(content[last:match.start()]))
+            pieces.append(Inline(values[match.group(1)]))
+            last = match.end()
+        if last < len(content):
+            pieces.append(Text(content[last:]))
+    return tuple(pieces)
 
 
 def line(pieces: tuple[Piece, ...]) -> str:

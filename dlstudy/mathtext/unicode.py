@@ -29,7 +29,7 @@ _TEXT_WITH_SPACES = re.compile(r"\\(?:text|textrm|mathrm)\{([^{}\\]*\s[^{}\\]*)\
 def _operator_name(match: re.Match) -> str:
     """log X -> "log X" (a thin space flatlatex keeps); log(x), max_a stay tight."""
     rest = match.string[match.end():].lstrip()
-    return match.group(1) + ("" if rest[:1] in ("(", "_", "^", "{", "") else "\u2009")
+    return match.group(1) + ("" if rest[:1] in ("(", "_", "^", "{", "'", "′", "") else "\u2009")
 
 
 _BIG_OPERATOR_CHARS = {"sum": "∑", "prod": "∏", "int": "∫"}
@@ -74,6 +74,58 @@ def _converter():
     return converter
 
 
+def _script_group(latex: str, start: int) -> int:
+    """The end of the group or token that a ``_`` at ``start - 1`` applies to."""
+    if start >= len(latex):
+        return start
+    if latex[start] == "{":
+        depth = 0
+        for index in range(start, len(latex)):
+            if latex[index] == "{" and latex[index - 1] != "\\":
+                depth += 1
+            elif latex[index] == "}" and latex[index - 1] != "\\":
+                depth -= 1
+                if depth == 0:
+                    return index + 1
+        return len(latex)
+    if latex[start] == "\\":
+        end = start + 1
+        while end < len(latex) and latex[end].isalpha():
+            end += 1
+        return max(end, start + 2)
+    return start + 1
+
+
+def _plain_subscripts(latex: str) -> str:
+    """A subscript Unicode cannot write (``W_{hy}``, ``k_{\\mathrm{eff}}``) as ``W_hy``, not flatlatex's ``W[hy]``."""
+    import flatlatex.data
+
+    out, index = [], 0
+    while True:
+        at = latex.find("_", index)
+        if at < 0 or (at > 0 and latex[at - 1] == "\\"):
+            if at < 0:
+                out.append(latex[index:])
+                return "".join(out)
+            out.append(latex[index : at + 1])
+            index = at + 1
+            continue
+        end = _script_group(latex, at + 1)
+        group = latex[at + 1 : end]
+        inner = group[1:-1] if group.startswith("{") else group
+        _converter()  # fills the subscript table
+        try:
+            shown = latex_to_unicode(inner) if inner else ""
+        except ValueError:
+            shown = ""
+        if shown and not all(c in flatlatex.data.subscript for c in shown):
+            nested = _plain_subscripts(inner)
+            out.append(latex[index:at] + "\ue002{" + (f"({nested})" if "_" in shown else nested) + "}")
+        else:
+            out.append(latex[index:end])
+        index = end
+
+
 @lru_cache(maxsize=4096)
 def latex_to_unicode(latex: str) -> str:
     """``\\frac{a}{b}`` -> ``a/b``, ``\\sigma_j^2`` -> ``σⱼ²``.
@@ -84,6 +136,7 @@ def latex_to_unicode(latex: str) -> str:
         if not command[1:].isalpha() or text.startswith("\\"):
             latex = latex.replace(command, text)
     latex = _OPERATOR_NAMES.sub(_operator_name, latex)
+    latex = _plain_subscripts(latex)
     # big operators with limits are rendered here: ∑ᵢ₌₁ⁿ rather than flatlatex's (∑ᵢ₌₁)ⁿ
     latex = _LIMITS.sub(_with_limits, latex)
     latex = _BIG_OPERATORS.sub(lambda m: _BIG_OPERATOR_CHARS[m.group(1)], latex)
@@ -95,6 +148,7 @@ def latex_to_unicode(latex: str) -> str:
     except Exception as exc:  # flatlatex raises its own bare error types
         raise ValueError(f"cannot render LaTeX {latex!r}: {type(exc).__name__} {exc}") from None
     text = text.replace("\ue000", "{").replace("\ue001", "}")  # literal braces, kept out of flatlatex's grouping
+    text = text.replace("\ue002", "_")
     if "\\" in text:
         raise ValueError(f"LaTeX {latex!r} leaves a raw command in {text!r}")
     return text

@@ -1,0 +1,257 @@
+"""A problem template as data: frozen dataclasses, validated from YAML by ``engine.templates``.
+
+A template models an exercise *type*: its parameters have a sampling range
+that makes nice exercises and a domain (every value for which the question
+makes sense) that ``solve``/``check`` accept; sizes are parameters; conventions
+are named parameters whose defaults the statement prints.  See docs/problems.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from dlstudy.mathtext import expr
+from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number
+
+PARAM_KINDS = ("int", "real", "choice", "word", "flag", "size", "vector", "matrix", "words")
+ARRAY_KINDS = ("vector", "matrix", "words")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula as written (``text``), parsed (``node``) and compiled once (``run(env)``)."""
+
+    text: str
+    node: expr.Node
+    run: Callable[[Mapping[str, Any]], Any] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values ``solve``/``check`` accept for a number (or for each entry of an array)."""
+
+    integer: bool = False
+    minimum: float | None = None  # inclusive bounds
+    maximum: float | None = None
+    above: float | None = None  # exclusive bounds
+    below: float | None = None
+
+    def violation(self, value: float) -> str | None:
+        """Why ``value`` is outside the domain (e.g. "must be >= 1"), or None."""
+        if not math.isfinite(value):
+            return "must be a finite number"
+        if self.integer and value != int(value):
+            return "must be a whole number"
+        if self.minimum is not None and value < self.minimum:
+            return f"must be >= {format_number(self.minimum)}"
+        if self.maximum is not None and value > self.maximum:
+            return f"must be <= {format_number(self.maximum)}"
+        if self.above is not None and value <= self.above:
+            return f"must be > {format_number(self.above)}"
+        if self.below is not None and value >= self.below:
+            return f"must be < {format_number(self.below)}"
+        return None
+
+    def describe(self) -> str:
+        """``a whole number >= 1``, ``a number in (0, 1)``, ``any number``."""
+        noun = "a whole number" if self.integer else "a number"
+        low = (f"[{format_number(self.minimum)}" if self.minimum is not None
+               else f"({format_number(self.above)}" if self.above is not None else None)
+        high = (f"{format_number(self.maximum)}]" if self.maximum is not None
+                else f"{format_number(self.below)})" if self.below is not None else None)
+        if low and high:
+            return f"{noun} in {low}, {high}"
+        if low:
+            return f"{noun} {'>=' if low[0] == '[' else '>'} {low[1:]}"
+        if high:
+            return f"{noun} {'<=' if high[-1] == ']' else '<'} {high[:-1]}"
+        return "any whole number" if self.integer else "any number"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sequence of words (a sentence of a BLEU or n-gram exercise); formulas see word ids."""
+
+    words: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return " ".join(self.words)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # one of PARAM_KINDS
+    about: str  # what it is, for people (may hold $...$ math)
+    low: float | None = None  # sampling range (int/real/size, and vector/matrix entries)
+    high: float | None = None
+    decimals: int = 0
+    options: tuple[Any, ...] = ()  # choice / word options; flag: the values sampling draws
+    size: tuple[Any, ...] = ()  # vector/matrix/words dimensions: ints, size-parameter names or Formulas
+    domain: Domain = Domain()  # the value (or each entry) solve/check accept
+    exclude: tuple[float, ...] = ()  # values sampling never draws
+    default: Any = None  # solve/check use it when the parameter is not given
+    aliases: tuple[str, ...] = ()  # other names solve/check accept (the statement's symbol)
+    phrases: Mapping[str, str] = field(default_factory=dict)  # word/flag: how the statement says each value
+    codes: Mapping[str, float] = field(default_factory=dict)  # word: its number in formulas
+    vocabulary: tuple[str, ...] = ()  # words: the words sampling draws from
+
+    @property
+    def optional(self) -> bool:
+        return self.default is not None
+
+    def shape_text(self) -> str:
+        dims = [d.text if isinstance(d, Formula) else str(d) for d in self.size]
+        return " x ".join(dims)
+
+    def describe(self) -> str:
+        """One line: what it is and what values it takes."""
+        return f"{self.about} ({self.domain_text()})"
+
+    def domain_text(self) -> str:
+        if self.kind == "word":
+            return "one of " + ", ".join(self.options)
+        if self.kind == "flag":
+            return "true or false"
+        if self.kind == "words":
+            return f"a sentence of {self.shape_text()} words"
+        if self.kind in ("vector", "matrix"):
+            entries = self.domain.describe()
+            return f"{self.kind} of size {self.shape_text()}, entries {entries.replace('a whole number', 'whole numbers').replace('a number', 'numbers')}"
+        return self.domain.describe()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "about": self.about,
+            "domain": self.domain_text(),
+            "description": self.describe(),
+        }
+        if self.size:
+            data["shape"] = self.shape_text()
+        if self.kind in ("word", "choice"):
+            data["options"] = list(self.options)
+        if self.default is not None:
+            data["default"] = self.default
+        if self.aliases:
+            data["aliases"] = list(self.aliases)
+        return data
+
+
+@dataclass(frozen=True)
+class Constraint:
+    formula: Formula
+    message: str
+    sampling_only: bool = False
+    uses_steps: bool = False  # checked after the steps are evaluated
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    what: str  # what the quantity is (may hold $...$ math)
+    latex: Mapping[str, str]  # case -> LaTeX ("" key when the template has no cases)
+    formula: Mapping[str, Formula]
+    kind: str | None = None  # how the step is judged; None: from its value and the answer kind
+    rtol: float | None = None  # None: the answer's tolerance
+    atol: float | None = None
+    show: Mapping[str, str] | None = None  # the worked line as a textbook writes it (text, $...$, {names})
+
+
+@dataclass(frozen=True)
+class Mistake:
+    id: str
+    step: str
+    formula: Mapping[str, Formula]
+    feedback: str
+    when: Formula | None = None  # the slip only counts where this holds
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: str
+    step: str
+    rtol: float = 0.01
+    atol: float = 1e-9
+    sigfigs: int | None = None
+    choices: tuple[str, ...] = ()
+    variable: str = "x"
+    parts: tuple[str, ...] = ()  # every quantity the question asks for (steps), in order; () = (step,)
+
+    @property
+    def shown_sigfigs(self) -> int:
+        """Significant figures of every value shown: the display default, more when the answer is judged by more."""
+        return max(DISPLAY_SIGFIGS, int(self.sigfigs or 0))
+
+    @property
+    def asked(self) -> tuple[str, ...]:
+        return self.parts or (self.step,)
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    topic: str
+    title: str
+    statement: Mapping[str, str]  # case -> text ("" key when the template has no cases)
+    params: Mapping[str, Param]
+    constraints: tuple[Constraint, ...]
+    oracle: str
+    answer: Answer
+    steps: tuple[Step, ...]
+    mistakes: tuple[Mistake, ...]
+    cases: str | None
+    source: str  # file path, for error messages
+    tags: tuple[str, ...] = ()
+    symbols: Mapping[str, str] = field(default_factory=dict)  # name -> LaTeX, how formulas print it
+    cost: Formula | None = None  # work the oracle does, in elements; refused above engine's limit
+
+    def step(self, name: str) -> Step:
+        return self._steps_by_name[name]
+
+    @cached_property
+    def _steps_by_name(self) -> dict[str, Step]:
+        return {step.name: step for step in self.steps}
+
+    def case_of(self, params: Mapping[str, Any]) -> str:
+        return str(params[self.cases]) if self.cases else ""
+
+    def env(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """What formulas see: words as their codes, flags as 1/0, sentences as word ids (1-based,
+        numbered in order of first appearance across the template's sentences)."""
+        env = dict(params)
+        vocabulary: dict[str, int] = {}
+        for name, param in self.params.items():
+            if name not in env:
+                continue
+            value = env[name]
+            if param.kind == "flag":
+                env[name] = 1.0 if value else 0.0
+            elif param.kind == "word" and param.codes:
+                env[name] = param.codes[value]
+            elif param.kind == "words":
+                env[name] = np.array([float(vocabulary.setdefault(w, len(vocabulary) + 1)) for w in value.words])
+        if any(p.kind == "words" for p in self.params.values()):
+            env["vocabulary_size"] = float(max(len(vocabulary), 1))
+        return env
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "title": self.title,
+            "kind": self.answer.kind,
+            "oracle": self.oracle,
+            "steps": len(self.steps),
+            "tags": list(self.tags),
+            "params": {name: p.describe() for name, p in self.params.items()},
+        }

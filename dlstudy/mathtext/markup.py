@@ -1,0 +1,83 @@
+"""Text with inline math: ``$...$`` (inline) and ``$$...$$`` (display) segments, ``\\$`` for a dollar sign.
+
+Statements, step labels and parameter descriptions of templates, and the text
+of deck cards, are all written this way; the printer renders each math
+segment in the output's style.  ``{name}`` placeholders (template values) are
+found here too: outside math anywhere, inside math only where they are not
+LaTeX grouping (after ``_``, ``^``, ``}`` or a ``\\command`` a brace group is
+LaTeX's, so ``x_{t}`` and ``\\frac{n}{s}`` stay formulas).
+"""
+
+from __future__ import annotations
+
+import re
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_GROUPING = re.compile(r"(?:[_^}]|\\[A-Za-z]+)\s*$")
+
+
+def math_segments(text: str) -> list[tuple[int, str]]:
+    """(offset, LaTeX) of every math segment; ValueError names the unclosed '$'."""
+    segments = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "\\" and i + 1 < n:
+            i += 2
+            continue
+        if text[i] == "$":
+            delimiter = "$$" if text.startswith("$$", i) else "$"
+            start = i + len(delimiter)
+            j = start
+            while j < n:
+                if text[j] == "\\" and j + 1 < n:
+                    j += 2
+                    continue
+                if text.startswith(delimiter, j):
+                    break
+                if delimiter == "$" and text[j] == "$":
+                    break
+                j += 1
+            if j >= n or not text.startswith(delimiter, j):
+                raise ValueError(
+                    f"'{delimiter}' at character {i + 1} is not closed; close it with '{delimiter}' "
+                    "or write \\$ for a dollar sign"
+                )
+            segments.append((i, text[start:j]))
+            i = j + len(delimiter)
+        else:
+            i += 1
+    return segments
+
+
+def split_math(text: str) -> list[tuple[str, str]]:
+    """``("text", words)``, ``("math", LaTeX)`` and ``("display", LaTeX)`` parts, in order.
+
+    ``\\$`` in the text parts is already a plain dollar sign; empty parts are left out.
+    """
+    parts: list[tuple[str, str]] = []
+    last = 0
+    for offset, latex in math_segments(text):
+        display = text.startswith("$$", offset)
+        parts.append(("text", text[last:offset].replace("\\$", "$")))
+        parts.append(("display" if display else "math", latex.strip()))
+        last = offset + (4 if display else 2) + len(latex)
+    parts.append(("text", text[last:].replace("\\$", "$")))
+    return [(kind, content) for kind, content in parts if content]
+
+
+def placeholders(text: str, in_math: bool) -> list[re.Match]:
+    """The ``{name}`` placeholders of a text part (``in_math``: of a math part, leaving LaTeX groups alone)."""
+    found = []
+    for match in PLACEHOLDER.finditer(text):
+        if in_math and _GROUPING.search(text[: match.start()]):
+            continue
+        found.append(match)
+    return found
+
+
+def placeholder_names(text: str) -> list[str]:
+    """Every placeholder name in a text with math, in order."""
+    names = []
+    for kind, content in split_math(text):
+        names.extend(m.group(1) for m in placeholders(content, in_math=kind != "text"))
+    return names
