@@ -244,6 +244,19 @@ class Template:
             env["vocabulary_size"] = float(max(len(vocabulary), 1))
         return env
 
+    def display_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Parameters as a statement shows them: a word or flag by its phrase when it has one."""
+        shown: dict[str, Any] = {}
+        for name, value in params.items():
+            param = self.params.get(name)
+            if param is not None and param.kind in ("word", "flag") and param.phrases:
+                shown[name] = param.phrases[str(value).lower()]
+            elif param is not None and param.kind == "flag":
+                shown[name] = "true" if value else "false"
+            else:
+                shown[name] = value
+        return shown
+
     def summary(self) -> dict[str, Any]:
         return {
             "id": self.id,

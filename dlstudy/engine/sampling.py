@@ -86,20 +86,7 @@ def sample(template: Template, seed: int) -> Variant:
 def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[printer.Piece, ...]:
     """The statement's words and math with each ``{name}`` replaced by the parameter's value
     (a word or flag by its phrase, e.g. "PyTorch's nn.LSTM (two bias vectors)")."""
-    return printer.text_pieces(template.statement[template.case_of(params)], display_values(template, params))
-
-
-def display_values(template: Template, params: Mapping[str, Any]) -> dict[str, Any]:
-    shown: dict[str, Any] = {}
-    for name, value in params.items():
-        param = template.params.get(name)
-        if param is not None and param.kind in ("word", "flag") and param.phrases:
-            shown[name] = param.phrases[str(value).lower()]
-        elif param is not None and param.kind == "flag":
-            shown[name] = "true" if value else "false"
-        else:
-            shown[name] = value
-    return shown
+    return printer.text_pieces(template.statement[template.case_of(params)], template.display_values(params))
 
 
 def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
@@ -117,3 +104,74 @@ def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
             if judge(template, kind, shown, right, values, mistake.step, explain=False).score == 1.0:
                 return True
     return False
+
+
+# ---------------------------------------------------------------------------
+# The domain: what solve/check accept, beyond what sampling draws
+
+
+def sample_domain(template: Template, seed: int) -> Variant:
+    """A variant drawn from the parameters' domains rather than their sampling ranges.
+
+    Reals where the domain is real, sizes other than the sampled ones, values
+    beyond the sampling range: what a student may bring from their own sheet.
+    Sampling-only constraints are ignored; the others still hold.  Used by
+    the tests to prove formula and oracle agree on the whole domain.
+    """
+    rng = np.random.default_rng(seed)
+    with np.errstate(all="ignore"):
+        for _ in range(MAX_ATTEMPTS):
+            params: dict[str, Any] = {}
+            for name, param in template.params.items():
+                params[name] = _draw_domain(param, rng, params, template)
+            env = template.env(params)
+            if first_violated(template, env, sampling=False) is not None:
+                continue
+            if template.cost is not None and not float(np.asarray(template.cost.run(env))) <= 1e6:
+                continue
+            try:
+                values = formula_values(template, params)
+            except expr.ExprError:
+                continue
+            if first_violated(template, values, sampling=False, after_steps=True) is not None:
+                continue
+            return Variant(template, seed, params, statement_pieces(template, params), values)
+    raise DlstudyError(f"{template.source}: could not draw parameters from the domain in {MAX_ATTEMPTS} tries (seed {seed})")
+
+
+def _domain_interval(param: Param, low: float, high: float) -> tuple[float, float]:
+    """The sampling range widened on both sides, then cut to the domain's bounds."""
+    spread = max(high - low, 1.0)
+    lo, hi = low - spread, high + spread
+    d = param.domain
+    if d.minimum is not None:
+        lo = max(lo, d.minimum)
+    if d.above is not None:
+        lo = max(lo, d.above + (1 if d.integer else 1e-3 * spread))
+    if d.maximum is not None:
+        hi = min(hi, d.maximum)
+    if d.below is not None:
+        hi = min(hi, d.below - (1 if d.integer else 1e-3 * spread))
+    return lo, max(lo, hi)
+
+
+def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], template: Template) -> Any:
+    if param.kind == "word":
+        return param.options[int(rng.integers(len(param.options)))]
+    if param.kind == "flag":
+        return bool(rng.integers(2))
+    if param.kind == "size":
+        return int(rng.integers(1, int(min(param.domain.maximum or param.high, param.high + 2)) + 1))
+    if param.kind in ("int", "real", "choice"):
+        low, high = (min(param.options), max(param.options)) if param.kind == "choice" else (param.low, param.high)
+        lo, hi = _domain_interval(param, float(low), float(high))
+        if param.domain.integer:
+            return int(rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1))
+        return round(float(rng.uniform(lo, hi)), 2)
+    shape = array_shape(param, template.env(drawn))
+    if param.kind == "words":
+        return Sentence(tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=shape[0])))
+    lo, hi = _domain_interval(param, float(param.low), float(param.high))
+    if param.domain.integer:
+        return rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=shape).astype(float)
+    return np.round(rng.uniform(lo, hi, size=shape), 2)

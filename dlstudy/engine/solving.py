@@ -44,7 +44,7 @@ def solve(template: Template, params: Mapping[str, Any], values: Mapping[str, An
         answer=answer,
         answer_text=_value_text(template, template.answer.step, answer, values),
         answer_pieces=(_answer_piece(template, answer, values),),
-        steps=tuple(_step_results(template, values, oracle_values)),
+        steps=tuple(_step_results(template, params, values, oracle_values)),
         values=values,
         oracle_values=oracle_values,
     )
@@ -114,7 +114,9 @@ def _shows_nothing_new(substituted: printer.Expression, shown: printer.Value) ->
     return printer.line((substituted,)) == printer.line((shown,))
 
 
-def _step_results(template: Template, values: Mapping[str, Any], oracle_values: Mapping[str, Any]):
+def _step_results(
+    template: Template, params: Mapping[str, Any], values: Mapping[str, Any], oracle_values: Mapping[str, Any]
+):
     """Each step: what the template writes, then what a student writes with the numbers in.
 
     What a step shows is decided here, for every output: the formula with the
@@ -123,6 +125,7 @@ def _step_results(template: Template, values: Mapping[str, Any], oracle_values: 
     """
     case = template.case_of(values)
     known_names = set(template.params)
+    shown_values = {**values, **template.display_values(params)}
     for step in template.steps:
         node = step.formula[case].node
         symbolic = template.answer.kind == "expression" and step.name == template.answer.step
@@ -130,7 +133,10 @@ def _step_results(template: Template, values: Mapping[str, Any], oracle_values: 
         value = values[step.name] if symbolic else oracle_values.get(step.name, values[step.name])
         text = _value_text(template, step.name, value, values)
         work: tuple[printer.Piece, ...]
-        if symbolic:
+        if step.show is not None:  # the template writes the line as a textbook would
+            shown_values[step.name] = _shown(template, step.name, value)
+            work = printer.text_pieces(step.show[case], shown_values)
+        elif symbolic:
             work = (printer.Expression(node, symbols=template.symbols),)
         else:
             # what a student knows at this step: the parameters and the steps before it

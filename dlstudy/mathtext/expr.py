@@ -18,7 +18,8 @@ Grammar (lowest precedence first)::
     term    := unary (("*"|"/"|"@"|"%") unary | <implicit *>)*
     unary   := ("-"|"+") unary | power
     power   := postfix (("^"|"**") unary)?          # right-associative
-    postfix := atom ("[" args "]" | "'")*           # 1-based index, transpose
+    postfix := atom ("[" index ("," index)* "]" | "'")*   # 1-based index, transpose
+    index   := expr (":" expr)?                     # a:b is a range, both ends included
     atom    := NUMBER | NAME | NAME "(" args ")" | "(" expr ")" | "[" rows "]"
     rows    := args (";" args)*                     # [1, 2; 3, 4] is a matrix
 
@@ -84,6 +85,14 @@ class Index:
 
 
 @dataclass(frozen=True, slots=True)
+class Slice:
+    """``a:b`` inside an index: positions a to b, both included (1-based)."""
+
+    start: "Node"
+    stop: "Node"
+
+
+@dataclass(frozen=True, slots=True)
 class Array:
     """``[a, b]`` (items are nodes) or ``[a, b; c, d]`` (items are Array rows)."""
 
@@ -97,7 +106,7 @@ class Group:
     inner: "Node"
 
 
-Node = Union[Num, Name, Unary, Binary, Call, Index, Array, Group]
+Node = Union[Num, Name, Unary, Binary, Call, Index, Slice, Array, Group]
 
 # ---------------------------------------------------------------------------
 # Tokens
@@ -123,7 +132,7 @@ _TOKEN = re.compile(
     (?P<ws>\s+)
   | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*)
-  | (?P<op>\*\*|<=|>=|==|!=|[-+*/^@%()\[\],;<>'])
+  | (?P<op>\*\*|<=|>=|==|!=|[-+*/^@%()\[\],;:<>'])
     """,
     re.VERBOSE,
 )
@@ -286,13 +295,26 @@ class _Parser:
         while True:
             if self.at("["):
                 self.take()
-                node = Index(node, self.args("]"))
+                node = Index(node, self.indices())
                 self.expect("]")
             elif self.at("'"):
                 self.take()
                 node = Unary("'", node)
             else:
                 return node
+
+    def indices(self) -> tuple[Node, ...]:
+        """Index items: positions, or ranges ``a:b`` (both ends included)."""
+        items: list[Node] = []
+        while True:
+            item = self.or_()
+            if self.at(":"):
+                self.take()
+                item = Slice(item, self.or_())
+            items.append(item)
+            if not self.at(","):
+                return tuple(items)
+            self.take()
 
     def args(self, closer: str) -> tuple[Node, ...]:
         items: list[Node] = []
@@ -373,6 +395,8 @@ def walk(node: Node):
         elif isinstance(n, Index):
             stack.extend(reversed(n.indices))
             stack.append(n.target)
+        elif isinstance(n, Slice):
+            stack.extend((n.stop, n.start))
         elif isinstance(n, Array):
             stack.extend(reversed(n.items))
         elif isinstance(n, Group):

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from dlstudy.mathtext.expr import Array, Binary, Call, Group, Index, Name, Node, Num, Unary, ExprError
+from dlstudy.mathtext.expr import Array, Binary, Call, ExprError, Group, Index, Name, Node, Num, Slice, Unary
 
 # SELU's constants (Klambauer et al., 2017), as torch.nn.SELU uses them.
 SELU_LAMBDA = 1.0507009873554804934193349852946
@@ -216,6 +216,22 @@ def evaluate(node: Node, env: Mapping[str, Any] | None = None) -> Any:
         return compile_node(node)(env or {})
 
 
+def _compile_index(node: Node) -> Callable[[Mapping[str, Any], int], Any]:
+    """A position (1-based) or a range ``a:b`` (both included) along an axis of ``size``."""
+    if isinstance(node, Slice):
+        start, stop = compile_node(node.start), compile_node(node.stop)
+
+        def span(env: Mapping[str, Any], size: int) -> slice:
+            first, last = _position(start(env), size), _position(stop(env), size)
+            if last < first:
+                raise ExprError(f"range {first + 1}:{last + 1} is empty")
+            return slice(first, last + 1)
+
+        return span
+    position = compile_node(node)
+    return lambda env, size: _position(position(env), size)
+
+
 def compile_node(node: Node) -> Compiled:
     """Turn the tree into nested closures once, so repeated evaluation skips the dispatch.
 
@@ -287,13 +303,13 @@ def compile_node(node: Node) -> Compiled:
         return call
     if isinstance(node, Index):
         target = compile_node(node.target)
-        indices = [compile_node(i) for i in node.indices]
+        indices = [_compile_index(i) for i in node.indices]
 
         def index(env: Mapping[str, Any]) -> Any:
             array = np.asarray(target(env))
             if len(indices) != array.ndim:
                 raise ExprError(f"value has {array.ndim} dimension(s) but {len(indices)} index(es) were given")
-            return array[tuple(_position(i(env), size) for i, size in zip(indices, array.shape))]
+            return array[tuple(i(env, size) for i, size in zip(indices, array.shape))]
 
         return index
     if isinstance(node, Array):

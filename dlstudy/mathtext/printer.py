@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
 
 from dlstudy.mathtext import latex as tex
-from dlstudy.mathtext.expr import Array, Binary, Call, ExprError, Group, Index, Name, Node, Num, Unary
+from dlstudy.mathtext.expr import Array, Binary, Call, ExprError, Group, Index, Name, Node, Num, Slice, Unary
 from dlstudy.mathtext.functions import evaluate
 from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number, format_value
 
@@ -116,6 +116,8 @@ class _Walker:
                 if entry is not None and is_scalar(entry):
                     return self.scalar(entry, parent)
             return self.show(n.target, _POSTFIX) + "[" + ", ".join(self.show(i) for i in n.indices) + "]"
+        if isinstance(n, Slice):
+            return f"{self.show(n.start)}:{self.show(n.stop)}"
         if isinstance(n, Array):
             return self.array(n)
         raise TypeError(f"not an expression node: {n!r}")
