@@ -391,6 +391,8 @@ def sheet_written(result) -> None:
     """What `dlstudy sheet` wrote: the files, the problems, the seeds that regenerate them."""
     from pathlib import Path
 
+    from dlstudy.output.sheets import formats
+
     def shown(path) -> str:
         try:
             return str(Path(path).relative_to(Path.cwd()))
@@ -401,8 +403,9 @@ def sheet_written(result) -> None:
     count = len(versions[0].problems)
     where = {"key": "answer key on separate pages", "inline": "solutions under each problem",
              "none": "no solutions"}[result.solutions]
-    if result.format == "md" and result.solutions == "key":
-        where = "answer key in the -key.md file"
+    sheet_format = formats.get(result.format)
+    if sheet_format.separate_key and result.solutions == "key":
+        where = f"answer key in the -key{sheet_format.suffix} file"
     problems = f"{count} problem{'s' if count != 1 else ''}"
     if len(versions) == 1:
         v = versions[0]

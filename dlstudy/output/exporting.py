@@ -183,7 +183,7 @@ def _parts_html(parts: Sequence[tuple[str, str]]) -> str:
 def problem_note(note: Note, seed: int, tags: tuple[str, ...]) -> AnkiNote:
     """One variant of a problem card: statement in front; answer and worked solution (from the engine) on the back."""
     from dlstudy.engine import exercises
-    from dlstudy.output import sheets
+    from dlstudy.output.sheets import model as sheets
 
     variant, solution = exercises.generate(note.template, seed)
     template = variant.template

@@ -8,9 +8,8 @@ from typing import Any, Sequence
 
 from dlstudy.cards.decks import Deck, Gap, Note, parse_cloze, split_math
 from dlstudy.errors import DlstudyError
+from dlstudy.output.markup import Part, markdown_parts, md_text, typst_parts, typst_text
 from dlstudy.suggest import did_you_mean
-
-Part = tuple[str, str]  # ("text", words) or ("math", LaTeX), as in sheets.py
 
 
 @dataclass(frozen=True)
@@ -89,8 +88,6 @@ _TYPST_PREAMBLE = """\
 
 
 def typst_document(topics: Sequence[Topic]) -> str:
-    from dlstudy.output.sheets import typst_parts, typst_text
-
     out = [_TYPST_PREAMBLE]
     for index, topic in enumerate(topics):
         if index:
@@ -103,8 +100,6 @@ def typst_document(topics: Sequence[Topic]) -> str:
 
 
 def markdown_document(topics: Sequence[Topic]) -> str:
-    from dlstudy.output.sheets import markdown_parts, md_text
-
     lines = ["# Formula sheet", ""]
     for topic in topics:
         lines += [f"## {md_text(topic.title)}", ""]
