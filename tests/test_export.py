@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dlstudy.cli.app import app
-from dlstudy.output.exporting import MODEL_NAMES, anki_cloze, html_field, stable_id
+from dlstudy.output.anki import MODEL_NAMES, anki_cloze, html_field, stable_id
 
 runner = CliRunner()
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)

@@ -31,7 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlstudy.cards.decks import ID_PATTERN, Deck, check_unique, deck_files, lint_file, load_deck, math_segments, user_deck_dir
+from dlstudy.cards.decks import check_unique, deck_files, load_deck, user_deck_dir
+from dlstudy.cards.lint import ID_PATTERN, lint_file
+from dlstudy.cards.markup import math_segments
+from dlstudy.cards.model import Deck
 from dlstudy.errors import DlstudyError
 
 MAX_SHOWN = 20
@@ -273,6 +276,6 @@ def _check_written(staged: Path, file: Path, rows: list[_Row]) -> None:
     starts = [position_of(card)[0] for card in load_yaml(staged)["cards"]]
     problems = _Problems(file)
     for error in errors:
-        index = max((i for i, line in enumerate(starts) if line <= error.line), default=None)
+        index = max((i for i, line in enumerate(starts) if line <= error.location.line), default=None)
         problems.add(rows[index].number if index is not None else 0, error.message)
     problems.raise_if_any()

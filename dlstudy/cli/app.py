@@ -265,7 +265,8 @@ def deck_lint_command(
 
     errors = lint_paths(paths)
     if as_json:
-        _print_json([{"path": e.path, "line": e.line, "column": e.column, "message": e.message} for e in errors])
+        _print_json([{"path": e.location.path, "line": e.location.line, "column": e.location.column, "message": e.message}
+                     for e in errors])
     else:
         for error in errors:
             typer.echo(str(error), err=True)
@@ -328,7 +329,7 @@ def export_anki_command(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Write decks as an Anki package (.apkg); re-importing an updated export updates the notes in Anki."""
-    from dlstudy.output.exporting import export_anki_decks
+    from dlstudy.output.anki import export_anki_decks
 
     result = export_anki_decks(names or [], output, variants, deck)
     if as_json:
@@ -347,7 +348,7 @@ def export_csv_command(
     deck: List[str] = typer.Option([], "--deck", help=DECK_OPTION_HELP),
 ) -> None:
     """Cards with their text and scheduling state (or, with --reviews, every review) as CSV or JSON."""
-    from dlstudy.output.exporting import export_table
+    from dlstudy.output.tables import export_table
 
     result = export_table(names or [], deck, reviews, as_json, output)
     if result.path is None:

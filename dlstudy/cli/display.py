@@ -222,7 +222,7 @@ def quiz(session) -> None:
     """The review loop; every grade is committed by the session before the next card."""
     import time
 
-    from dlstudy.cards.decks import render_math
+    from dlstudy.cards.markup import render_math
     from dlstudy.cards.scheduling import RATING_NAMES
 
     ask = _reader()
@@ -265,7 +265,7 @@ def quiz(session) -> None:
 def _quiz_card(session, prompt, ask, render_math):
     """('rating', answer) for one card, or 'quit' / 'undo' / 'suspend'."""
     commands = {"q": "quit", "quit": "quit", "u": "undo", "undo": "undo", "s": "suspend", "suspend": "suspend"}
-    if prompt.mode == "self":
+    if prompt.self_graded:
         text = ask("[Enter] reveal: ")
         if text is None:
             return "quit"
@@ -300,8 +300,8 @@ def _quiz_card(session, prompt, ask, render_math):
         console.print(f"{mark}: expected {esc(render_math(checked.expected))}")
         for line in checked.feedback:
             console.print(f"  → {line}", style="yellow", markup=False)
-        if prompt.mode == "problem":
-            solution(prompt.expected.result())
+        if prompt.solution is not None:
+            solution(prompt.solution.result())
         elif prompt.answer:
             console.print(render_math(prompt.answer), style="cyan", markup=False)
         return checked.rating, text
