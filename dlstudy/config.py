@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from dlstudy.errors import DlstudyError
+from dlstudy.errors import LocatedError, Location
 from dlstudy.paths import data_dir
 
 
@@ -31,19 +31,24 @@ def load_config(path: Path | None = None) -> Config:
     path = path or config_path()
     if not path.exists():
         return Config()
+    text = path.read_text(encoding="utf-8")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DlstudyError(f"{path}: {exc}") from None
+        raise LocatedError(*_decode_error(path, text, exc)) from None
     known = {"desired_retention", "learning_steps", "relearning_steps", "fuzz", "new_per_day", "decks"}
+
+    def fail(key: str, problem: str) -> LocatedError:
+        return LocatedError(_location_of(path, text, key), problem)
+
     for key in data:
         if key not in known:
-            raise DlstudyError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
+            raise fail(key, f"unknown setting {key!r}; known: {', '.join(sorted(known))}")
 
     def number(key: str, default: Any, low: float, high: float) -> Any:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise DlstudyError(f"{path}: {key} must be a number from {low:g} to {high:g}, not {value!r}")
+            raise fail(key, f"{key} must be a number from {low:g} to {high:g}, not {value!r}")
         return value
 
     def minutes(key: str, default: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
@@ -51,15 +56,15 @@ def load_config(path: Path | None = None) -> Config:
         if value is None:
             return default
         if not isinstance(value, list) or not all(isinstance(v, (int, float)) and v > 0 for v in value):
-            raise DlstudyError(f"{path}: {key} must be a list of minutes, e.g. [1, 10]")
+            raise fail(key, f"{key} must be a list of minutes, e.g. [1, 10]")
         return tuple(timedelta(minutes=v) for v in value)
 
     decks = data.get("decks", [])
     if not isinstance(decks, list) or not all(isinstance(d, str) for d in decks):
-        raise DlstudyError(f'{path}: decks must be a list of paths, e.g. ["~/my-decks"]')
+        raise fail("decks", 'decks must be a list of paths, e.g. ["~/my-decks"]')
     fuzz = data.get("fuzz", True)
     if not isinstance(fuzz, bool):
-        raise DlstudyError(f"{path}: fuzz must be true or false")
+        raise fail("fuzz", "fuzz must be true or false")
     return Config(
         desired_retention=float(number("desired_retention", 0.9, 0.7, 0.99)),
         learning_steps=minutes("learning_steps", Config.learning_steps),
@@ -68,3 +73,31 @@ def load_config(path: Path | None = None) -> Config:
         new_per_day=int(number("new_per_day", 20, 0, 10000)),
         decks=tuple(Path(d).expanduser() for d in decks),
     )
+
+
+def _location_of(path: Path, text: str, key: str) -> Location:
+    """Where ``key = ...`` is set (the config is flat: one top-level key per line); just the file if not found."""
+    for number, line in enumerate(text.splitlines(), 1):
+        name, equals, _ = line.partition("=")
+        if equals and name.strip().strip("\"'") == key:
+            return Location(str(path), number, len(line) - len(line.lstrip()) + 1)
+    return Location(str(path))
+
+
+def _decode_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> tuple[Location, str]:
+    """tomllib's position as a Location, and its message without it.
+
+    Python 3.14 gives the position as attributes; before that it is only in the
+    message, as a fixed suffix " (at line L, column C)" or " (at end of document)".
+    """
+    if hasattr(exc, "lineno"):
+        return Location(str(path), exc.lineno, exc.colno), exc.msg
+    message, _, where = str(exc).rpartition(" (at ")
+    if where.startswith("line "):
+        line, _, column = where.removeprefix("line ").removesuffix(")").partition(", column ")
+        if line.isdigit() and column.isdigit():
+            return Location(str(path), int(line), int(column)), message
+    if where == "end of document)":
+        lines = text.splitlines() or [""]
+        return Location(str(path), len(lines), len(lines[-1]) + 1), message
+    return Location(str(path)), str(exc)

@@ -1,4 +1,4 @@
-"""Safe YAML loading that remembers line numbers, so errors can say file:line."""
+"""Safe YAML loading that remembers line numbers, so errors can say FILE:LINE:COL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from dlstudy.errors import DlstudyError
+from dlstudy.errors import LocatedError, Location
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -70,13 +70,13 @@ def line_of(value: Any) -> int:
 
 
 def load_yaml(path: Path) -> Any:
-    """Parse ``path`` with a safe loader; a syntax error or a tag like !!python/object is a DlstudyError."""
+    """Parse ``path`` with a safe loader; a syntax error or a tag like !!python/object is a LocatedError."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DlstudyError(f"{path}: cannot read ({exc.strerror})") from None
+        raise LocatedError(Location(str(path)), f"cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:
-        raise DlstudyError(f"{path}: not UTF-8 text") from None
+        raise LocatedError(Location(str(path)), "not UTF-8 text") from None
     try:
         loader = _LineLoader(text)
         try:
@@ -85,7 +85,7 @@ def load_yaml(path: Path) -> Any:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise DlstudyError(f"{path}{line}: {exc.problem or exc.context}") from None
+        where = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
+        raise LocatedError(where, str(exc.problem or exc.context)) from None
     except yaml.YAMLError as exc:
-        raise DlstudyError(f"{path}: {exc}") from None
+        raise LocatedError(Location(str(path)), str(exc)) from None

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dlstudy.cards import decks
-from dlstudy.cards.decks import Gap, cloze_side, lint_file, lint_paths, load_decks, parse_cloze, render_math
+from dlstudy.cards import decks, kinds
+from dlstudy.cards.decks import lint_paths, load_decks
+from dlstudy.cards.lint import lint_file
+from dlstudy.cards.markup import Gap, cloze_side, gap_numbers, parse_cloze, render_math
 from dlstudy.errors import DlstudyError
 from dlstudy.engine.templates import all_templates
 
@@ -30,17 +32,17 @@ def test_builtin_decks_validate_against_the_json_schema():
 
 
 def test_course_coverage_counts():
-    cards = [card for deck in load_decks() for card in deck.cards()]
-    kinds = Counter(card.kind for card in cards)
-    assert len(cards) >= 300, kinds
-    assert kinds["derivation"] >= 40, kinds
-    assert all(kinds[k] > 0 for k in decks.CARD_KINDS), kinds
+    cards = [card for deck in load_decks() for card in deck.cards]
+    counts = Counter(card.kind for card in cards)
+    assert len(cards) >= 300, counts
+    assert counts["derivation"] >= 40, counts
+    assert all(counts[k] > 0 for k in kinds.names()), counts
 
 
 def test_every_template_has_a_problem_card_in_its_topic_deck():
     by_topic: dict[str, set[str]] = {}
     for deck in load_decks():
-        by_topic.setdefault(deck.topic, set()).update(n.template for n in deck.notes if n.kind == "problem")
+        by_topic.setdefault(deck.topic, set()).update(n.fields["template"] for n in deck.notes if n.kind == "problem")
     missing = [t.id for t in all_templates() if t.id not in by_topic.get(t.topic, set())]
     assert missing == []
 
@@ -48,9 +50,11 @@ def test_every_template_has_a_problem_card_in_its_topic_deck():
 def test_every_formula_in_every_deck_renders():
     for deck in load_decks():
         for note in deck.notes:
-            texts = [note.front, note.back, note.extra, *note.steps]
+            fields = note.fields
+            texts = [fields.get("front", ""), fields.get("back", ""), fields.get("extra", ""), *fields.get("steps", ())]
             if note.kind == "cloze":
-                texts += [cloze_side(note.text, n, reveal) for n in decks.gap_numbers(note.text) for reveal in (False, True)]
+                text = fields["text"]
+                texts += [cloze_side(text, n, reveal) for n in gap_numbers(text) for reveal in (False, True)]
             for text in texts:
                 rendered = render_math(text)
                 assert "\\frac" not in rendered and "\\sigma" not in rendered, (note.id, rendered)
@@ -119,3 +123,105 @@ def test_lint_command_exit_codes(tmp_path):
     assert result.exit_code == 2 and "x.yaml:6:15:" in result.stderr
     result = CliRunner().invoke(app, ["deck", "lint", str(ROOT / "decks")])
     assert result.exit_code == 0, result.stderr
+
+
+# ---------------------------------------------------------------------------
+# related, sigfigs, decimals
+
+TYPED = """\
+deck: x
+title: t
+cards:
+  - id: a
+    kind: typed
+    front: "How much?"
+    answer: "{answer}"
+    answer_kind: real
+    {precision}
+"""
+
+
+def typed_note(tmp_path, answer: str, precision: str):
+    from dlstudy.cards.kinds.typed import check_typed
+
+    path = tmp_path / "x.yaml"
+    path.write_text(TYPED.format(answer=answer, precision=precision))
+    deck, errors = lint_file(path)
+    assert errors == [], [str(e) for e in errors]
+    fields = deck.notes[0].fields
+    return lambda text: check_typed(fields, text).score
+
+
+def test_typed_cards_judge_by_significant_figures(tmp_path):
+    score = typed_note(tmp_path, "2.83", "sigfigs: 2")
+    assert score("2.8") == 1.0 and score("2.83") == 1.0
+    assert score("2.9") == 0.0 and score("2.7") == 0.0
+
+
+def test_typed_cards_judge_by_decimal_places(tmp_path):
+    score = typed_note(tmp_path, "0.2447", "decimals: 2")
+    assert score("0.24") == 1.0 and score("0.2447") == 1.0
+    assert score("0.25") == 0.0 and score("0.23") == 0.0
+
+
+def test_typed_cards_keep_rtol(tmp_path):
+    score = typed_note(tmp_path, "100", "rtol: 0.05")
+    assert score("104") == 1.0 and score("106") == 0.0
+    default = typed_note(tmp_path, "100", "")
+    assert default("100.9") == 1.0 and default("102") == 0.0
+
+
+@pytest.mark.parametrize(
+    "precision, message",
+    [
+        ("sigfigs: 2\n    rtol: 0.1", "x.yaml:9:14: give one of rtol, sigfigs, decimals, not both rtol and sigfigs"),
+        ("sigfigs: 0", "x.yaml:9:14: sigfigs must be a whole number from 1 to 15"),
+        ("decimals: 1.5", "x.yaml:9:15: decimals must be a whole number from 0 to 15"),
+        ("decimals: yes", "x.yaml:9:15: decimals must be a whole number"),
+    ],
+)
+def test_bad_precision_is_located(tmp_path, monkeypatch, precision, message):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "x.yaml"
+    path.write_text(TYPED.format(answer="2.83", precision=precision))
+    _, errors = lint_file(path)
+    assert any(message in str(e) for e in errors), [str(e) for e in errors]
+
+
+def test_precision_applies_to_numbers_only(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text(TYPED.format(answer="3", precision="sigfigs: 2").replace("answer_kind: real", "answer_kind: integer"))
+    _, errors = lint_file(path)
+    assert [e.message for e in errors] == ["sigfigs applies to real, vector, matrix answers, not integer; remove it"]
+
+
+RELATED = """\
+deck: {name}
+title: t
+cards:
+  - id: {name}-a
+    front: f
+    back: b
+    related: [{related}]
+"""
+
+
+def test_related_ids_may_name_notes_in_other_decks(tmp_path):
+    (tmp_path / "one.yaml").write_text(RELATED.format(name="one", related="two-a, conv-output-size-formula"))
+    (tmp_path / "two.yaml").write_text(RELATED.format(name="two", related="one-a"))
+    assert lint_paths([tmp_path]) == []
+    decks_ = load_decks([tmp_path])
+    assert next(d for d in decks_ if d.name == "one").notes[0].related == ("two-a", "conv-output-size-formula")
+
+
+def test_unknown_related_id_is_a_located_error(tmp_path):
+    (tmp_path / "one.yaml").write_text(RELATED.format(name="one", related="two-b"))
+    (tmp_path / "two.yaml").write_text(RELATED.format(name="two", related="one-a"))
+    errors = [str(e) for e in lint_paths([tmp_path])]
+    assert errors == [f"{tmp_path / 'one.yaml'}:7:14: related card 'two-b' is not in any deck; did you mean 'two-a'?"]
+    with pytest.raises(DlstudyError, match=r"one\.yaml:4:5: related card 'two-b' is not in any deck"):
+        load_decks([tmp_path])
+    (tmp_path / "one.yaml").write_text(RELATED.format(name="one", related="Two_B"))
+    assert [e.message for e in lint_paths([tmp_path])] == [
+        "related must be a list of card ids, e.g. related: [conv-output-size-formula]"
+    ]

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dlstudy.cli.app import app
-from dlstudy.output.exporting import MODEL_NAMES, anki_cloze, html_field, stable_id
+from dlstudy.output.anki import MODEL_NAMES, anki_cloze, html_field, stable_id
 
 runner = CliRunner()
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -300,20 +300,22 @@ def test_exported_csv_imports_back(home, tmp_path):
     assert texts("words-copy") == texts("words") and len(texts("words")) == 3
 
 
-BAD_CSVS = {
-    "empty front": ("front,back\nq1,a1\n  ,a2\n", "row 3: the front is empty"),
-    "empty back": ("q1,a1\nq2,\n", "row 2: the back is empty"),
-    "column count": ("q1,a1\nq2,a2,tag,extra\n", "row 2: 4 columns"),
-    "column count with header": ("front,back,tags\nq1,a1,t\nq2,a2,t,u\nq3\n", "row 3: 4 columns, but the header has 3"),
-    "unbalanced dollar": ("q1,a1\nq2,costs $5\n", "row 2: unbalanced math in the back"),
-    "math does not render": ("q1,$\\frac{a}{$\n", "row 1: math in the back does not render"),
-    "duplicate front": ("q1,a1\nq2,a2\n q1 ,a3\n", "row 3: the same front as row 1"),
-    "bad quotes": ('q1,a1\n"q2,a2\n', "row 2: not valid CSV"),
+BAD_CSVS = {  # FILE:LINE:COL: the line the row starts on, the cell's column
+    "empty front": ("front,back\nq1,a1\n  ,a2\n", "3:1: the front is empty"),
+    "empty back": ("q1,a1\nq2,\n", "2:2: the back is empty"),
+    "column count": ("q1,a1\nq2,a2,tag,extra\n", "2:1: 4 columns"),
+    "column count with header": ("front,back,tags\nq1,a1,t\nq2,a2,t,u\nq3\n", "3:1: 4 columns, but the header has 3"),
+    "unbalanced dollar": ("q1,a1\nq2,costs $5\n", "2:2: unbalanced math in the back"),
+    "math does not render": ("q1,$\\frac{a}{$\n", "1:2: math in the back does not render"),
+    "duplicate front": ("q1,a1\nq2,a2\n q1 ,a3\n", "3:1: the same front as line 1"),
+    "bad quotes": ('q1,a1\n"q2,a2\n', "2:1: not valid CSV"),
+    "line of a row after a multi-line cell": ('q1,"a\nb"\n,a2\n', "3:1: the front is empty"),
+    "columns found by the header": ("back,front\na1,\n", "2:2: the front is empty"),
 }
 
 
 @pytest.mark.parametrize("name", BAD_CSVS)
-def test_bad_csv_is_located_by_row_and_nothing_is_written(home, tmp_path, name):
+def test_bad_csv_is_located_by_line_and_column_and_nothing_is_written(home, tmp_path, name):
     text, message = BAD_CSVS[name]
     path = tmp_path / "cards.csv"
     path.write_text(text)
@@ -338,7 +340,7 @@ def test_import_refuses_taken_names_and_ids(home, tmp_path):
     path = tmp_path / "vocab.csv"
     path.write_text("q1,a1\nq2,a2\n")
     result = run("import", "csv", path)
-    assert result.exit_code == 2 and f"{path}:row 2: card id 'vocab-" in result.stderr and "other.yaml:4" in result.stderr
+    assert result.exit_code == 2 and f"{path}:2:1: card id 'vocab-" in result.stderr and "other.yaml:4" in result.stderr
     assert not (home / "decks").exists()
 
 

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from dlstudy.engine import exercises, sampling
 from dlstudy.output import sheets
+from dlstudy.output.markup import md_text
 from dlstudy.cli.app import app
 from dlstudy.mathtext.numbers import round_as_displayed
 from dlstudy.engine.templates import all_templates, get_template
@@ -154,7 +155,7 @@ def test_markdown_key_equals_the_engine_for_every_template(tmp_path, seed):
         variant, solution = exercises.generate(problem_id, int(problem_seed))  # what `generate` prints
         kind = solution.template.answer.kind
         if kind == "choice":
-            assert written == sheets.md_text(solution.answer_text)
+            assert written == md_text(solution.answer_text)
             continue
         assert written.startswith("$") and written.endswith("$"), written
         if kind == "expression":

@@ -21,7 +21,7 @@ def test_every_step_formula_of_every_template_compiles():
 def _deck_formulas() -> list[str]:
     import yaml
 
-    from dlstudy.cards.decks import math_segments
+    from dlstudy.mathtext.markup import math_segments
 
     found: list[str] = []
 

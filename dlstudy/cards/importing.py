@@ -12,10 +12,11 @@ id, and so the review history, of every card whose front is unchanged; a card
 whose front changes starts afresh. Two rows with the same front are an error.
 
 All rows are checked before anything is written; every problem is located as
-``FILE:row N: ...`` (row 1 is the first line, header included, as a
-spreadsheet numbers it). The deck is written with ``yaml.safe_dump`` next to
-its destination, validated with ``decks.lint_file``, and only then moved into
-``user_deck_dir()/<deck>.yaml``.
+``FILE:LINE:COL: ...``: the line the row starts on (header included, so a row
+that holds no line break is numbered as a spreadsheet numbers it) and the
+cell's column (1 is the first). The deck is written with ``yaml.safe_dump``
+next to its destination, validated with ``lint.lint_file``, and only then
+moved into ``user_deck_dir()/<deck>.yaml``.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlstudy.cards.decks import ID_PATTERN, Deck, check_unique, deck_files, lint_file, load_deck, math_segments, user_deck_dir
-from dlstudy.errors import DlstudyError
+from dlstudy.cards.decks import check_unique, deck_files, default_deck_paths, load_deck, user_deck_dir
+from dlstudy.cards.lint import ID_PATTERN, lint_file
+from dlstudy.cards.markup import math_problems
+from dlstudy.cards.model import Deck
+from dlstudy.errors import DlstudyError, LocatedError, Location
 
 MAX_SHOWN = 20
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -68,27 +72,29 @@ def split_tags(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class _Row:
-    number: int
+    line: int  # where the row starts in the file
     front: str
     back: str
     tags: tuple[str, ...]
+    front_column: int  # 1-based, for locating problems with the front (and so the id)
 
 
 class _Problems:
     def __init__(self, file: Path) -> None:
         self.file = file
-        self.items: list[tuple[int, str]] = []
+        self.items: list[tuple[Location, str]] = []
 
-    def add(self, row: int, message: str) -> None:
-        self.items.append((row, message))
+    def add(self, line: int, column: int, message: str) -> None:
+        self.items.append((Location(str(self.file), line, column), message))
 
     def raise_if_any(self) -> None:
-        """One line per problem, in row order (at most MAX_SHOWN; then how many more)."""
+        """One line per problem, in file order (at most MAX_SHOWN; then how many more)."""
         if not self.items:
             return
-        self.items.sort(key=lambda item: item[0])
-        lines = [f"{self.file}:row {row}: {message}" if row else f"{self.file}: {message}"
-                 for row, message in self.items[:MAX_SHOWN]]
+        self.items.sort(key=lambda item: (item[0].line, item[0].column))
+        if len(self.items) == 1:
+            raise LocatedError(*self.items[0])
+        lines = [f"{where}: {message}" for where, message in self.items[:MAX_SHOWN]]
         if len(self.items) > MAX_SHOWN:
             lines.append(f"... and {len(self.items) - MAX_SHOWN} more problems")
         raise DlstudyError("\n".join(lines))
@@ -98,10 +104,22 @@ def _clean(cell: str) -> str:
     return cell.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").strip()
 
 
-def read_rows(file: Path) -> list[_Row]:
-    """The cards of a CSV file; every problem found is raised at once as ``FILE:row N: ...``."""
-    from dlstudy.mathtext.unicode import latex_to_unicode
+def _records(file: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """(line the record starts on, its cells) for every record of the CSV text."""
+    records: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    ended = 0  # the line the last record read ended on
+    try:
+        for record in reader:
+            records.append((ended + 1, record))
+            ended = reader.line_num
+    except csv.Error as exc:
+        raise LocatedError(Location(str(file), ended + 1, 1), f"not valid CSV ({exc}); check the quotes on this row") from None
+    return records
 
+
+def read_rows(file: Path) -> list[_Row]:
+    """The cards of a CSV file; every problem found is raised at once as ``FILE:LINE:COL: ...``."""
     try:
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -115,14 +133,7 @@ def read_rows(file: Path) -> list[_Row]:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line else ","
     problems = _Problems(file)
-    records: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    number = 0
-    try:
-        for number, record in enumerate(reader, 1):
-            records.append((number, record))
-    except csv.Error as exc:
-        raise DlstudyError(f"{file}:row {number + 1}: not valid CSV ({exc}); check the quotes on this row") from None
+    records = _records(file, text, delimiter)
 
     columns = {"front": 0, "back": 1, "tags": 2}
     width: int | None = None
@@ -136,14 +147,14 @@ def read_rows(file: Path) -> list[_Row]:
 
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    for number, record in content:
+    for line, record in content:
         needed = max(columns["front"], columns["back"]) + 1
         if width is not None and not needed <= len(record) <= width:
             quote = "; quote cells that contain commas" if delimiter == "," and len(record) > width else ""
-            problems.add(number, f"{len(record)} column{'s' if len(record) != 1 else ''}, but the header has {width}{quote}")
+            problems.add(line, 1, f"{len(record)} column{'s' if len(record) != 1 else ''}, but the header has {width}{quote}")
             continue
         if width is None and len(record) not in (2, 3):
-            problems.add(number, f"{len(record)} column{'s' if len(record) != 1 else ''}; a row is front, back and "
+            problems.add(line, 1, f"{len(record)} column{'s' if len(record) != 1 else ''}; a row is front, back and "
                          f"optional tags{', quote cells that contain commas' if delimiter == ',' and len(record) > 3 else ''}")
             continue
         front = _clean(record[columns["front"]])
@@ -151,29 +162,25 @@ def read_rows(file: Path) -> list[_Row]:
         tags = split_tags(record[columns["tags"]]) if "tags" in columns and columns["tags"] < len(record) else []
         before = len(problems.items)
         for side, value in (("front", front), ("back", back)):
+            column = columns[side] + 1
             if not value:
-                problems.add(number, f"the {side} is empty; write the {'question' if side == 'front' else 'answer'}")
+                problems.add(line, column, f"the {side} is empty; write the {'question' if side == 'front' else 'answer'}")
                 continue
             if _CONTROL.search(value):
-                problems.add(number, f"the {side} contains a control character; remove it")
+                problems.add(line, column, f"the {side} contains a control character; remove it")
                 continue
-            try:
-                segments = math_segments(value)
-            except ValueError as exc:
-                problems.add(number, f"unbalanced math in the {side}: {exc}")
-                continue
-            for _, latex in segments:
-                try:
-                    latex_to_unicode(latex.strip())
-                except ValueError as exc:
-                    problems.add(number, f"math in the {side} does not render: {exc}; check its braces and commands")
+            for what, why in math_problems(value):
+                if what == "unbalanced":
+                    problems.add(line, column, f"unbalanced math in the {side}: {why}")
+                else:
+                    problems.add(line, column, f"math in the {side} does not render: {why}; check its braces and commands")
         key = " ".join(front.split())
         if front and key in seen:
-            problems.add(number, f"the same front as row {seen[key]}; merge the two rows (ids come from the front)")
+            problems.add(line, columns["front"] + 1, f"the same front as line {seen[key]}; merge the two rows (ids come from the front)")
         elif front:
-            seen[key] = number
+            seen[key] = line
         if len(problems.items) == before:
-            rows.append(_Row(number, front, back, tuple(tags)))
+            rows.append(_Row(line, front, back, tuple(tags), columns["front"] + 1))
     problems.raise_if_any()
     if not rows:
         raise DlstudyError(f"{file}: no cards found; each row is front, back and optional tags")
@@ -182,12 +189,7 @@ def read_rows(file: Path) -> list[_Row]:
 
 def _other_decks(target: Path) -> list[Deck]:
     """Every deck dlstudy loads except the file the import would replace."""
-    from dlstudy.config import load_config
-    from dlstudy.cards.decks import builtin_deck_dir
-
-    config = load_config()
-    folders = [builtin_deck_dir(), *([user_deck_dir()] if user_deck_dir().is_dir() else []), *config.decks]
-    files = [p for p in deck_files(folders) if p.resolve() != target.resolve()]
+    files = [p for p in deck_files(default_deck_paths()) if p.resolve() != target.resolve()]
     decks = [load_deck(p) for p in files]
     check_unique(decks)
     return decks
@@ -241,7 +243,8 @@ def import_csv(file: Path, name: str | None = None, title: str | None = None, re
     for row in rows:
         cid = card_id(name, row.front)
         if cid in owners:
-            problems.add(row.number, f"card id '{cid}' is already used at {owners[cid]}; choose another deck name with --deck NAME")
+            problems.add(row.line, row.front_column,
+                         f"card id '{cid}' is already used at {owners[cid]}; choose another deck name with --deck NAME")
     problems.raise_if_any()
 
     kept = len(_old_ids(target) & {card_id(name, r.front) for r in rows}) if target.exists() else 0
@@ -273,6 +276,6 @@ def _check_written(staged: Path, file: Path, rows: list[_Row]) -> None:
     starts = [position_of(card)[0] for card in load_yaml(staged)["cards"]]
     problems = _Problems(file)
     for error in errors:
-        index = max((i for i, line in enumerate(starts) if line <= error.line), default=None)
-        problems.add(rows[index].number if index is not None else 0, error.message)
+        index = max((i for i, line in enumerate(starts) if line <= error.location.line), default=None)
+        problems.add(rows[index].line if index is not None else 0, 0, error.message)
     problems.raise_if_any()

@@ -1,51 +1,32 @@
 """A review session: which card comes next, what to ask, how a review is recorded.
 
-Pure logic over a Store, the decks' cards, a clock and a random Generator; the
-terminal loop lives in display.py. Every grade is committed before the next
+Pure logic over a Store, the decks' cards, a clock and a random Generator; what
+to ask for a card is its kind's (``dlstudy.cards.kinds``), and the terminal
+loop lives in cli/interactive.py. Every grade is committed before the next
 card is chosen.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from dlstudy.engine.answers import CHOICE_LETTERS
+from dlstudy.cards import kinds
+from dlstudy.cards.model import Card, Deck
+from dlstudy.cards.prompts import Checked, Prompt
+from dlstudy.cards.scheduling import make_scheduler, next_state
+from dlstudy.cards.store import CardRow, Store
 from dlstudy.clock import Clock
 from dlstudy.config import Config
-from dlstudy.cards.decks import Card, Deck, cloze_side
 from dlstudy.errors import DlstudyError
 from dlstudy.suggest import did_you_mean
-from dlstudy.cards.scheduling import make_scheduler, next_state, rating_for_score
-from dlstudy.cards.store import CardRow, Store
 
 LEARN_AHEAD = timedelta(minutes=20)  # like Anki: a learning step due this soon is shown rather than waited for
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """What to show for one review of a card."""
-
-    card: Card
-    mode: str  # "self" (reveal, grade yourself), "typed", "order" (type the order of steps), "problem"
-    question: str  # text with $...$ math
-    answer: str  # shown after the reveal / verdict
-    expected: Any = None  # typed/order: the key; problem: the Solution
-    variant: Any = None  # problem: the engine Variant
-
-
-@dataclass(frozen=True)
-class Checked:
-    """An auto-graded answer."""
-
-    score: float
-    rating: int
-    expected: str
-    feedback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,7 +39,7 @@ class Graded:
 
 def select_cards(decks: Sequence[Deck], words: Sequence[str]) -> list[Card]:
     """Cards of the decks or tags named by ``words`` (all cards when none)."""
-    cards = [card for deck in decks for card in deck.cards()]
+    cards = [card for deck in decks for card in deck.cards]
     if not words:
         return cards
     names = {deck.name for deck in decks}
@@ -144,64 +125,24 @@ class QuizSession:
         return None
 
     def prompt(self, card: Card) -> Prompt:
-        """What to ask; problem cards get a fresh variant, derivations a random mode."""
-        note = card.note
-        if note.kind == "basic":
-            front, back = (note.back, note.front) if card.reversed else (note.front, note.back)
-            return Prompt(card, "self", front, back)
-        if note.kind == "cloze":
-            answer = cloze_side(note.text, card.gap or 1, reveal=True)
-            return Prompt(card, "self", cloze_side(note.text, card.gap or 1, reveal=False), _join(answer, note.extra))
-        if note.kind == "typed":
-            return Prompt(card, "typed", note.front, _join(f"Answer: {note.answer}", note.back), expected=note.answer)
-        if note.kind == "derivation":
-            return self._derivation_prompt(card)
-        from dlstudy.engine import sampling, solving
-        from dlstudy.engine.templates import get_template
+        """What to ask, as the card's kind says (a problem card gets a fresh variant, solving in the background)."""
+        return kinds.get(card.kind).prompt(card, self)
 
-        template = get_template(note.template)
-        variant = sampling.sample(template, int(self.rng.integers(1_000_000)))
-        # Solved in the background while the statement is on screen: a torch oracle's import overlaps reading.
-        pending = self._solver().submit(solving.solve_variant, variant)
-        return Prompt(card, "problem", variant.statement, "", expected=pending, variant=variant)
-
-    def _solver(self):
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run ``fn`` on the session's background thread (a problem's oracle, while its statement is read)."""
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(max_workers=1)
-        return self._pool
-
-    def _derivation_prompt(self, card: Card) -> Prompt:
-        note = card.note
-        steps = list(note.steps)
-        numbered = "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
-        if self.rng.random() < 0.5:
-            order = self.rng.permutation(len(steps))
-            while list(order) == list(range(len(steps))):
-                order = self.rng.permutation(len(steps))
-            shuffled = "\n".join(f"{letter}) {steps[i]}" for letter, i in zip(CHOICE_LETTERS, order))
-            key = [CHOICE_LETTERS[list(order).index(i)] for i in range(len(steps))]
-            question = f"{note.front}\nPut these steps in order (e.g. {' '.join(sorted(key)[:3])} ...):\n{shuffled}"
-            return Prompt(card, "order", question, _join(numbered, note.back), expected=key)
-        shown = int(self.rng.integers(1, len(steps)))
-        given = "\n".join(f"{i}. {s}" for i, s in enumerate(steps[:shown], 1))
-        question = f"{note.front}\n{given}\nWhat is step {shown + 1}?"
-        return Prompt(card, "self", question, _join(f"{shown + 1}. {steps[shown]}", f"All steps:\n{numbered}"))
+        return self._pool.submit(fn, *args)
 
     # -- checking auto-graded prompts
 
     def check(self, prompt: Prompt, text: str) -> Checked:
-        """Grade a typed / order / problem answer; AnswerFormatError when the text is not of the right form."""
-        if prompt.mode == "order":
-            return _check_order(prompt.expected, text)
-        if prompt.mode == "typed":
-            return _check_typed(prompt.card, text)
-        from dlstudy.engine.checking import check
-
-        solution = prompt.expected.result()
-        verdict = check(solution.template, solution, text)
-        return Checked(verdict.score, rating_for_score(verdict.score), verdict.expected, verdict.feedback)
+        """Grade a typed answer; AnswerFormatError when the text is not of the right form."""
+        if prompt.checker is None:
+            raise ValueError(f"{prompt.card.id} is graded by the student, not checked")
+        return prompt.checker(text)
 
     # -- recording
 
@@ -251,29 +192,3 @@ class QuizSession:
 def _suspended(rows: dict[str, CardRow], card_id: str) -> bool:
     row = rows.get(card_id)
     return bool(row and row.suspended)
-
-
-def _join(*parts: str) -> str:
-    return "\n".join(p for p in parts if p)
-
-
-def _check_order(key: list[str], text: str) -> Checked:
-    from dlstudy.engine.answers import AnswerFormatError
-
-    letters = [c for c in text.lower() if c in CHOICE_LETTERS]
-    if len(letters) != len(key) or sorted(letters) != sorted(key):
-        raise AnswerFormatError("choice", f"give all {len(key)} letters once each, e.g. {' '.join(sorted(key))}")
-    right = sum(a == b for a, b in zip(letters, key)) / len(key)
-    return Checked(right, rating_for_score(right), " ".join(key))
-
-
-def _check_typed(card: Card, text: str) -> Checked:
-    """A typed card, judged by the same comparison as problem answers (the card's rtol, exact integers)."""
-    from dlstudy.engine.answers import parse_answer
-    from dlstudy.engine.checking import Tolerance, compare
-
-    note = card.note
-    given = parse_answer(note.answer_kind, text, variables=(note.variable,))
-    key = parse_answer(note.answer_kind, note.answer, variables=(note.variable,))
-    score = compare(note.answer_kind, given, key, Tolerance(rtol=note.rtol), note.variable).score
-    return Checked(score, rating_for_score(score), note.answer)

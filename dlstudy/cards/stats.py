@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from dlstudy.cards.decks import Deck
+from dlstudy.cards.model import Deck
 from dlstudy.cards.scheduling import AGAIN, retrievability
 from dlstudy.cards.store import NEW, REVIEW, STATE_NAMES, Store
 
@@ -33,7 +33,7 @@ def deck_counts(decks: Sequence[Deck], store: Store, now: datetime) -> list[Deck
     result = []
     for deck in decks:
         counts: Counter[str] = Counter()
-        cards = deck.cards()
+        cards = deck.cards
         for card in cards:
             row = rows.get(card.id)
             if row is None or row.state == NEW:
@@ -67,7 +67,7 @@ def study_stats(decks: Sequence[Deck], store: Store, scheduler: Any, now: dateti
     retention = (sum(r.rating != AGAIN for r in matured) / len(matured)) if matured else None
 
     rows = store.cards()
-    all_cards = [card for deck in decks for card in deck.cards()]
+    all_cards = [card for deck in decks for card in deck.cards]
     states: Counter[str] = Counter()
     for card in all_cards:
         row = rows.get(card.id)
@@ -90,7 +90,7 @@ def study_stats(decks: Sequence[Deck], store: Store, scheduler: Any, now: dateti
     topics = []
     lapses = Counter(r.deck for r in reviews if r.rating == AGAIN)
     for deck in decks:
-        cards = deck.cards()
+        cards = deck.cards
         recalls = [retrievability(scheduler, rows[c.id], now) for c in cards if c.id in rows and not rows[c.id].suspended]
         seen = len(recalls)
         mastery = sum(recalls) / len(cards) if cards else 0.0  # unseen cards count as 0

@@ -13,10 +13,8 @@ def open_decks(extra: Sequence[str] = ()):
     """Built-in decks, the user's own (imported) decks, the config's decks and ``--deck`` paths."""
     from pathlib import Path
 
+    from dlstudy.cards.decks import load_decks, user_deck_dir
     from dlstudy.config import load_config
-    from dlstudy.cards.decks import load_decks
-
-    from dlstudy.cards.decks import user_deck_dir
 
     config = load_config()
     own = [user_deck_dir()] if user_deck_dir().is_dir() else []

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from dlstudy.cards.decks import Deck, Gap, Note, parse_cloze, split_math
+from dlstudy.cards import kinds
+from dlstudy.mathtext.markup import split_math
+from dlstudy.cards.model import Deck, Note
 from dlstudy.errors import DlstudyError
+from dlstudy.output.markup import Part, markdown_parts, md_text, typst_parts, typst_text
 from dlstudy.suggest import did_you_mean
-
-Part = tuple[str, str]  # ("text", words) or ("math", LaTeX), as in sheets.py
 
 
 @dataclass(frozen=True)
@@ -33,23 +34,12 @@ def parts_of(text: str) -> tuple[Part, ...]:
     return tuple(("text" if kind == "text" else "math", content) for kind, content in split_math(text) if content.strip())
 
 
-def _revealed(text: str) -> str:
-    return "".join(p.content if isinstance(p, Gap) else p for p in parse_cloze(text))
-
-
 def entry_of(note: Note) -> Entry | None:
-    """Formula-tagged cards and every derivation; None for other cards."""
-    if note.kind == "derivation":
-        return Entry(parts_of(note.front), (parts_of(note.steps[-1]),))
-    if "formula" not in note.tags:
+    """The note's formula, as its kind gives it (formula-tagged cards and every derivation); None for others."""
+    formula = kinds.get(note.kind).formula(note)
+    if formula is None:
         return None
-    if note.kind == "basic":
-        return Entry(parts_of(note.front), (parts_of(note.back),))
-    if note.kind == "cloze":
-        return Entry((), (parts_of(_revealed(note.text)),))
-    if note.kind == "typed" and note.back:
-        return Entry(parts_of(note.front), (parts_of(note.back),))
-    return None
+    return Entry(parts_of(formula.label), tuple(parts_of(line) for line in formula.lines))
 
 
 def collect(decks: Sequence[Deck], topics: Sequence[str]) -> list[Topic]:
@@ -89,8 +79,6 @@ _TYPST_PREAMBLE = """\
 
 
 def typst_document(topics: Sequence[Topic]) -> str:
-    from dlstudy.output.sheets import typst_parts, typst_text
-
     out = [_TYPST_PREAMBLE]
     for index, topic in enumerate(topics):
         if index:
@@ -103,8 +91,6 @@ def typst_document(topics: Sequence[Topic]) -> str:
 
 
 def markdown_document(topics: Sequence[Topic]) -> str:
-    from dlstudy.output.sheets import markdown_parts, md_text
-
     lines = ["# Formula sheet", ""]
     for topic in topics:
         lines += [f"## {md_text(topic.title)}", ""]

@@ -1,13 +1,11 @@
-"""Export decks to Anki (.apkg) and cards or the review log to CSV/JSON (``dlstudy export``).
+"""Export decks to Anki (``dlstudy export anki``): one .apkg, built with genanki (imported inside the function).
 
-Anki packages are built with genanki (imported inside the function):
-
-- every dlstudy note is one Anki note: basic -> "Basic (dlstudy)", basic with
-  ``reverse`` -> "Basic (and reversed card) (dlstudy)" (two cards), cloze ->
-  "Cloze (dlstudy)" (one card per gap number), typed and derivation -> basic
-  notes (answer / numbered steps on the back), problem -> ``variants`` basic
-  notes built by dlstudy's engine from the fixed seeds 1..N, each showing its
-  seed so ``dlstudy generate ID --seed S`` reproduces it;
+- every dlstudy note is one Anki note, chosen by the shape its kind gives it
+  (``dlstudy.cards.content``): sides -> "Basic (dlstudy)", or with ``reverse``
+  "Basic (and reversed card) (dlstudy)" (two cards); cloze text -> "Cloze
+  (dlstudy)" (one card per gap number); a problem -> ``variants`` basic notes
+  built by dlstudy's engine from the fixed seeds 1..N, each showing its seed so
+  ``dlstudy generate ID --seed S`` reproduces it;
 - math ``$...$`` / ``$$...$$`` becomes MathJax ``\\(...\\)`` / ``\\[...\\]``
   (``html_field``); cloze gaps stay ``{{c1::...}}``, with ``}}`` inside a gap
   spaced apart so Anki's parser keeps the gap whole (``anki_cloze``);
@@ -21,11 +19,8 @@ Nothing here prints: functions return data or write the file they are asked to.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
-import json
 import os
 import re
 from collections import Counter
@@ -33,16 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from dlstudy.cards.decks import Deck, Gap, Note, cards_of, parse_cloze, split_math
+from dlstudy.cards import kinds
+from dlstudy.cards.content import Block, ClozeText, Literal, ProblemRef, Sides, Steps
+from dlstudy.cards.decks import choose_decks
+from dlstudy.cards.markup import Gap, parse_cloze
+from dlstudy.mathtext.markup import split_math
+from dlstudy.cards.model import Deck, Note
 from dlstudy.errors import DlstudyError
-from dlstudy.suggest import did_you_mean
 
 DEFAULT_VARIANTS = 3
 MAX_VARIANTS = 100
 DECK_PREFIX = "dlstudy::"
-
-CARD_FIELDS = ("id", "deck", "kind", "front", "back", "tags", "state", "due", "stability", "difficulty", "reviews", "lapses")
-REVIEW_FIELDS = ("id", "card_id", "deck", "rating", "reviewed_at", "duration_ms", "answer", "cram")
 
 
 def stable_id(key: str) -> int:
@@ -150,25 +146,37 @@ def _tags(note: Note) -> tuple[str, ...]:
 def anki_notes(note: Note, variants: int = DEFAULT_VARIANTS) -> list[AnkiNote]:
     """The Anki notes for one dlstudy note (a problem note gives one per variant)."""
     tags = _tags(note)
-    guid = note_guid(note.id)
-    if note.kind == "basic":
-        model = "reversed" if note.reverse else "basic"
-        return [AnkiNote(model, guid, (html_field(note.front), html_field(note.back)), tags, note.id)]
-    if note.kind == "cloze":
-        return [AnkiNote("cloze", guid, (anki_cloze(note.text), html_field(note.extra)), tags, note.id)]
-    if note.kind == "typed":
-        back = f"<b>{_escape(note.answer)}</b>"
-        if note.back:
-            back += "<br><br>" + html_field(note.back)
-        return [AnkiNote("basic", guid, (html_field(note.front), back), tags, note.id)]
-    if note.kind == "derivation":
-        back = '<ol class="steps">' + "".join(f"<li>{html_field(s)}</li>" for s in note.steps) + "</ol>"
-        if note.back:
-            back += html_field(note.back)
-        return [AnkiNote("basic", guid, (html_field(note.front), back), tags, note.id)]
-    if note.kind == "problem":
-        return [problem_note(note, seed, tags) for seed in variant_seeds(variants)]
-    raise AssertionError(f"unknown card kind {note.kind}")
+    content = kinds.get(note.kind).content(note)
+    if isinstance(content, Sides):
+        model = "reversed" if content.reverse else "basic"
+        fields = (_blocks_html(content.front), _blocks_html(content.back))
+        return [AnkiNote(model, note_guid(note.id), fields, tags, note.id)]
+    if isinstance(content, ClozeText):
+        return [AnkiNote("cloze", note_guid(note.id), (anki_cloze(content.text), html_field(content.extra)), tags, note.id)]
+    if isinstance(content, ProblemRef):
+        return [problem_note(note, content.template, seed, tags) for seed in variant_seeds(variants)]
+    raise AssertionError(f"{note.kind} notes have content of an unknown shape: {content!r}")
+
+
+def _blocks_html(blocks: Sequence[Block]) -> str:
+    """Blocks as one field: text as ``html_field``, a literal in bold, steps as a numbered list.
+
+    Blocks are a blank line apart, except after a list (already a block of its own); empty text is left out.
+    """
+    out = []
+    for block in blocks:
+        if isinstance(block, Steps):
+            html_block = '<ol class="steps">' + "".join(f"<li>{html_field(s)}</li>" for s in block.lines) + "</ol>"
+        elif not block.text:
+            continue
+        elif isinstance(block, Literal):
+            html_block = f"<b>{_escape(block.text)}</b>"
+        else:
+            html_block = html_field(block.text)
+        if out and not out[-1][0]:
+            out.append((False, "<br><br>"))
+        out.append((isinstance(block, Steps), html_block))
+    return "".join(text for _, text in out)
 
 
 def variant_seeds(variants: int) -> list[int]:
@@ -180,12 +188,12 @@ def _parts_html(parts: Sequence[tuple[str, str]]) -> str:
     return "".join(rf"\({_escape(content)}\)" if kind == "math" else _html_text(content) for kind, content in parts)
 
 
-def problem_note(note: Note, seed: int, tags: tuple[str, ...]) -> AnkiNote:
-    """One variant of a problem card: statement in front; answer and worked solution (from the engine) on the back."""
+def problem_note(note: Note, template_id: str, seed: int, tags: tuple[str, ...]) -> AnkiNote:
+    """One variant of a problem: statement in front; answer and worked solution (from the engine) on the back."""
     from dlstudy.engine import exercises
-    from dlstudy.output import sheets
+    from dlstudy.output.sheets import model as sheets
 
-    variant, solution = exercises.generate(note.template, seed)
+    variant, solution = exercises.generate(template_id, seed)
     template = variant.template
     front = f'<div class="title">{_escape(template.title)}</div>' + _parts_html(sheets.statement_parts(variant))
     if template.answer.kind == "choice":
@@ -203,24 +211,6 @@ def problem_note(note: Note, seed: int, tags: tuple[str, ...]) -> AnkiNote:
         back += f"<li>{_escape(step.what)}: \\({_escape(step.formula)}\\)<br>{_parts_html(step.work)}</li>"
     back += "</ol>"
     return AnkiNote("basic", note_guid(note.id, seed), (front, back), tags, note.id, seed)
-
-
-# ---------------------------------------------------------------------------
-# Choosing decks
-
-
-def choose_decks(decks: Sequence[Deck], names: Sequence[str]) -> list[Deck]:
-    """The decks named (all when none), in the order given; an unknown name is a DlstudyError."""
-    if not names:
-        return list(decks)
-    by_name = {deck.name: deck for deck in decks}
-    chosen = []
-    for name in dict.fromkeys(names):
-        if name not in by_name:
-            hint = did_you_mean(name, sorted(by_name))
-            raise DlstudyError(f"no deck named '{name}'{hint} (decks: {', '.join(sorted(by_name))})")
-        chosen.append(by_name[name])
-    return chosen
 
 
 # ---------------------------------------------------------------------------
@@ -288,7 +278,7 @@ def export_anki(decks: Sequence[Deck], path: Path, variants: int = DEFAULT_VARIA
                 model = models[item.model]
                 anki_deck.add_note(genanki.Note(model=model, fields=list(item.fields), tags=list(item.tags), guid=item.guid))
                 by_model[MODEL_NAMES[item.model]] += 1
-                cards += len(cards_of(note)) if item.model != "basic" else 1
+                cards += len(kinds.cards_of(note)) if item.model != "basic" else 1
         anki_decks.append(anki_deck)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -299,147 +289,6 @@ def export_anki(decks: Sequence[Deck], path: Path, variants: int = DEFAULT_VARIA
     finally:
         tmp.unlink(missing_ok=True)
     return AnkiExport(path, tuple(d.name for d in anki_decks), sum(by_model.values()), cards, dict(by_model), variants)
-
-
-# ---------------------------------------------------------------------------
-# CSV / JSON: cards with their scheduling state, or the review log
-
-
-def _card_text(card: Any) -> tuple[str, str]:
-    note: Note = card.note
-    if note.kind == "basic":
-        return (note.back, note.front) if card.reversed else (note.front, note.back)
-    if note.kind == "cloze":
-        return note.text, note.extra
-    if note.kind == "typed":
-        return note.front, "\n".join(filter(None, [note.answer, note.back]))
-    if note.kind == "derivation":
-        steps = [f"{i}. {step}" for i, step in enumerate(note.steps, 1)]
-        return note.front, "\n".join(filter(None, [*steps, note.back]))
-    from dlstudy.engine.templates import get_template
-
-    return get_template(note.template).title, f"a new variant of problem {note.template} at every review (dlstudy generate {note.template})"
-
-
-def card_rows(decks: Sequence[Deck], store: Any) -> list[dict[str, Any]]:
-    """One row per card: its text, tags and scheduling state (``reviews`` and ``lapses`` leave cram reviews out).
-
-    A lapse is an Again on a card that was in the review state, as in Anki.
-    """
-    from dlstudy.cards.store import NEW, REVIEW, STATE_NAMES
-
-    states = store.cards()
-    reviews, lapses = Counter(), Counter()
-    for review in store.reviews(include_cram=False):
-        reviews[review.card_id] += 1
-        if review.rating == 1 and review.state_before is not None and review.state_before.state == REVIEW:
-            lapses[review.card_id] += 1
-    rows = []
-    for deck in decks:
-        for card in deck.cards():
-            front, back = _card_text(card)
-            row = states.get(card.id)
-            rows.append({
-                "id": card.id,
-                "deck": card.deck,
-                "kind": card.kind,
-                "front": front,
-                "back": back,
-                "tags": list(card.tags),
-                "state": "suspended" if row and row.suspended else STATE_NAMES[row.state if row else NEW],
-                "due": _iso(row.due) if row else None,
-                "stability": row.stability if row else None,
-                "difficulty": row.difficulty if row else None,
-                "reviews": reviews.get(card.id, 0),
-                "lapses": lapses.get(card.id, 0),
-            })
-    return rows
-
-
-def _iso(moment: Any) -> str | None:
-    from dlstudy.cards.store import iso
-
-    return iso(moment) if moment else None
-
-
-def review_rows(store: Any, deck_names: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """The review log, oldest first (cram reviews included, marked ``cram``); only ``deck_names`` when given."""
-    wanted = set(deck_names)
-    return [
-        {k: v for k, v in review.to_dict().items() if k in REVIEW_FIELDS}
-        for review in store.reviews()
-        if not wanted or review.deck in wanted
-    ]
-
-
-def to_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
-    """CSV with a header row; lists joined by spaces, None as an empty cell, booleans as 0/1."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(fields)
-    for row in rows:
-        writer.writerow([_cell(row.get(name)) for name in fields])
-    return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (list, tuple)):
-        return " ".join(str(v) for v in value)
-    return value
-
-
-def to_json(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"
-
-
-@dataclass(frozen=True)
-class TableExport:
-    text: str
-    rows: int
-    path: Path | None
-
-
-def export_table(
-    deck_names: Sequence[str] = (),
-    extra: Sequence[str] = (),
-    reviews: bool = False,
-    as_json: bool = False,
-    output: Path | None = None,
-) -> TableExport:
-    """Cards (or, with ``reviews``, the review log) as CSV or JSON; written to ``output`` when given."""
-    from dlstudy.cards.study import open_decks
-    from dlstudy.cards.store import open_store
-
-    _, decks = open_decks(extra)
-    with open_store() as store:
-        if reviews:
-            if deck_names:
-                logged = {r.deck for r in store.reviews()}
-                unknown = [n for n in deck_names if n not in logged and n not in {d.name for d in decks}]
-                if unknown:
-                    choose_decks(decks, unknown)  # raises with a suggestion
-            rows = review_rows(store, deck_names)
-            fields = REVIEW_FIELDS
-        else:
-            rows = card_rows(choose_decks(decks, deck_names), store)
-            fields = CARD_FIELDS
-    text = to_json(rows) if as_json else to_csv(rows, fields)
-    if output is not None:
-        _write_text(Path(output), text)
-    return TableExport(text, len(rows), Path(output) if output is not None else None)
-
-
-def _write_text(path: Path, text: str) -> None:
-    if not path.parent.is_dir():
-        raise DlstudyError(f"{path}: the folder {path.parent} does not exist")
-    try:
-        path.write_text(text, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise DlstudyError(f"{path}: cannot write ({exc.strerror})") from None
 
 
 def export_anki_decks(deck_names: Sequence[str], output: Path, variants: int = DEFAULT_VARIANTS,

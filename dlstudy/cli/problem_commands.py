@@ -1,0 +1,114 @@
+"""Commands on problem templates: problems, generate, solve, check, drill."""
+
+from typing import List, Optional
+
+import typer
+
+from dlstudy.cli.base import JSON_HELP, PARAMS_HELP, app, print_json
+from dlstudy.errors import DlstudyError
+
+
+@app.command("problems")
+def problems_command(
+    topic: Optional[str] = typer.Option(None, "--topic", "-t", help="Only this topic, e.g. cnn."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List the problem templates."""
+    from dlstudy.engine.templates import all_templates
+
+    templates = all_templates(topic)
+    if as_json:
+        print_json([t.summary() for t in templates])
+        return
+    from dlstudy.cli import terminal
+
+    terminal.problem_table(templates)
+
+
+@app.command("generate")
+def generate_command(
+    problem_id: str = typer.Argument(..., metavar="ID", help="Template id (see `dlstudy problems`)."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed; the same seed gives the same variant."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Generate one variant of a problem, with its answer key and worked solution."""
+    from dlstudy.engine import exercises
+
+    variant, solution = exercises.generate(problem_id, seed)
+    if as_json:
+        print_json(variant.to_dict(solution))
+        return
+    from dlstudy.cli import terminal
+
+    terminal.variant(variant)
+    terminal.solution(solution)
+
+
+@app.command("solve")
+def solve_command(
+    problem_id: str = typer.Argument(..., metavar="ID", help="Template id (see `dlstudy problems`)."),
+    params: List[str] = typer.Argument(None, metavar="NAME=VALUE...", help=PARAMS_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Answer and worked steps for the numbers of your own exercise."""
+    from dlstudy.engine import exercises
+
+    solution = exercises.solve_numbers(problem_id, params or [])
+    if as_json:
+        print_json(exercises.solution_dict(solution))
+        return
+    from dlstudy.cli import terminal
+
+    terminal.solution(solution)
+
+
+@app.command("check")
+def check_command(
+    problem_id: str = typer.Argument(..., metavar="ID", help="Template id (see `dlstudy problems`)."),
+    params: List[str] = typer.Argument(None, metavar="NAME=VALUE...", help=PARAMS_HELP),
+    answer: Optional[str] = typer.Option(None, "--answer", "-a", help="Your final answer, e.g. 55x55x96 or 3/4."),
+    steps: bool = typer.Option(False, "--steps", help="Enter each intermediate quantity in turn; stop at the first wrong one."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Check against the variant `generate --seed` printed instead of NAME=VALUE."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Check your answer (exit 0 right, 1 wrong, 2 bad input), with feedback and the worked solution."""
+    from dlstudy.engine import exercises
+
+    if steps == (answer is not None):
+        raise DlstudyError("give either --answer TEXT or --steps")
+    solution = exercises.solution_for(problem_id, params or [], seed)
+    if steps:
+        from dlstudy.cli import interactive
+
+        verdicts = interactive.step_check(solution, quiet=as_json)
+        if as_json:
+            print_json({"id": solution.template.id, "correct": all(v.correct for v in verdicts),
+                        "steps": [v.to_dict() for v in verdicts]})
+        raise typer.Exit(0 if verdicts and all(v.correct for v in verdicts) else 1)
+    from dlstudy.engine.checking import check
+
+    verdict = check(solution.template, solution, answer)
+    if as_json:
+        print_json({"id": solution.template.id, **verdict.to_dict(), "steps": [s.to_dict() for s in solution.steps]})
+    else:
+        from dlstudy.cli import terminal
+
+        terminal.verdict(verdict)
+        terminal.solution(solution)
+    raise typer.Exit(0 if verdict.correct else 1)
+
+
+@app.command("drill")
+def drill_command(
+    selection: List[str] = typer.Argument(None, metavar="[TOPIC|ID]...", help="Topics or template ids; all by default."),
+    count: int = typer.Option(5, "-n", "--count", min=1, help="How many problems."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed for a reproducible session."),
+) -> None:
+    """An interactive session of randomized problems, checked as you answer.
+
+    Type `skip` to see the answer, `quit` to stop.  With stdin not a terminal,
+    one answer is read per line, so a session can be scripted.
+    """
+    from dlstudy.cli import interactive
+
+    interactive.drill(selection or [], count, seed)
