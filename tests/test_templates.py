@@ -12,7 +12,17 @@ from __future__ import annotations
 import pytest
 from dlstudy.engine import evaluation, sampling, solving
 
+import json
+
+import numpy as np
+
+from dlstudy.engine import textlint
 from dlstudy.engine.checking import check
+from dlstudy.engine.model import Sentence
+from dlstudy.engine.params import coerce_params
+from dlstudy.mathtext import printer
+from dlstudy.mathtext.markup import split_math
+from dlstudy.mathtext.numbers import to_jsonable
 from dlstudy.engine.templates import get_template, template_ids
 from typing_helpers import as_typed
 
@@ -63,3 +73,64 @@ def test_template_over_seeds(template_id):
                     assert mistake.feedback in verdict.feedback, f"seed {seed}: carried {mistake.id} got {verdict.feedback}"
     never = [m for m, n in mistakes_seen.items() if n == 0]
     assert not never, f"mistakes that never apply: {never}"
+
+
+# ---------------------------------------------------------------------------
+# The domain: what a student may bring from their own sheet
+
+DOMAIN_SEEDS = range(30)
+
+
+def _typed_param(value) -> str:
+    """A parameter value as a student types it for `solve`, with every digit."""
+    if isinstance(value, Sentence):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(to_jsonable(value)) if np.ndim(value) else repr(float(value)) if not float(value).is_integer() else str(int(value))
+
+
+@pytest.mark.parametrize("template_id", template_ids())
+def test_template_over_its_domain(template_id):
+    """Values drawn from the domain (reals where reals make sense, other sizes, beyond the sampling range),
+    typed in as `solve` reads them: formula and oracle agree and the key checks."""
+    template = get_template(template_id)
+    for seed in DOMAIN_SEEDS:
+        drawn = sampling.sample_domain(template, seed)
+        raw = {name: _typed_param(value) for name, value in drawn.params.items()}
+        params = coerce_params(template, raw)
+        solution = solving.solve(template, params)
+        symbolic = template.answer.kind == "expression"
+        shown_key = solution.values[template.answer.step] if symbolic else solution.answer
+        key = as_typed(template, template.answer.step, shown_key, solution.values[template.answer.step])
+        assert check(template, solution, key).correct, f"domain seed {seed}: key {key!r} for {raw}"
+
+
+# ---------------------------------------------------------------------------
+# What a student reads: math typeset, no code
+
+TEXT_SEEDS = range(1, 6)
+
+
+@pytest.mark.parametrize("template_id", template_ids())
+def test_template_reads_like_a_textbook(template_id):
+    template = get_template(template_id)
+    problems = []
+    prose = [*template.statement.values(), *(s.what for s in template.steps), *(p.about for p in template.params.values())]
+    for text in prose:
+        problems += [f"{text[:60]!r}: {p}" for p in textlint.ascii_math(text)]
+    for latex in [*(l for s in template.steps for l in s.latex.values()), *template.symbols.values()]:
+        problems += textlint.words_in_math(latex)
+    for text in template.statement.values():
+        for kind, content in split_math(text):
+            if kind != "text":
+                problems += textlint.words_in_math(content)
+    for seed in TEXT_SEEDS:
+        solution = solving.solve_variant(sampling.sample(template, seed))
+        for step in solution.steps:
+            for style in printer.STYLES:
+                line = "".join(content for _, content in printer.parts(step.work, style))
+                problems += [f"step {step.name}: {p}" for p in textlint.code_in_line(line)]
+    assert not problems, "\n".join(dict.fromkeys(problems))

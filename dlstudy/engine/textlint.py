@@ -65,3 +65,18 @@ def code_in_line(line: str) -> list[str]:
         if match:
             found.append(what.format(match.group(1) if match.groups() else match.group(0)).strip() + f" in {line!r}")
     return found
+
+
+# A run of three or more letters in math that is not a command or inside \text{}, \mathrm{}, \operatorname{} ...
+# is typeset as a product of letters (p·o·s): a name that needs a symbol.
+_WORD_IN_MATH = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+_WRAPPED = re.compile(r"\\(?:text|textrm|mathrm|operatorname|mathit|mathbf|mathsf|texttt|textit|mbox)\s*\{[^{}]*\}")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+def words_in_math(latex: str) -> list[str]:
+    """Multi-letter names in LaTeX math that would be set as products of letters."""
+    bare = _COMMAND.sub(" ", _WRAPPED.sub(" ", latex))
+    bare = _PLACEHOLDER.sub(" ", bare)
+    return [f"{match.group(0)!r} in math is set as a product of letters (write \\mathrm{{{match.group(0)}}} or a symbol)"
+            for match in _WORD_IN_MATH.finditer(bare)]
