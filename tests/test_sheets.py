@@ -312,7 +312,7 @@ def test_cli_says_what_it_wrote(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["sheet", "no-such-topic"], "neither a topic nor a problem id"),
+        (["sheet", "no-such-topic"], "not a topic or a problem id"),
         (["sheet", "-n", "0"], "-n must be between 1"),
         (["sheet", "--versions", "0"], "--versions must be between 1"),
         (["sheet", "--format", "docx"], "--format must be one of pdf, tex, md"),
