@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from dlstudy import limits
 from dlstudy.mathtext.expr import Array, Binary, Call, ExprError, Group, Index, Name, Node, Num, Slice, Unary
 
 # SELU's constants (Klambauer et al., 2017), as torch.nn.SELU uses them.
@@ -125,9 +126,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "std": (lambda x: np.std(x), 1, 1),
     "norm": (lambda x: np.linalg.norm(x), 1, 1),
     "dot": (lambda a, b: np.dot(a, b), 2, 2),
-    "outer": (lambda a, b: np.outer(a, b), 2, 2),
+    "outer": (lambda a, b: _outer(a, b), 2, 2),
     "transpose": (lambda a: np.transpose(a), 1, 1),
-    "concat": (lambda *xs: np.concatenate([np.atleast_1d(x) for x in xs]), 1, 16),
+    "concat": (lambda *xs: _concat(*xs), 1, 16),
     "argmax": (_argmax, 1, 1),
     "argmin": (_argmin, 1, 1),
     "row": (_row, 2, 2),
@@ -139,7 +140,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "any": (lambda x: bool(np.any(x)), 1, 1),
     "ifelse": (lambda c, a, b: np.where(c, a, b), 3, 3),
     "clip": (lambda x, lo, hi: np.clip(x, lo, hi), 3, 3),
-    "diag": (lambda x: np.diag(x), 1, 1),
+    "diag": (lambda x: _diag(x), 1, 1),
     "isint": (lambda x: bool(np.all(np.asarray(x) == np.round(x))), 1, 1),
     # additions: cnn
     # additions: mlp
@@ -198,10 +199,43 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
 def _matmul(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.ndim == 0 or b.ndim == 0:
+        _check_broadcast(a, b)
         return a * b
     if a.shape[-1] != b.shape[0]:
         raise ExprError(f"cannot multiply shapes {a.shape} and {b.shape}")
+    _check_elements(math.prod(a.shape[:-1]) * math.prod(b.shape[1:]))
     return a @ b
+
+
+def _check_elements(count: int) -> None:
+    """Refuse, before allocating it, an array larger than limits.MAX_ARRAY_ELEMENTS."""
+    if count > limits.MAX_ARRAY_ELEMENTS:
+        raise ExprError(f"the result would have {count:.3g} entries; the limit is {limits.MAX_ARRAY_ELEMENTS:.0e}")
+
+
+def _check_broadcast(a: Any, b: Any) -> None:
+    shape_a, shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
+    if shape_a and shape_b and shape_a != shape_b:
+        try:
+            _check_elements(math.prod(np.broadcast_shapes(shape_a, shape_b)))
+        except ValueError:
+            pass  # shapes that don't broadcast: the operation reports it
+
+
+def _outer(a, b):
+    _check_elements(np.size(a) * np.size(b))
+    return np.outer(a, b)
+
+
+def _diag(x):
+    if np.ndim(x) == 1:
+        _check_elements(np.size(x) ** 2)
+    return np.diag(x)
+
+
+def _concat(*xs):
+    _check_elements(sum(np.size(x) for x in xs))
+    return np.concatenate([np.atleast_1d(x) for x in xs])
 
 
 Compiled = Callable[[Mapping[str, Any]], Any]
@@ -268,6 +302,8 @@ def compile_node(node: Node) -> Compiled:
 
         def binary(env: Mapping[str, Any]) -> Any:
             a, b = left(env), right(env)
+            if type(a) is not float and type(b) is not float:
+                _check_broadcast(a, b)
             try:
                 return op(a, b)
             except (ValueError, TypeError) as exc:  # mismatched shapes, or a word where a number belongs
@@ -316,8 +352,10 @@ def compile_node(node: Node) -> Compiled:
         items = [compile_node(item) for item in node.items]
 
         def array(env: Mapping[str, Any]) -> Any:
+            values = [item(env) for item in items]
+            _check_elements(sum(np.size(v) for v in values))
             try:
-                return np.array([item(env) for item in items], dtype=float)
+                return np.array(values, dtype=float)
             except ValueError:
                 raise ExprError("rows of a matrix must have the same length") from None
 
