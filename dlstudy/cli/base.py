@@ -12,7 +12,11 @@ from dlstudy.errors import DlstudyError
 
 
 class _Commands(TyperGroup):
-    """The one place a DlstudyError becomes a line on stderr and an exit code."""
+    """The one place a user's mistake becomes one line on stderr and an exit code.
+
+    A DlstudyError from the core, or a usage error (a bad option value, an
+    unknown option): ``error: ...`` and exit 2. Ctrl-C: exit 130.
+    """
 
     def invoke(self, ctx):
         try:
@@ -20,6 +24,28 @@ class _Commands(TyperGroup):
         except DlstudyError as exc:
             typer.echo(f"error: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
+
+    def main(self, *args, **kwargs):
+        import sys
+
+        from typer import _click
+        from typer.exceptions import Abort
+
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except _click.exceptions.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
+        except _click.exceptions.ClickException as exc:
+            where = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
+            message = " ".join(exc.format_message().split())
+            typer.echo(f"error: {message}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except Abort:  # Ctrl-C, or end of input at a prompt
+            typer.echo("", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 app = typer.Typer(

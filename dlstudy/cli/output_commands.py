@@ -32,7 +32,7 @@ def formulas_command(
 def sheet_command(
     selection: List[str] = typer.Argument(None, metavar="[TOPIC|ID]...", help="Topics or template ids; all by default."),
     count: int = typer.Option(10, "-n", "--count", help="Problems per sheet."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed of the sheet (printed on it); version v uses seed + v - 1."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Seed of the sheet (printed on it); version v uses seed + v - 1."),
     versions: int = typer.Option(1, "--versions", help="How many different versions, each from its own seed."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", metavar="pdf|tex|md", help="Output format; default: from -o's suffix, else pdf."),
     output: Optional[str] = typer.Option(

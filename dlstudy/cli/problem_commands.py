@@ -45,7 +45,7 @@ def problems_command(
 @app.command("generate")
 def generate_command(
     problem_id: str = typer.Argument(..., metavar="ID", help="Template id (see `dlstudy problems`)."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed; the same seed gives the same variant."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Seed; the same seed gives the same variant."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Generate one variant of a problem, with its answer key and worked solution."""
@@ -88,7 +88,7 @@ def check_command(
         help="Your answer, e.g. 55x55x96 or 3/4; repeat it for a question with several parts (in order, or part=value).",
     ),
     steps: bool = typer.Option(False, "--steps", help="Enter each intermediate quantity in turn; stop at the first wrong one."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Check against the variant `generate --seed` printed instead of NAME=VALUE."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Check against the variant `generate --seed` printed instead of NAME=VALUE."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Check your answer (exit 0 right, 1 wrong, 2 bad input), with feedback and the worked solution."""
@@ -132,8 +132,8 @@ def check_command(
 @app.command("drill")
 def drill_command(
     selection: List[str] = typer.Argument(None, metavar="[TOPIC|ID]...", help="Topics or template ids; all by default."),
-    count: int = typer.Option(5, "-n", "--count", min=1, help="How many problems."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed for a reproducible session."),
+    count: int = typer.Option(5, "-n", "--count", min=1, max=1000, help="How many problems (at most 1,000)."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Seed for a reproducible session."),
 ) -> None:
     """An interactive session of randomized problems, checked as you answer.
 

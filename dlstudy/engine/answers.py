@@ -209,7 +209,7 @@ def parse_matrix(text: str) -> np.ndarray:
 def parse_shape(text: str) -> tuple[int, ...]:
     cleaned = expr.normalize(text).strip().strip("()[]")
     parts = [p for p in re.split(r"\s*(?:[x,*]|\s)\s*", cleaned.replace("X", "x")) if p]
-    if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
+    if not parts or not all(re.fullmatch(r"[0-9]{1,18}", p) for p in parts):  # ASCII digits; int() refuses ², ①
         raise AnswerFormatError("shape", f"cannot read {quoted(text)} as a shape")
     return tuple(int(p) for p in parts)
 
@@ -220,7 +220,7 @@ def parse_choice(text: str, choices: Sequence[str]) -> int:
     letters = CHOICE_LETTERS[: len(choices)]
     if len(cleaned) == 1 and cleaned in letters:
         return letters.index(cleaned) + 1
-    if cleaned.isdigit() and 1 <= int(cleaned) <= len(choices):
+    if re.fullmatch(r"[0-9]{1,3}", cleaned) and 1 <= int(cleaned) <= len(choices):
         return int(cleaned)
     for i, option in enumerate(choices, 1):
         if cleaned == option.strip().lower():

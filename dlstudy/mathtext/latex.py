@@ -101,7 +101,7 @@ def _word(part: str) -> str:
         return "\\" + part
     if len(part) == 1 and part in _GREEK_CHAR:
         return _GREEK_CHAR[part]
-    if len(part) <= 1 or part.isdigit():
+    if len(part) <= 1 or part.isascii() and part.isdigit():
         return part
     if all(c in _GREEK_CHAR for c in part):
         return " ".join(_GREEK_CHAR[c] for c in part)
