@@ -179,7 +179,7 @@ def _second_question(text: str) -> str | None:
     """'and why' / ', what' joining a second question to a sentence that is already a question."""
     for match in _SECOND_QUESTION.finditer(text):
         sentence = re.split(r"[.?:;](?=\s)", text[: match.start()])[-1].strip()
-        if _QUESTION_START.match(sentence):
+        if match.group(0).lower().lstrip(", ").startswith("and") or _QUESTION_START.match(sentence):
             return match.group(0).strip()
     return None
 
@@ -187,9 +187,16 @@ def _second_question(text: str) -> str | None:
 def _question_sentences(text: str) -> list[str]:
     """Sentences that ask something: ending in '?' or starting with an imperative such as 'Give'."""
     sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+", text.strip()) if s.strip()]
+    sentences = [s for s in sentences if not _precision_instruction(s)]
     return [s for s in sentences if s.endswith("?") or _QUESTION_START.match(s) and not s.endswith("?")
             and re.match(r"^(?:name|give|list|state|explain|describe|define|derive|write|rewrite|show|compare"
                          r"|distinguish)\b", s, re.I)]
+
+
+def _precision_instruction(sentence: str) -> bool:
+    """'Give it to 3 significant figures.' states how to answer; it is not a second question."""
+    stated = _SIGFIGS_TEXT.search(sentence) or _DECIMALS_TEXT.search(sentence) or _EXACT_TEXT.search(sentence)
+    return bool(stated) and len(_words(sentence)) <= 8 and not sentence.endswith("?")
 
 
 def _asked_items(segment: str) -> list[str]:
@@ -255,7 +262,8 @@ def _is_list(text: str) -> bool:
     if re.search(r"(^|\s)(1\)|1\.|\(1\)|\(a\)|- )", plain):
         return True
     items = [i for i in re.split(r"[;,]", _PAREN.sub(" ", plain)) if i.strip()]
-    return len(items) >= 3
+    short = [i for i in items if len(_words(i)) <= 4]
+    return len(items) >= 3 and len(short) * 2 > len(items)  # a sentence may contain "a, b and c"
 
 
 @rule("reversed-giveaway")
