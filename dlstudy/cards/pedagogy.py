@@ -355,7 +355,7 @@ GIVEAWAY_WORDS = (
     "we get", "this gives", "which gives", "putting it together", "combining",
 )
 _GIVEAWAY = re.compile(
-    r"^\W*(?:step\s*\d+|\d+[.)]|" + "|".join(re.escape(w) for w in GIVEAWAY_WORDS) + r")\b", re.I
+    r"^\W*(?:step\s*\d+|\d+[.)]|" + "|".join(re.escape(w) for w in GIVEAWAY_WORDS) + r")(?![\w-])", re.I
 )
 
 
