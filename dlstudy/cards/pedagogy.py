@@ -259,11 +259,11 @@ def _stem(word: str) -> str:
 
 def _is_list(text: str) -> bool:
     plain = prose(text)
-    if re.search(r"(^|\s)(1\)|1\.|\(1\)|\(a\)|- )", plain):
+    if re.search(r"(?:^|\s)(?:1[.)]|\(1\)|\(a\))\s.*(?:\s2[.)]|\(2\)|\(b\))\s", plain) or re.search(r"(?m)^\s*- ", plain):
         return True
-    items = [i for i in re.split(r"[;,]", _PAREN.sub(" ", plain)) if i.strip()]
-    short = [i for i in items if len(_words(i)) <= 4]
-    return len(items) >= 3 and len(short) * 2 > len(items)  # a sentence may contain "a, b and c"
+    items = [i for i in re.split(r"[;,]|\band\b|\bor\b", _PAREN.sub(" ", plain)) if i.strip()]
+    short = [i for i in items if len(_words(i)) <= 3]
+    return len(short) >= 3 and len(short) * 2 > len(items)  # a sentence may contain "a, b and c"
 
 
 @rule("reversed-giveaway")
@@ -282,7 +282,7 @@ def reversed_giveaway(notes: Sequence[Any]) -> list[Problem]:
         elif _is_list(back):
             why = "the back is a list, so the reversed card has no single answer"
         else:
-            key = {_stem(w) for w in _content_words(front)}
+            key = {_stem(w) for w in _content_words(_PAREN.sub(" ", front))}  # "(n-gram smoothing)" is context
             named = sorted({w for w in _content_words(back) if _stem(w) in key})
             if named:
                 why = f"the back names the answer ({', '.join(named)})"
