@@ -198,15 +198,7 @@ def builtin_notes() -> list[Note]:
     return notes
 
 
-# Content not yet rewritten on this branch; remove a rule from here when its deck work lands.
-PENDING = {"multi-question", "cloze-gaps"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="deck content still being split"))
-    if name in PENDING else name
-    for name in pedagogy.RULES
-])
+@pytest.mark.parametrize("name", list(pedagogy.RULES))
 def test_builtin_decks_pass_every_rule(name):
     problems = pedagogy.RULES[name](builtin_notes())
     assert problems == [], "\n".join(f"{s}: {m}" for s, m in problems)
