@@ -10,6 +10,7 @@ from dlstudy.cards import kinds
 from dlstudy.mathtext.markup import split_math
 from dlstudy.cards.model import Deck, Note
 from dlstudy.errors import DlstudyError
+from dlstudy.files import write_atomic
 from dlstudy.output.markup import Part, markdown_parts, md_text, typst_parts, typst_text
 from dlstudy.suggest import did_you_mean
 
@@ -129,8 +130,5 @@ def write_formula_sheet(decks: Sequence[Deck], topics: Sequence[str], fmt: str, 
         from dlstudy.output.typstmath import compile_pdf
 
         data = compile_pdf(typst_document(chosen))
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise DlstudyError(f"cannot write {path}: {exc.strerror}") from None
+    write_atomic(path, data)
     return FormulaSheet(path, fmt, tuple(t.deck for t in chosen), sum(len(t.entries) for t in chosen))

@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 
 from dlstudy.engine import exercises, sampling, solving
 from dlstudy.errors import DlstudyError
+from dlstudy.files import write_atomic
 from dlstudy.output.sheets import formats
 from dlstudy.output.sheets.model import SheetFormat, SheetResult, SheetVersion, sheet_problem
 
@@ -174,10 +175,5 @@ def _render(
 def _finish(sheet_format: SheetFormat, rendered: list[tuple[Path, str]]) -> list[Path]:
     """Encode (a PDF: compile) and write the files of one output."""
     for target, text in rendered:
-        data = sheet_format.encode(text)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        except OSError as exc:
-            raise DlstudyError(f"cannot write {target}: {exc.strerror or exc}") from None
+        write_atomic(target, sheet_format.encode(text))
     return [target for target, _ in rendered]
