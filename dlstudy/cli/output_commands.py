@@ -45,6 +45,7 @@ def sheet_command(
     ),
     title: Optional[str] = typer.Option(None, "--title", help="Heading printed on the sheet."),
     merge: bool = typer.Option(False, "--merge", help="With --versions: one file holding every version, each followed by its key."),
+    space: float = typer.Option(1.0, "--space", min=0, max=5, help="Room to work under each problem, as a multiple of the usual (which grows with the problem's steps); 0 for none."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (files, seeds, problem ids and seeds) instead of text."),
 ) -> None:
     """Printable practice sheets with answer keys: PDF (no TeX needed), LaTeX or Markdown.
@@ -59,7 +60,7 @@ def sheet_command(
     with terminal.sheet_progress(show=not as_json and versions > 1) as progress:
         result = make_sheets(
             selection or [], count=count, seed=seed, versions=versions, fmt=fmt, output=output,
-            solutions=solutions, title=title, merge=merge, progress=progress,
+            solutions=solutions, title=title, merge=merge, progress=progress, space=space,
         )
     if as_json:
         print_json(result.to_dict())

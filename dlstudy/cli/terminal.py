@@ -211,6 +211,8 @@ def sheet_written(result) -> None:
     if sheet_format.separate_key and result.solutions == "key":
         where = f"answer key in the -key{sheet_format.suffix} file"
     problems = f"{count} problem{'s' if count != 1 else ''}"
+    for notice in getattr(result, "notices", ()):
+        console.print(f"Note: {esc(notice)}.", style="yellow")
     if len(versions) == 1:
         v = versions[0]
         console.print(f"Wrote {esc(', '.join(shown(f) for f in result.files))}: {problems}, {where}, seed {v.seed}.")
