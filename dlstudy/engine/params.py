@@ -65,6 +65,7 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
     env = template.env(params)
     for name, param in template.params.items():
         if param.kind in ("vector", "matrix", "words"):
+            params[name] = _as_column(param, params[name], env)
             _check_shape(template, param, params[name], env)
     if template.cost is not None:
         try:
@@ -172,13 +173,27 @@ def _infer_sizes(template: Template, param: Param, value: Any, inferred: dict[st
             inferred[dim] = int(actual)
 
 
-def _check_shape(template: Template, param: Param, value: Any, env: Mapping[str, Any]) -> None:
+def _wanted_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
     want = []
     for dim in param.size:
         if isinstance(dim, Formula):
             want.append(int(np.asarray(dim.run(env))))
         else:
             want.append(int(env[dim]) if isinstance(dim, str) else int(dim))
+    return tuple(want)
+
+
+def _as_column(param: Param, value: Any, env: Mapping[str, Any]) -> Any:
+    """A flat list typed where the template wants a single column (``u=[0.1, 0.2, 0.3, 0.4]`` for a 4 x 1
+    matrix, as a one-unit recurrent layer's weights were written before sizes were parameters) is that column."""
+    if param.kind != "matrix" or np.shape(value)[:1] != (1,):
+        return value
+    want = _wanted_shape(param, env)
+    return value.T if len(want) == 2 and want[1] == 1 and want[0] == np.shape(value)[1] else value
+
+
+def _check_shape(template: Template, param: Param, value: Any, env: Mapping[str, Any]) -> None:
+    want = list(_wanted_shape(param, env))
     got = _shape_of(value)
     if tuple(want) != got:
         dims = " x ".join(
