@@ -42,10 +42,14 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
     raw = _by_name(template, raw)
     params: dict[str, Any] = {}
     inferred: dict[str, int] = {}
-    # arrays first, so that sizes they show are known before sizes are checked
-    for name, param in template.params.items():
+    # arrays first, so that sizes they show are known before sizes are checked; a matrix typed as a flat
+    # list (a row or a column?) last, so that it can take the orientation the other sizes call for
+    flat = {n for n, p in template.params.items() if n in raw and p.kind == "matrix" and _is_flat(raw[n])}
+    for name, param in sorted(template.params.items(), key=lambda item: item[0] in flat):
         if name in raw and param.kind in ("vector", "matrix", "words"):
             params[name] = _coerce_array(param, raw[name])
+            if name in flat:
+                params[name] = _orient_flat(param, params[name], {**_given_sizes(template, raw), **inferred})
             _infer_sizes(template, param, params[name], inferred, raw)
     missing = [n for n, p in template.params.items() if n not in raw and n not in inferred and not p.optional]
     if missing:
@@ -65,7 +69,6 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
     env = template.env(params)
     for name, param in template.params.items():
         if param.kind in ("vector", "matrix", "words"):
-            params[name] = _as_column(param, params[name], env)
             _check_shape(template, param, params[name], env)
     if template.cost is not None:
         try:
@@ -183,13 +186,45 @@ def _wanted_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(want)
 
 
-def _as_column(param: Param, value: Any, env: Mapping[str, Any]) -> Any:
-    """A flat list typed where the template wants a single column (``u=[0.1, 0.2, 0.3, 0.4]`` for a 4 x 1
-    matrix, as a one-unit recurrent layer's weights were written before sizes were parameters) is that column."""
-    if param.kind != "matrix" or np.shape(value)[:1] != (1,):
-        return value
-    want = _wanted_shape(param, env)
-    return value.T if len(want) == 2 and want[1] == 1 and want[0] == np.shape(value)[1] else value
+def _is_flat(text: str) -> bool:
+    """A matrix typed as one flat list or number (``[1, 2, 3]``, ``0.5``), not as rows."""
+    return text.count("[") <= 1 and ";" not in text
+
+
+def _given_sizes(template: Template, raw: Mapping[str, str]) -> dict[str, int]:
+    sizes = {}
+    for name, text in raw.items():
+        if template.params[name].kind in ("int", "size", "choice"):
+            try:
+                sizes[name] = int(float(text))
+            except ValueError:
+                pass  # reported when the parameter itself is read
+    return sizes
+
+
+def _orient_flat(param: Param, value: Any, known: Mapping[str, int]) -> Any:
+    """A flat list typed for a matrix, as the row or the column that fits the sizes known so far.
+
+    ``u=[0.1, 0.2, 0.3, 0.4]`` for a 4m x m matrix is a column (m = 1), as a one-unit recurrent layer's
+    weights were written before sizes were parameters; ``Q=[1, 2]`` for an nq x d matrix stays a row.
+    """
+    for candidate in (value, value.T):
+        sizes = dict(known)
+        fits = True
+        for dim, actual in zip(param.size, candidate.shape):
+            if isinstance(dim, int):
+                fits = fits and dim == actual
+            elif isinstance(dim, str):
+                fits = fits and sizes.setdefault(dim, actual) == actual
+        for dim, actual in zip(param.size, candidate.shape):
+            if fits and isinstance(dim, Formula):
+                try:
+                    fits = int(np.asarray(dim.run(sizes))) == actual
+                except (expr.ExprError, KeyError, TypeError, ValueError):
+                    pass  # a size not known yet: checked with the others later
+        if fits:
+            return candidate
+    return value
 
 
 def _check_shape(template: Template, param: Param, value: Any, env: Mapping[str, Any]) -> None:

@@ -107,30 +107,36 @@ def gru_cell_step(p: Mapping[str, Any]) -> dict[str, Any]:
     return {name: np.asarray(value, dtype=float) for name, value in step.items()}
 
 
+def _sequence(value: Any, n_in: int) -> np.ndarray:
+    """The inputs as rows x_1, x_2, ... of size n_in (a one-feature sequence may come as a flat vector)."""
+    return np.asarray(value, dtype=float).reshape(-1, n_in)
+
+
 @register("lstm_sequence")
 def lstm_sequence(p: Mapping[str, Any]) -> dict[str, Any]:
-    """A scalar LSTM (input 1, hidden 1) run over the sequence x from h_0 = c_0 = 0."""
-    w, u, b = _vec(p["w"]).reshape(-1, 1), _vec(p["u"]).reshape(-1, 1), _vec(p["b"])
-    h, c = np.zeros(1), np.zeros(1)
+    """An LSTM of any input size n and hidden size m run over the rows of x from h_0 = c_0 = 0."""
+    b = _vec(p["b"])
+    w, u = _matrix(p["w"], b.size), _matrix(p["u"], b.size)
+    h = c = np.zeros(b.size // 4)
     out: dict[str, Any] = {}
-    for t, x_t in enumerate(_vec(p["x"]), 1):
-        step = lstm_cell(np.array([x_t]), h, c, w, u, b)
+    for t, x_t in enumerate(_sequence(p["x"], w.shape[1]), 1):
+        step = lstm_cell(x_t, h, c, w, u, b)
         h, c = step["h"], step["c"]
-        out.update(_scalar(step, "z", "c", "h", suffix=str(t)))
+        out.update({f"{name}{t}": step[name].copy() for name in ("z", "c", "h")})
     return out
 
 
 @register("gru_sequence")
 def gru_sequence(p: Mapping[str, Any]) -> dict[str, Any]:
-    """A scalar GRU (input 1, hidden 1, PyTorch's equations) run over the sequence x from h_0 = 0."""
-    w, u = _vec(p["w"]).reshape(-1, 1), _vec(p["u"]).reshape(-1, 1)
+    """A GRU of any input size n and hidden size m (PyTorch's equations) run over the rows of x from h_0 = 0."""
     b_i, b_h = _vec(p["b_i"]), _vec(p["b_h"])
-    h = np.zeros(1)
+    w, u = _matrix(p["w"], b_i.size), _matrix(p["u"], b_h.size)
+    h = np.zeros(b_h.size // 3)
     out: dict[str, Any] = {}
-    for t, x_t in enumerate(_vec(p["x"]), 1):
-        step = gru_cell(np.array([x_t]), h, w, u, b_i, b_h)
+    for t, x_t in enumerate(_sequence(p["x"], w.shape[1]), 1):
+        step = gru_cell(x_t, h, w, u, b_i, b_h)
         h = step["h"]
-        out.update(_scalar(step, "r", "z", "n", "h", suffix=str(t)))
+        out.update({f"{name}{t}": step[name].copy() for name in ("r", "z", "n", "h")})
     return out
 
 
