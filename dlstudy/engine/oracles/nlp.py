@@ -102,17 +102,26 @@ def bigram_factors(
         return n_big, n_hist, (n_big + k) / (n_hist + k * next_types)
 
 
-BIGRAM_VOCABULARY = (1, 2, 3)  # the word ids the template samples
+SMOOTHING_K = {"mle": 0.0, "laplace": 1.0}  # add-k takes the template's k
 
 
 @register("bigram_sentence_probability")
 def bigram_sentence_probability(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The bigram model counted on the padded corpus; without the end-of-sentence token the last factor
+    P(</s> | q_T) is not part of the product (and </s> is not a possible next token for smoothing)."""
     corpus = [_ids(row) for row in np.atleast_2d(p["C"])]
     sentence = _ids(p["q"])
-    next_types = len(set(BIGRAM_VOCABULARY) | {EOS})  # any word or the end of the sentence
-    k = {"mle": 0.0, "laplace": 1.0}[str(p["smoothing"])]
+    eos = bool(p.get("eos", True))
+    vocabulary = {token for words in (*corpus, sentence) for token in words}  # ids 1..V: every id a word
+    vocabulary = set(range(1, max(vocabulary) + 1))
+    next_types = len(vocabulary | ({EOS} if eos else set()))  # any word, or the end of the sentence
+    smoothing = str(p["smoothing"])
+    k = SMOOTHING_K.get(smoothing, float(p.get("k", 1.0)))
     n_big, n_hist, probs = bigram_factors(corpus, sentence, k, next_types)
-    return {"n_big": n_big, "n_hist": n_hist, "probs": probs, "P": float(np.prod(probs))}
+    # The padded sentence <s> q_1 ... q_T </s> has T + 1 bigrams; the last one is the end factor.
+    p_end = float(probs[-1]) if eos else 1.0
+    return {"V": len(vocabulary), "n_big": n_big[:-1], "n_hist": n_hist[:-1], "probs": probs[:-1], "p_end": p_end,
+            "P": float(np.prod(probs[:-1])) * p_end}
 
 
 # ---------------------------------------------------------------------------
