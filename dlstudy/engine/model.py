@@ -260,6 +260,8 @@ class Template:
                 shown[name] = param.phrases[str(value).lower()]
             elif param is not None and param.kind == "flag":
                 shown[name] = "true" if value else "false"
+            elif isinstance(value, Sentence):
+                shown[name] = str(value)  # a sentence reads as its words
             else:
                 shown[name] = value
         return shown

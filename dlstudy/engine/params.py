@@ -147,7 +147,8 @@ def _check_domain(param: Param, value: float, shown: str) -> None:
 
 def _coerce_array(param: Param, text: str) -> Any:
     if param.kind == "words":
-        words = tuple(w for w in text.replace(",", " ").split() if w)
+        # "the cat sat", or word ids typed as a list ("[1, 2, 3]", as before sentences were words)
+        words = tuple(w for w in text.strip().removeprefix("[").removesuffix("]").replace(",", " ").split() if w)
         if not words:
             raise DlstudyError(f"{_where(param)} must be a sentence of words, e.g. \"the cat sat\"")
         return Sentence(words)

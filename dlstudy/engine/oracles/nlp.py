@@ -191,9 +191,10 @@ def clipped_matches(candidate: Sequence[Hashable], references: Sequence[Sequence
     return sum((counts & max_ref).values()), sum(counts.values())
 
 
-def closest_reference_length(references: Sequence[Sequence[Hashable]], length: int) -> int:
-    """The reference length closest to the candidate's; the shorter one on a tie."""
-    return min((len(reference) for reference in references), key=lambda r: (abs(r - length), r))
+def closest_reference_length(references: Sequence[Sequence[Hashable]], length: int, tie: str = "shorter") -> int:
+    """The reference length closest to the candidate's; the shorter one on a tie (NLTK, sacreBLEU), or the longer."""
+    sign = 1 if tie == "shorter" else -1
+    return min((len(reference) for reference in references), key=lambda r: (abs(r - length), sign * r))
 
 
 def brevity_penalty(candidate_length: int, reference_length: int) -> float:
@@ -202,7 +203,9 @@ def brevity_penalty(candidate_length: int, reference_length: int) -> float:
     return math.exp(1.0 - reference_length / candidate_length)
 
 
-def sentence_bleu(candidate: Sequence[Hashable], references: Sequence[Sequence[Hashable]], max_n: int = 2) -> dict[str, float]:
+def sentence_bleu(
+    candidate: Sequence[Hashable], references: Sequence[Sequence[Hashable]], max_n: int = 2, tie: str = "shorter"
+) -> dict[str, float]:
     """BLEU with uniform weights 1/max_n and no smoothing, plus every intermediate quantity."""
     out: dict[str, float] = {}
     log_precision = 0.0
@@ -211,12 +214,17 @@ def sentence_bleu(candidate: Sequence[Hashable], references: Sequence[Sequence[H
         out[f"match{n}"] = float(matches)
         out[f"p{n}"] = matches / total
         log_precision += math.log(matches / total) / max_n if matches else -math.inf
-    out["r"] = float(closest_reference_length(references, len(candidate)))
+    out["r"] = float(closest_reference_length(references, len(candidate), tie))
     out["BP"] = brevity_penalty(len(candidate), int(out["r"]))
     out["bleu"] = out["BP"] * math.exp(log_precision)
     return out
 
 
+def _words(value: Any) -> list[Hashable]:
+    """A sentence parameter (words) as its tokens; a vector of word ids as ints."""
+    return list(value.words) if hasattr(value, "words") else _ids(value)
+
+
 @register("bleu_2")
 def bleu_2(p: Mapping[str, Any]) -> dict[str, Any]:
-    return sentence_bleu(_ids(p["x"]), [_ids(p["r1"]), _ids(p["r2"])], max_n=2)
+    return sentence_bleu(_words(p["x"]), [_words(p["r1"]), _words(p["r2"])], max_n=2, tie=str(p.get("tie", "shorter")))
