@@ -158,3 +158,24 @@ def test_attention_flops_golden():
     assert oracle({"n": 1024, "d": 64, "heads": 1})["total"] == 268_435_456
     assert oracle({"n": 2048, "d": 64, "heads": 1})["total"] == 4 * 268_435_456
     assert oracle({"n": 1024, "d": 64, "heads": 8})["total"] == 268_435_456  # heads split d, same total
+
+
+def test_positional_encoding_matches_the_full_table_and_does_not_allocate_at_huge_d():
+    # The PyTorch tutorial's full table (Vaswani et al. 2017, sec. 3.5) at small sizes, entry by entry.
+    oracle = get("positional_encoding")
+    for d in (4, 6, 16):
+        positions = np.arange(12, dtype=float)[:, None]
+        div_term = np.exp(np.arange(0, d, 2) * (-np.log(10000.0) / d))
+        table = np.zeros((12, d))
+        table[:, 0::2], table[:, 1::2] = np.sin(positions * div_term), np.cos(positions * div_term)
+        for pos in range(12):
+            for k in range(d):
+                assert oracle({"pos": pos, "k": k, "d": d})["pe"] == pytest.approx(table[pos, k], abs=1e-15)
+    # d_model = 10^8 (the example): one entry, no table
+    assert oracle({"pos": 5, "k": 0, "d": 10**8})["pe"] == pytest.approx(np.sin(5.0), abs=1e-15)
+
+
+def test_mha_param_count_without_bias_and_huge():
+    oracle = get("mha_param_count")
+    assert oracle({"E": 512, "heads": 8, "bias": False})["total"] == 4 * 512 * 512
+    assert oracle({"E": 10**9, "heads": 8, "bias": True})["total"] == 4 * 10**18 + 4 * 10**9

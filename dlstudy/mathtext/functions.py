@@ -163,6 +163,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # onehot(x, V): the one-hot rows of word ids x (1..V): entry [t, w] is 1 where x_t = w, so that
     # onehot(q, V) @ counts picks each word's count and onehot(a, V) @ B @ onehot(b, V)' the bigram counts.
     "onehot": (lambda x, V: (np.atleast_1d(np.asarray(x, dtype=float))[:, None] == np.arange(1, int(V) + 1)).astype(float), 2, 2),
+    # additions: attention
+    # causal_mask(n): the n x n matrix with 1 above the diagonal (key k after query t), 0 elsewhere
+    "causal_mask": (lambda n: np.triu(np.ones((int(n), int(n))), 1) if 1 <= n <= 4096 else np.ones(-1), 1, 1),
     # additions: vision
     "round": (lambda x: np.rint(x), 1, 1),  # to nearest, halves to even (as torch.round / quantize_per_tensor)
     "sort": (lambda x: np.sort(np.asarray(x, dtype=float), axis=None), 1, 1),  # ascending; sort(d)[k] = k-th smallest

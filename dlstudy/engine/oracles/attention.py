@@ -56,34 +56,39 @@ def causal_attention(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _mha_numels(embed_dim: int, heads: int) -> tuple[tuple[str, int], ...]:
+def _mha_numels(embed_dim: int, heads: int, bias: bool = True) -> tuple[tuple[str, int], ...]:
     import torch
 
-    module = torch.nn.MultiheadAttention(embed_dim, heads, device="meta")
+    # meta tensors hold no data; float8 keeps their byte size below 2^63 for embed_dim up to 10^9
+    module = torch.nn.MultiheadAttention(embed_dim, heads, bias=bias, device="meta", dtype=torch.float8_e4m3fn)
     return tuple((name, p.numel()) for name, p in module.named_parameters())
 
 
 @register("mha_param_count")
 def mha_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters of torch.nn.MultiheadAttention(E, heads) with the default bias=True."""
-    numels = dict(_mha_numels(int(p["E"]), int(p["heads"])))
-    qkv = numels["in_proj_weight"] + numels["in_proj_bias"]
-    out = numels["out_proj.weight"] + numels["out_proj.bias"]
+    """Parameters of torch.nn.MultiheadAttention(E, heads, bias=...)."""
+    numels = dict(_mha_numels(int(p["E"]), int(p["heads"]), bool(p.get("bias", True))))
+    qkv = numels["in_proj_weight"] + numels.get("in_proj_bias", 0)
+    out = numels["out_proj.weight"] + numels.get("out_proj.bias", 0)
     assert qkv + out == sum(numels.values())
     return {"qkv": qkv, "out": out, "total": qkv + out}
 
 
 @register("positional_encoding")
 def positional_encoding(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Entry (pos, k) of the sinusoid table PE[pos, 2i] = sin(pos ω_i), PE[pos, 2i+1] = cos(pos ω_i)."""
+    """Entry (pos, k) of the sinusoid table PE[pos, 2i] = sin(pos ω_i), PE[pos, 2i+1] = cos(pos ω_i).
+
+    Built as the PyTorch tutorial's PositionalEncoding builds its table (div_term = exp(2i · (−ln 10000 / d)),
+    sines in the even columns, cosines in the odd ones), but only for row ``pos`` and the column pair of ``k``:
+    a d_model of 10^8 must not allocate the whole table (tests compare with the full table at small sizes).
+    """
     pos, k, d = int(p["pos"]), int(p["k"]), int(p["d"])
-    positions = np.arange(pos + 1, dtype=float)[:, None]
-    pair = np.arange(0, d, 2, dtype=float)  # the even dimensions 2i
-    omega = np.exp(pair * (-np.log(10000.0) / d))  # 1 / 10000^(2i/d)
-    table = np.zeros((pos + 1, d))
-    table[:, 0::2] = np.sin(positions * omega)
-    table[:, 1::2] = np.cos(positions * omega[: d // 2])
-    return {"i": k // 2, "omega": float(omega[k // 2]), "angle": float(pos * omega[k // 2]), "pe": float(table[pos, k])}
+    pair = np.arange(k - k % 2, k - k % 2 + 2, 2, dtype=float)  # the even dimension 2i of k's pair
+    omega = np.exp(pair * (-np.log(10000.0) / d))
+    row = np.zeros(2)
+    row[0::2] = np.sin(pos * omega)
+    row[1::2] = np.cos(pos * omega)
+    return {"i": k // 2, "omega": float(omega[0]), "angle": float(pos * omega[0]), "pe": float(row[k % 2])}
 
 
 def matmul_multiplies(a: np.ndarray, b: np.ndarray) -> tuple[tuple[int, ...], int]:
