@@ -60,7 +60,9 @@ def negative_sampling_loss(p: Mapping[str, Any]) -> dict[str, Any]:
     labels = -torch.ones_like(logits)
     labels[0] = 1.0
     loss = F.soft_margin_loss(logits, labels, reduction="sum")
-    return {"s_pos": float(logits[0]), "s_neg": logits[1:].numpy(), "J": float(loss)}
+    # the course notes' J_t is the objective to maximise, the negative of this loss
+    value = -loss if str(p.get("sign", "loss")) == "objective" else loss
+    return {"s_pos": float(logits[0]), "s_neg": logits[1:].numpy(), "J": float(value)}
 
 
 @register("unigram_noise_distribution")
