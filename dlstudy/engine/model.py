@@ -223,7 +223,14 @@ class Template:
         return {step.name: step for step in self.steps}
 
     def case_of(self, params: Mapping[str, Any]) -> str:
-        return str(params[self.cases]) if self.cases else ""
+        """The case in force; ``params`` may be the parameters or what formulas see (a word as its code)."""
+        if not self.cases:
+            return ""
+        value = params[self.cases]
+        if isinstance(value, str):
+            return value
+        codes = self.params[self.cases].codes
+        return next((word for word, code in codes.items() if code == value), str(value))
 
     def env(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """What formulas see: words as their codes, flags as 1/0, sentences as word ids (1-based,
@@ -253,6 +260,8 @@ class Template:
                 shown[name] = param.phrases[str(value).lower()]
             elif param is not None and param.kind == "flag":
                 shown[name] = "true" if value else "false"
+            elif isinstance(value, Sentence):
+                shown[name] = str(value)  # a sentence reads as its words
             else:
                 shown[name] = value
         return shown

@@ -148,19 +148,25 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # additions: rnn
     # additions: rl
     # additions: nlp
-    # ngram_counts(x, n, V): table of n-gram counts (n = 1..3) of word ids 1..V (V <= 20) in the
+    # ngram_counts(x, n, V): table of n-gram counts (n = 1..4) of word ids 1..V (V^n <= 10^6) in the
     # sentence x, or in each row of a matrix x separately; entry [a, b] counts the bigram "a b".
     "ngram_counts": (
         lambda x, n, V: np.bincount(
             ((np.lib.stride_tricks.sliding_window_view(np.atleast_2d(x), int(n), axis=-1).reshape(-1, int(n)) - 1)
              @ (int(V) ** np.arange(int(n) - 1, -1, -1))).astype(int),
             minlength=int(V) ** int(n)
-            if n in (1, 2, 3) and 1 <= V <= 20 and np.all((np.asarray(x) >= 1) & (np.asarray(x) <= V) & (np.asarray(x) % 1 == 0))
+            if n in (1, 2, 3, 4) and 1 <= V and V ** n <= 10**6 and np.all((np.asarray(x) >= 1) & (np.asarray(x) <= V) & (np.asarray(x) % 1 == 0))
             else -1,  # bad arguments: a ValueError, reported as an expression error
         ).astype(float).reshape((int(V),) * int(n)),
         3,
         3,
     ),
+    # onehot(x, V): the one-hot rows of word ids x (1..V): entry [t, w] is 1 where x_t = w, so that
+    # onehot(q, V) @ counts picks each word's count and onehot(a, V) @ B @ onehot(b, V)' the bigram counts.
+    "onehot": (lambda x, V: (np.atleast_1d(np.asarray(x, dtype=float))[:, None] == np.arange(1, int(V) + 1)).astype(float), 2, 2),
+    # additions: attention
+    # causal_mask(n): the n x n matrix with 1 above the diagonal (key k after query t), 0 elsewhere
+    "causal_mask": (lambda n: np.triu(np.ones((int(n), int(n))), 1) if 1 <= n <= 4096 else np.ones(-1), 1, 1),
     # additions: vision
     "round": (lambda x: np.rint(x), 1, 1),  # to nearest, halves to even (as torch.round / quantize_per_tensor)
     "sort": (lambda x: np.sort(np.asarray(x, dtype=float), axis=None), 1, 1),  # ascending; sort(d)[k] = k-th smallest
