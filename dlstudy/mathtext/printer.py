@@ -415,7 +415,11 @@ def text_pieces(text: str, values: Mapping[str, Any] | None = None) -> tuple[Pie
                 continue
             if match.start() > last:
                 pieces.append(Text(content[last:match.start()]))
-            pieces.append(Inline(values[match.group(1)]))
+            value = values[match.group(1)]
+            if isinstance(value, str) and "$" in value:  # a phrase with math of its own
+                pieces.extend(text_pieces(value))
+            else:
+                pieces.append(Inline(value))
             last = match.end()
         if last < len(content):
             pieces.append(Text(content[last:]))
