@@ -11,17 +11,19 @@ from dlstudy.cli.base import DECK_OPTION_HELP, JSON_HELP, app, group, print_json
 @app.command("formulas")
 def formulas_command(
     topics: List[str] = typer.Argument(None, metavar="[TOPIC]...", help="Decks/topics; all by default."),
+    topic_list: Optional[str] = typer.Option(None, "--topics", metavar="T1,T2", help="Topics to include, comma-separated (same as TOPIC arguments)."),
     fmt: str = typer.Option("pdf", "--format", "-f", help="pdf or md."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default formulas[-TOPICS].FORMAT)."),
     deck: List[str] = typer.Option([], "--deck", help=DECK_OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """A compact formula sheet from the decks' formula cards and derivations, grouped by topic."""
+    """A crib sheet of the course's formulas: the math of the decks' formula cards and derivations, dense, by topic."""
     from dlstudy.cards import study
     from dlstudy.output.formula_sheet import write_formula_sheet
 
     _, decks = study.open_decks(deck)
-    result = write_formula_sheet(decks, topics or [], fmt, output)
+    chosen = [*(topics or []), *(t.strip() for t in (topic_list or "").split(",") if t.strip())]
+    result = write_formula_sheet(decks, chosen, fmt, output)
     if as_json:
         print_json(result.to_dict())
     else:

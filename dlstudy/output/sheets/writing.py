@@ -15,7 +15,6 @@ Nothing here prints: ``make_sheets`` writes the files and returns what it wrote.
 from __future__ import annotations
 
 import os
-import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -119,7 +118,7 @@ def _default_title(selection: Sequence[str]) -> str:
             deck = load_deck(path)
         except DlstudyError:
             continue
-        titles.setdefault(deck.topic, re.split(r":| - |,| \(", deck.title)[0].strip())
+        titles.setdefault(deck.topic, deck.short_title)
     ids = set(template_ids())
     shown = ", ".join(titles.get(word) or (get_template(word).title if word in ids else word) for word in selection)
     return f"Practice: {shown}" if selection and len(shown) <= 70 else "Deep-learning practice sheet"
