@@ -341,9 +341,3 @@ def test_import_refuses_taken_names_and_ids(home, tmp_path):
     assert result.exit_code == 2 and f"{path}:row 2: card id 'vocab-" in result.stderr and "other.yaml:4" in result.stderr
     assert not (home / "decks").exists()
 
-
-def test_export_and_import_help_import_nothing_heavy():
-    from test_imports import _heavy_modules
-
-    assert _heavy_modules("export", "--help") == set()
-    assert _heavy_modules("import", "csv", "--help") == set()
