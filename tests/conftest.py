@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import typer.main
 import typer.testing
@@ -30,6 +31,31 @@ def _build_command_once():
 
 
 _build_command_once()
+
+
+_numpy_assert_allclose = np.testing.assert_allclose
+
+
+def assert_allclose(actual, desired, rtol=1e-7, atol=0, equal_nan=True, err_msg="", verbose=True, *, strict=False):
+    """numpy.testing.assert_allclose with a fast path (~15 us instead of ~115 us; the oracle tests make
+    ~25,000 such checks). The fast path returns only where numpy's check passes: same shapes, numbers
+    compared in float64 as numpy compares them (``desired`` float64 or integer), every difference finite
+    and |actual - desired| <= atol + rtol * |desired|. Everything else, and every failure message, is
+    numpy's own. tests/test_testing_helpers.py holds the two to the same verdicts."""
+    if not strict and type(rtol) in (int, float) and type(atol) in (int, float):
+        a, d = np.asanyarray(actual), np.asanyarray(desired)
+        if (type(a) is np.ndarray and type(d) is np.ndarray and a.shape == d.shape
+                and a.dtype.kind in "iuf" and (d.dtype == np.float64 or d.dtype.kind in "iu")):
+            with np.errstate(all="ignore"):
+                d64 = d.astype(np.float64)
+                difference = np.abs(a - d64)
+                if np.isfinite(difference).all() and (difference <= atol + rtol * np.abs(d64)).all():
+                    return
+    _numpy_assert_allclose(actual, desired, rtol=rtol, atol=atol, equal_nan=equal_nan, err_msg=err_msg,
+                           verbose=verbose, strict=strict)
+
+
+np.testing.assert_allclose = assert_allclose
 
 
 @pytest.fixture(scope="session")
