@@ -95,6 +95,8 @@ def test_check_against_a_generated_seed():
     generated = json.loads(run("generate", "conv-output-size", "--seed", "3", "--json").stdout)
     result = run("check", "conv-output-size", "--seed", "3", "--answer", str(generated["answer"]))
     assert result.exit_code == 0
+    off_by_one = run("check", "conv-output-size", "--seed", "3", "--answer", str(generated["answer"] + 1))
+    assert off_by_one.exit_code == 1  # the seed's variant is checked, not any answer accepted
 
 
 def test_steps_stop_at_the_first_wrong_one():
