@@ -1,10 +1,11 @@
 """Golden snapshots: what the commands print and write stays byte for byte the same.
 
 A regression guard, not a proof of correctness: the files in tests/golden/ were captured from
-dlstudy itself (before the move into subpackages, by `dlstudy generate`, `sheet`, `formulas` and
-`export` with DLSTUDY_NOW=2026-11-23T09:00:00+00:00 and 80 columns), so they hold whatever that
-version printed, right or wrong. Whether the answers are right is the business of the oracle,
-sheet and export tests. A failure here shows a unified diff of what changed.
+dlstudy itself before the move into subpackages (`dlstudy generate`, `sheet`, `formulas` and
+`export` with DLSTUDY_NOW=2026-11-23T09:00:00+00:00 and 80 columns; the formula topic, the Anki
+notes and the CSV are the parts of the all-deck captures that belong to the chosen topic or decks),
+so they hold whatever that version printed, right or wrong. Whether the answers are right is the
+business of the oracle, sheet and export tests. A failure here shows a unified diff of what changed.
 
 When a change to the output is intended, rewrite the files and review them with `git diff`:
 
