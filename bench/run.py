@@ -14,6 +14,9 @@ Targets (issue 3), with 5,000 cards and 50,000 review rows:
 
 Targets (`dlstudy sheet`):
   6. A 20-problem sheet with its key to PDF <= 1.5 s end to end; 30 versions <= 10 s.
+
+Targets (hostile input; tests/test_security.py checks that each is refused):
+  7. A huge power (9**9**9**9) or nesting thousands deep is refused in <= 1 s.
 """
 
 from __future__ import annotations
@@ -250,6 +253,32 @@ def bench_sheet(runs: int) -> None:
         print(f"sheet -n 20 --versions 30 (30 PDFs, all templates): {versions:.3f}s (target <= 10)")
 
 
+def bench_hostile(runs: int) -> None:
+    """How long refusing each hostile answer takes (evaluated, some would run for hours)."""
+    from dlstudy.engine.answers import AnswerFormatError, parse_answer
+    from dlstudy.engine.symbolic import to_sympy
+    from dlstudy.mathtext import expr
+
+    cases = {
+        "real 9**9**9**9": lambda: parse_answer("real", "9**9**9**9"),
+        "expression x + 9**9**9**9": lambda: parse_answer("expression", "x + 9**9**9**9"),
+        "sympy guard x + 9^9^9^9": lambda: to_sympy(expr.parse("x + 9^9^9^9")),
+        "5,000 nested parentheses": lambda: parse_answer("expression", "(" * 5000 + "1" + ")" * 5000),
+        "10,000 unary minus signs": lambda: parse_answer("expression", "-" * 10000 + "1"),
+        "3,000 nested brackets": lambda: parse_answer("expression", "[" * 3000 + "]" * 3000),
+    }
+    for name, refuse in cases.items():
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            try:
+                refuse()
+            except (AnswerFormatError, expr.ExprError):
+                pass
+            times.append(time.perf_counter() - start)
+        print(f"hostile input refused: {name}: {statistics.median(times) * 1000:.1f} ms (target <= 1000 ms)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -261,6 +290,7 @@ def main() -> None:
     bench_throughput(2.0 if args.quick else 5.0)
     bench_quiz(runs)
     bench_sheet(runs)
+    bench_hostile(runs)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -94,6 +95,8 @@ def test_check_against_a_generated_seed():
     generated = json.loads(run("generate", "conv-output-size", "--seed", "3", "--json").stdout)
     result = run("check", "conv-output-size", "--seed", "3", "--answer", str(generated["answer"]))
     assert result.exit_code == 0
+    off_by_one = run("check", "conv-output-size", "--seed", "3", "--answer", str(generated["answer"] + 1))
+    assert off_by_one.exit_code == 1  # the seed's variant is checked, not any answer accepted
 
 
 def test_steps_stop_at_the_first_wrong_one():
@@ -136,12 +139,19 @@ def test_user_mistakes_exit_2_with_one_line(args, message):
 
 
 def test_drill_scripted_through_stdin():
-    generated = json.loads(run("generate", "conv-output-size", "--seed", "1", "--json").stdout)
     result = run("drill", "conv-output-size", "-n", "2", "--seed", "5", input="not-a-number\n0\nskip\n")
     assert result.exit_code == 0
     assert "whole number" in result.stdout  # the format error re-prompted
     assert "Score: 0 / 2" in result.stdout
-    assert generated["id"] == "conv-output-size"
+    # Each problem names its seed; `generate` with that seed is the same problem with the same answer.
+    seeds = re.findall(r"\(conv-output-size, seed (\d+)\)", result.stdout)
+    assert len(seeds) == 2 and seeds[0] != seeds[1]
+    words = " ".join(result.stdout.split())
+    generated = [json.loads(run("generate", "conv-output-size", "--seed", s, "--json").stdout) for s in seeds]
+    for problem in generated:
+        assert " ".join(problem["statement"].split()) in words
+    first, second = (p["answer_text"] for p in generated)
+    assert f"you gave 0, expected {first}" in words and f"Answer: {second}" in words
 
 
 def test_drill_ends_cleanly_when_stdin_is_closed():

@@ -13,6 +13,7 @@ from dlstudy.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -228,8 +229,16 @@ def _torch_l2_step(w, dw, lam, m, lr):
     return {"penalty": float(penalty.detach()), "reg_grad": reg_grad.numpy().copy(), "grad": grad, "w_new": w.detach().numpy().copy()}
 
 
+@functools.lru_cache(maxsize=None)
 def _optimizer_cases(count):
-    """(oracle id, params, what torch.optim gives) for ``count`` random steps of each optimizer oracle."""
+    """(oracle id, params, what torch.optim gives) for ``count`` random steps of each optimizer oracle.
+
+    Computed once (1,500 real torch.optim steps) for both tests that use them; callers must not mutate them.
+    """
+    return tuple(_generate_optimizer_cases(count))
+
+
+def _generate_optimizer_cases(count):
     case_rng = np.random.default_rng(99)
 
     def vec(n, lo, hi):
@@ -284,7 +293,10 @@ def test_optimizer_oracles_match_torch_optim():
         assert set(got) == set(want), oracle_id
         for key, value in want.items():
             # torch's square root (MKL) may be one unit in the last place off IEEE's, which NumPy uses
-            np.testing.assert_allclose(got[key], value, rtol=1e-12, atol=1e-15, err_msg=f"{oracle_id} {key} {p}")
+            try:
+                np.testing.assert_allclose(got[key], value, rtol=1e-12, atol=1e-15)
+            except AssertionError as exc:  # the case is printed only on failure: formatting it each time costs ~1 s
+                raise AssertionError(f"{oracle_id} {key} {p}\n{exc}") from None
 
 
 @pytest.mark.skipif(
@@ -538,8 +550,9 @@ def test_minibatch_iterations_match_iterated_dataloader():
     for _ in range(150):
         n, b, epochs = int(rng.integers(1, 3000)), int(rng.integers(1, 300)), int(rng.integers(1, 6))
         out = get("minibatch_iterations")({"n": n, "b": b, "epochs": epochs})
-        loader = DataLoader(np.zeros(n), batch_size=b, shuffle=True, generator=torch.Generator().manual_seed(n))
-        sizes = [len(batch) for batch in loader]
+        # collate_fn=len: each batch arrives as its size (the default collate would build a tensor per batch)
+        loader = DataLoader(range(n), batch_size=b, shuffle=True, generator=torch.Generator().manual_seed(n), collate_fn=len)
+        sizes = list(loader)
         assert out["per_epoch"] == len(sizes) and out["last"] == sizes[-1]
         updates = sum(1 for _ in range(epochs) for _batch in loader)  # one update per mini-batch, epoch after epoch
         assert out["total"] == updates

@@ -186,8 +186,12 @@ def test_two_quiz_processes_on_one_database(home, deck):
     assert confirmed >= 4 and len(reviews) == confirmed
 
 
-def _simulate_history(store, cards=120, days=90, seed=0):
-    """A simulated student: recall succeeds with the card's FSRS retrievability (seeded)."""
+def _simulate_history(store, cards, days, seed=0):
+    """A simulated student: recall succeeds with the card's FSRS retrievability (seeded).
+
+    Returns how many reviews came on a later day than the card's previous review (the ones fsrs's
+    optimizer learns from), counted here independently of dlstudy's countable_reviews.
+    """
     import numpy as np
 
     from dlstudy.config import Config
@@ -197,6 +201,8 @@ def _simulate_history(store, cards=120, days=90, seed=0):
     rng = np.random.default_rng(seed)
     scheduler = make_scheduler(Config(fuzz=False))
     state = {f"sim-{i}": CardRow(f"sim-{i}", "sim") for i in range(cards)}
+    last_day: dict[str, int] = {}
+    later_day_reviews = 0
     for day in range(days):
         now = T0 + timedelta(days=day, hours=9)
         for card_id, row in list(state.items()):
@@ -207,6 +213,9 @@ def _simulate_history(store, cards=120, days=90, seed=0):
             after = next_state(scheduler, row, rating, now)
             store.record_review(card_id, "sim", rating, now, lambda _row, after=after: after)
             state[card_id] = after
+            later_day_reviews += card_id in last_day and last_day[card_id] < day
+            last_day[card_id] = day
+    return later_day_reviews
 
 
 def test_optimize_says_when_history_is_too_small(home):
@@ -215,16 +224,23 @@ def test_optimize_says_when_history_is_too_small(home):
     assert json.loads(result.stdout) == {"optimized": False, "reviews": 0, "needed": 512}
 
 
-def test_optimize_fits_and_saves_parameters(home):
+def test_optimize_fits_and_saves_parameters(home, monkeypatch):
+    import fsrs.optimizer
+
     from dlstudy.config import Config
     from dlstudy.cards.scheduling import make_scheduler
     from dlstudy.cards.store import open_store
 
+    # fsrs fits in 5 passes over the log, ~1 ms per review each; one pass runs the same dlstudy code and
+    # still moves the parameters. 60 cards over 120 days is about the smallest log with the 512
+    # later-day reviews fsrs needs (589 reviews in all; 120 cards over 90 days made 920).
+    monkeypatch.setattr(fsrs.optimizer, "num_epochs", 1)
     with open_store() as store:
-        _simulate_history(store)
+        later_day_reviews = _simulate_history(store, cards=60, days=120)
+    assert later_day_reviews >= 512
     result = runner.invoke(app, ["optimize", "--json"])
     data = json.loads(result.stdout)
-    assert result.exit_code == 0 and data["optimized"] and data["reviews"] >= 512
+    assert result.exit_code == 0 and data["optimized"] and data["reviews"] == later_day_reviews
     assert len(data["new"]) == 21 and data["new"] != data["old"]
     with open_store() as store:
         assert list(make_scheduler(Config(), store).parameters) == pytest.approx(data["new"])
@@ -298,14 +314,18 @@ def test_derivation_order_mode_is_auto_graded(home, tmp_path):
     assert reviews[-1][:2] == ("mini-derive", 3)
 
 
-def test_cjk_text_keeps_table_columns_aligned(home, tmp_path):
+def test_cjk_deck_is_listed_whole_with_its_counts(home, tmp_path):
     from rich.cells import cell_len
 
     path = tmp_path / "cjk.yaml"
-    path.write_text("deck: cjk\ntitle: 卷积神经网络 (CNN)\ncards:\n  - {id: cjk-a, front: 什么是步幅?, back: 卷积核移动的距离}\n")
+    path.write_text("deck: cjk\ntitle: 卷积神经网络 [cnn]\ncards:\n  - {id: cjk-a, front: 什么是步幅?, back: 卷积核移动的距离}\n")
     result = runner.invoke(app, ["decks", "--deck", str(path)], env={"COLUMNS": "100"})
-    rows_ = [l for l in result.stdout.splitlines() if l.startswith(("┃", "│", "┏", "└"))]
-    assert len({cell_len(l) for l in rows_}) == 1, rows_
+    assert result.exit_code == 0, result.output
+    table = [l for l in result.stdout.splitlines() if l.startswith(("┃", "│", "┏", "└"))]
+    cjk = next(l for l in table if l.startswith("│ cjk "))
+    # the title as written (brackets are text, not console markup), then cards, new, learning, due
+    assert [cell.strip() for cell in cjk.strip("│").split("│")] == ["cjk", "卷积神经网络 [cnn]", "1", "1", "0", "0"]
+    assert len({cell_len(l) for l in table}) == 1, table  # wide characters counted as two columns
 
 
 SIBLINGS = """\

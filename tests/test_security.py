@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,12 @@ HOSTILE = [
     "[x for x in ()]",
     "__builtins__",
 ]
+# Nesting deep enough to exhaust a recursive-descent parser's stack (bench/run.py times these too).
+HOSTILE_NESTING = {
+    "parentheses": "(" * 5000 + "1" + ")" * 5000,
+    "unary minus": "-" * 10000 + "1",
+    "brackets": "[" * 3000 + "]" * 3000,
+}
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -38,33 +43,29 @@ def test_hostile_answers_are_refused(text, kind, tmp_path, monkeypatch):
     assert not (tmp_path / "PWNED").exists()
 
 
-def test_huge_exponent_number_is_refused_quickly():
-    start = time.perf_counter()
+# How fast each of these is refused (they would run for hours if evaluated) is measured in bench/run.py,
+# not asserted here: a timing assert fails on a loaded machine.
+
+
+def test_huge_exponent_number_is_refused():
     with pytest.raises(AnswerFormatError):
         parse_answer("real", "9**9**9**9")
-    assert time.perf_counter() - start < 1.0
 
 
-def test_huge_exponent_in_an_expression_answer_is_refused_quickly():
-    start = time.perf_counter()
+def test_huge_exponent_in_an_expression_answer_is_refused():
     with pytest.raises(AnswerFormatError, match="too large"):
         parse_answer("expression", "x + 9**9**9**9")
-    assert time.perf_counter() - start < 1.0
 
 
-def test_huge_exponent_expression_is_refused_by_sympy_guard_quickly():
-    start = time.perf_counter()
+def test_huge_exponent_expression_is_refused_by_sympy_guard():
     with pytest.raises(expr.ExprError):
         to_sympy(expr.parse("x + 9^9^9^9"))
-    assert time.perf_counter() - start < 1.0
 
 
-def test_deep_parentheses_are_refused_quickly():
-    start = time.perf_counter()
-    for text in ("(" * 5000 + "1" + ")" * 5000, "-" * 10000 + "1", "[" * 3000 + "]" * 3000):
-        with pytest.raises(AnswerFormatError):
-            parse_answer("expression", text)
-    assert time.perf_counter() - start < 1.0
+@pytest.mark.parametrize("name", HOSTILE_NESTING)
+def test_deep_nesting_is_refused(name):
+    with pytest.raises(AnswerFormatError):
+        parse_answer("expression", HOSTILE_NESTING[name])
 
 
 def test_names_and_functions_resolve_only_to_the_whitelist():

@@ -38,8 +38,9 @@ def _deck_formulas() -> list[str]:
             for value in node:
                 walk(value)
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same data, ~10x faster than pure Python
     for path in sorted((ROOT / "decks").glob("*.yaml")):
-        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+        walk(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
     return [f for f in dict.fromkeys(found) if f]
 
 
