@@ -115,7 +115,9 @@ def test_a_home_that_is_a_file_is_one_line(tmp_path, monkeypatch):
 
 
 def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
-    target = tmp_path / "cards.csv"
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "cards.csv"
     target.write_text("the good file")
 
     def full_disk(*args, **kwargs):
@@ -125,7 +127,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     with pytest.raises(DlstudyError, match="the disk is full; the old file, if any, is unchanged"):
         write_atomic(target, "a new file that never lands")
     assert target.read_text() == "the good file"
-    assert [p.name for p in tmp_path.iterdir()] == ["cards.csv"]  # no temporary file left behind
+    assert [p.name for p in folder.iterdir()] == ["cards.csv"]  # no temporary file left behind
 
 
 def test_output_to_a_full_disk_is_one_line():

@@ -58,7 +58,7 @@ def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
         console.print(f"[bold]{esc(template.title)}[/bold]: enter each quantity in turn.")
     for i, step in enumerate(template.steps, 1):
         while True:
-            text = ask("" if quiet else esc(f"{i}/{len(template.steps)} {step.what} ({step.name}) = "))
+            text = ask("" if quiet else esc(f"{i}/{len(template.steps)} {_math(step.what)} ({step.name}) = "))
             if text is None:
                 if not quiet:
                     console.print("Stopped: no more input.")
@@ -76,7 +76,7 @@ def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
             if result.correct:
                 console.print(f"  [green]✓[/green] {esc(step.name)} = {esc(result.expected)}")
             else:
-                console.print(f"  [bold red]✗ First wrong step: {esc(step.what)}[/bold red]")
+                console.print(f"  [bold red]✗ First wrong step: {esc(_math(step.what))}[/bold red]")
                 console.print(f"    {shown.formula}", markup=False)
                 console.print(f"    {shown.substituted}", style="cyan", markup=False)
                 for line in result.feedback:

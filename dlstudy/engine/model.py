@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from dlstudy.mathtext import expr
+from dlstudy.mathtext import expr, printer
 from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number
 
 PARAM_KINDS = ("int", "real", "choice", "word", "flag", "size", "vector", "matrix", "words")
@@ -114,7 +114,12 @@ class Param:
 
     def describe(self) -> str:
         """One line: what it is and what values it takes."""
-        return f"{self.about} ({self.domain_text()})"
+        return f"{self.about_text} ({self.domain_text()})"
+
+    @property
+    def about_text(self) -> str:
+        """``about`` with its math as terminal Unicode."""
+        return printer.line(printer.text_pieces(self.about))
 
     def domain_text(self) -> str:
         if self.kind == "word":

@@ -116,7 +116,7 @@ def _quote(text: str) -> str:
 
 
 def _where(param: Param) -> str:
-    return f"parameter {param.name} ({param.about})"
+    return f"parameter {param.name} ({param.about_text})"
 
 
 def _coerce(param: Param, text: str) -> Any:

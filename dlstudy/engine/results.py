@@ -43,7 +43,7 @@ class StepResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "what": self.what,
+            "what": printer.line(printer.text_pieces(self.what)),
             "formula": self.formula,
             "substituted": self.substituted,
             "value": to_jsonable(self.value) if not isinstance(self.value, expr.Node.__args__) else self.value_text,
