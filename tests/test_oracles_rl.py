@@ -21,27 +21,37 @@ def _ints(lo, hi, shape):
     return rng.integers(lo, hi + 1, shape).astype(float)
 
 
-def _loop_q(R, P1, V, gamma):
-    """Q(s, a) by explicit sums over successor states (P1 = probability of landing in s1)."""
+def _stochastic_rows(rows, cols, end_chance=0.0):
+    """Random probability rows; with ``end_chance`` some rows lose mass (the episode may end there)."""
+    P = rng.dirichlet(np.ones(cols), size=rows)
+    return P * np.where(rng.random((rows, 1)) < end_chance, rng.uniform(0.3, 1.0, (rows, 1)), 1.0)
+
+
+def _loop_q(R, P_rows, V, gamma):
+    """Q(s, a) by explicit sums over successor states; row (s, a) of P_rows is p(. | s, a), and any
+    missing probability ends the episode (value 0)."""
     S, A = R.shape
     Q = np.zeros((S, A))
     for s in range(S):
         for a in range(A):
-            for s2, prob in enumerate((P1[s, a], 1 - P1[s, a])):
-                Q[s, a] += prob * (R[s, a] + gamma * V[s2])
+            Q[s, a] = R[s, a]
+            for s2 in range(S):
+                Q[s, a] += gamma * P_rows[s * A + a, s2] * V[s2]
     return Q
 
 
 # ---------------------------------------------------------------------------
-# Dynamic programming: independent loops
+# Dynamic programming: independent loops, any number of states and actions
 
 
 def test_bellman_backup_matches_loops():
     oracle = get("bellman_optimality_backup")
     for _ in range(CASES):
-        r, p, V, gamma = _ints(-2, 4, 3), _probs(3), _ints(-4, 10, 2), float(rng.choice([0.5, 0.8, 0.9]))
-        out = oracle({"r": r, "p": p, "V": V, "gamma": gamma})
-        Q = _loop_q(r[None, :], p[None, :], V, gamma)[0]
+        n, m = int(rng.integers(1, 6)), int(rng.integers(1, 5))
+        r, P, V = rng.normal(size=n), _stochastic_rows(n, m, 0.3), rng.normal(size=m) * 5
+        gamma = float(rng.uniform(0, 1))
+        out = oracle({"r": r, "P": P, "V": V, "gamma": gamma})
+        Q = [r[a] + gamma * sum(P[a, j] * V[j] for j in range(m)) for a in range(n)]
         np.testing.assert_allclose(out["q"], Q, rtol=1e-12, atol=1e-12)
         assert out["v"] == pytest.approx(max(Q))
 
@@ -49,31 +59,54 @@ def test_bellman_backup_matches_loops():
 def test_value_iteration_and_policy_evaluation_match_loops():
     vi, pe, pim = get("value_iteration_sweep"), get("policy_evaluation_sweep"), get("policy_improvement")
     for _ in range(CASES):
-        R, P, V, pi = _ints(-2, 4, (2, 2)), _probs((2, 2)), _ints(0, 10, 2), _probs(2)
-        gamma = float(rng.choice([0.5, 0.8, 0.9]))
+        S, A = int(rng.integers(1, 6)), int(rng.integers(1, 5))
+        R, P, V = rng.normal(size=(S, A)), _stochastic_rows(S * A, S, 0.2), rng.normal(size=S) * 5
+        pi = _stochastic_rows(S, A)
+        gamma = float(rng.uniform(0, 1))
         Q = _loop_q(R, P, V, gamma)
-        params = {"R": R, "P": P, "V": V, "gamma": gamma, "pi": pi}
+        params = {"S": S, "A": A, "R": R, "P": P, "V": V, "gamma": gamma, "pi": pi}
         out = vi(params)
         np.testing.assert_allclose(out["Q"], Q, atol=1e-12)
-        np.testing.assert_allclose(out["V_next"], [max(Q[0]), max(Q[1])], atol=1e-12)
-        expected = [pi[s] * Q[s, 0] + (1 - pi[s]) * Q[s, 1] for s in range(2)]
+        np.testing.assert_allclose(out["V_next"], [max(Q[s]) for s in range(S)], atol=1e-12)
+        expected = [sum(pi[s, a] * Q[s, a] for a in range(A)) for s in range(S)]
         np.testing.assert_allclose(pe(params)["V_next"], expected, atol=1e-12)
         greedy = pim(params)["greedy"]
-        for s in range(2):
+        for s in range(S):
             assert Q[s, int(greedy[s]) - 1] == max(Q[s])
+
+
+def test_policy_improvement_breaks_ties_toward_the_first_action():
+    out = get("policy_improvement")({"R": np.array([[1.0, 1.0, 0.0]]), "P": np.zeros((3, 1)), "V": np.zeros(1), "gamma": 0.9})
+    assert list(out["greedy"]) == [1.0]
 
 
 def test_bellman_expectation_solve_is_the_fixed_point():
     oracle = get("bellman_expectation_solve")
     for _ in range(CASES):
-        r, p, gamma = _ints(-2, 5, 2), _probs(2), float(rng.choice([0.5, 0.8, 0.9]))
-        out = oracle({"r": r, "p": p, "gamma": gamma})
-        V = np.zeros(2)
-        for _ in range(400):  # iterative policy evaluation until convergence (0.9^400 ~ 5e-19)
-            V = np.array([r[s] + gamma * (p[s] * V[0] + (1 - p[s]) * V[1]) for s in range(2)])
+        S = int(rng.integers(1, 6))
+        r, P, gamma = rng.normal(size=S), _stochastic_rows(S, S, 0.3), float(rng.uniform(0, 0.95))
+        out = oracle({"r": r, "P": P, "gamma": gamma})
+        V = np.zeros(S)
+        for _ in range(1000):  # iterative policy evaluation until convergence (0.95^1000 ~ 5e-23)
+            V = np.array([r[s] + gamma * sum(P[s, j] * V[j] for j in range(S)) for s in range(S)])
         np.testing.assert_allclose(out["V"], V, rtol=1e-9, atol=1e-9)
-        A = out["A"]
-        assert out["det"] == pytest.approx(A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0])
+        np.testing.assert_allclose(out["A"], np.eye(S) - gamma * P)
+        assert out["det"] == pytest.approx(float(torch.linalg.det(torch.tensor(out["A"]))))
+
+
+def test_episodic_chain_with_gamma_one_golden():
+    """Sutton & Barto (2nd ed.), Example 6.2 random walk: states A..E, start in C, +1 on leaving E to the
+    right, 0 otherwise, gamma = 1, equiprobable moves. The true values are 1/6, 2/6, ..., 5/6. The two ends are
+    rows that sum to 1/2: the missing half is the probability that the episode ends there."""
+    P = np.zeros((5, 5))
+    for s in range(5):
+        if s > 0:
+            P[s, s - 1] = 0.5
+        if s < 4:
+            P[s, s + 1] = 0.5
+    r = np.array([0, 0, 0, 0, 0.5])  # leaving E to the right pays +1 with probability 1/2
+    out = get("bellman_expectation_solve")({"r": r, "P": P, "gamma": 1.0})
+    np.testing.assert_allclose(out["V"], np.arange(1, 6) / 6)
 
 
 # ---------------------------------------------------------------------------
@@ -101,6 +134,18 @@ def test_epsilon_greedy_matches_torch_mixture():
         mixture = eps * torch.full((n,), 1.0 / n, dtype=torch.float64) + (1 - eps) * greedy
         np.testing.assert_allclose(out["probs"], mixture.numpy(), rtol=1e-12)
         assert out["p_greedy"] == pytest.approx(float(mixture.max()))
+
+
+def test_epsilon_greedy_exploring_among_the_others_matches_simulation():
+    q, eps, n = np.array([1.0, 5.0, 2.0, 0.0]), 0.4, 200_000
+    sim = np.random.default_rng(2)
+    explore = sim.random(n) < eps
+    others = np.array([0, 2, 3])
+    actions = np.where(explore, others[sim.integers(0, 3, n)], np.argmax(q))
+    freq = np.bincount(actions, minlength=4) / n
+    out = get("epsilon_greedy_probabilities")({"n": 4, "q": q, "eps": eps, "explore": "others"})
+    np.testing.assert_allclose(out["probs"], freq, atol=0.005)
+    np.testing.assert_allclose(out["probs"], [0.4 / 3, 0.6, 0.4 / 3, 0.4 / 3])
 
 
 def test_epsilon_greedy_matches_simulation():
@@ -143,6 +188,11 @@ def test_q_learning_and_sarsa_match_torch_sgd():
         target, new = _torch_td(*args, lambda row: row[p["a_next"] - 1])
         out = sarsa(p)
         assert (out["target"], out["q_new"]) == pytest.approx((target, new))
+        # a terminal next state: the target is the reward alone, whatever the table holds for s'
+        for oracle in (ql, sarsa):
+            out = oracle({**p, "done": True})
+            assert out["target"] == p["r"] and out["future"] == 0.0
+            assert out["q_new"] == pytest.approx(p["q_sa"] + p["alpha"] * (p["r"] - p["q_sa"]))
 
 
 # ---------------------------------------------------------------------------

@@ -61,6 +61,11 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
             _check_domain(param, float(inferred[name]), f"{name} (read off the arrays' sizes)")
         else:
             params[name] = param.default
+    env = template.env(params)
+    for name, param in template.params.items():
+        if param.kind in ("vector", "matrix") and name not in params:
+            # an array left out: its default fills the shape its sizes give
+            params[name] = np.full(_wanted_shape(param, env), float(param.default))
     params = {name: params[name] for name in template.params}  # declaration order
     env = template.env(params)
     for name, param in template.params.items():
@@ -172,13 +177,18 @@ def _infer_sizes(template: Template, param: Param, value: Any, inferred: dict[st
             inferred[dim] = int(actual)
 
 
-def _check_shape(template: Template, param: Param, value: Any, env: Mapping[str, Any]) -> None:
+def _wanted_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
     want = []
     for dim in param.size:
         if isinstance(dim, Formula):
             want.append(int(np.asarray(dim.run(env))))
         else:
             want.append(int(env[dim]) if isinstance(dim, str) else int(dim))
+    return tuple(want)
+
+
+def _check_shape(template: Template, param: Param, value: Any, env: Mapping[str, Any]) -> None:
+    want = _wanted_shape(param, env)
     got = _shape_of(value)
     if tuple(want) != got:
         dims = " x ".join(

@@ -58,51 +58,76 @@ def _one_based(index: np.ndarray) -> np.ndarray:
     return np.asarray(index, dtype=float) + 1.0
 
 
+def with_terminal_state(P: np.ndarray) -> np.ndarray:
+    """``P[..., s']`` with one absorbing terminal state appended: the probability a row is missing
+    (a row summing to less than 1) is the chance that the episode ends there. Its value stays 0."""
+    P = np.asarray(P, dtype=float)
+    ends = np.clip(1.0 - P.sum(axis=-1, keepdims=True), 0.0, None)
+    return np.concatenate([P, ends], axis=-1)
+
+
+def mdp_from_tables(p: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``P[s, a, s']`` and ``R[s, a]`` from a template's tables (P is (S*A) x S, row (s - 1)A + a),
+    with the terminal state appended as state S + 1 (reward 0, absorbing)."""
+    R = np.asarray(p["R"], dtype=float)
+    S, A = R.shape
+    P = with_terminal_state(np.asarray(p["P"], dtype=float).reshape(S, A, S))
+    terminal_row = np.zeros((1, A, S + 1))
+    terminal_row[0, :, S] = 1.0
+    return np.concatenate([P, terminal_row], axis=0), np.concatenate([R, np.zeros((1, A))], axis=0)
+
+
+def _with_terminal_value(V: Any) -> np.ndarray:
+    return np.r_[np.asarray(V, dtype=float), 0.0]
+
+
 # ---------------------------------------------------------------------------
 # Dynamic programming
 
 
 @register("bellman_optimality_backup")
 def bellman_optimality_backup(p: Mapping[str, Any]) -> dict[str, Any]:
-    # MDP over three states: the state s being backed up (row 0) and the two successors s1, s2.
-    n_actions = len(p["r"])
-    P = np.zeros((3, n_actions, 3))
-    P[0, :, 1:] = two_state_transitions(p["p"])
-    P[1:, :, 1:] = np.eye(2)[:, None, :]  # successors are absorbing; only row 0 matters
-    R = np.zeros((3, n_actions))
+    # MDP over the state s being backed up (row 0), its m successors and a terminal state for missing mass.
+    transitions = with_terminal_state(np.asarray(p["P"], dtype=float))  # n actions x (m + 1)
+    n_actions, n_next = transitions.shape
+    P = np.zeros((1 + n_next, n_actions, 1 + n_next))
+    P[0, :, 1:] = transitions
+    P[1:, :, 1:] = np.eye(n_next)[:, None, :]  # successors are absorbing; only row 0 matters
+    R = np.zeros((1 + n_next, n_actions))
     R[0] = p["r"]
-    V = np.array([0.0, *np.asarray(p["V"], dtype=float)])
+    V = np.r_[0.0, _with_terminal_value(p["V"])]
     Q, V_new = value_iteration_sweep(P, R, V, float(p["gamma"]))
     return {"q": Q[0], "v": float(V_new[0])}
 
 
 @register("value_iteration_sweep")
 def value_iteration_sweep_oracle(p: Mapping[str, Any]) -> dict[str, Any]:
-    P = two_state_transitions(p["P"])
-    Q, V_next = value_iteration_sweep(P, p["R"], p["V"], float(p["gamma"]))
-    return {"Q": Q, "V_next": V_next}
+    P, R = mdp_from_tables(p)
+    Q, V_next = value_iteration_sweep(P, R, _with_terminal_value(p["V"]), float(p["gamma"]))
+    return {"Q": Q[:-1], "V_next": V_next[:-1]}
 
 
 @register("policy_evaluation_sweep")
 def policy_evaluation_sweep_oracle(p: Mapping[str, Any]) -> dict[str, Any]:
-    P = two_state_transitions(p["P"])
-    pi = two_state_transitions(p["pi"])  # pi[s] = (pi(a1|s), pi(a2|s))
-    gamma = float(p["gamma"])
-    return {"Q": q_values(P, p["R"], p["V"], gamma), "V_next": policy_evaluation_sweep(P, p["R"], pi, p["V"], gamma)}
+    P, R = mdp_from_tables(p)
+    pi = np.asarray(p["pi"], dtype=float)
+    pi = np.concatenate([pi, np.full((1, pi.shape[1]), 1.0 / pi.shape[1])])  # any policy in the terminal state
+    V, gamma = _with_terminal_value(p["V"]), float(p["gamma"])
+    return {"Q": q_values(P, R, V, gamma)[:-1], "V_next": policy_evaluation_sweep(P, R, pi, V, gamma)[:-1]}
 
 
 @register("policy_improvement")
 def policy_improvement(p: Mapping[str, Any]) -> dict[str, Any]:
-    P = two_state_transitions(p["P"])
-    Q = q_values(P, p["R"], p["V"], float(p["gamma"]))
-    return {"Q": Q, "greedy": _one_based(np.argmax(Q, axis=1))}
+    P, R = mdp_from_tables(p)
+    Q = q_values(P, R, _with_terminal_value(p["V"]), float(p["gamma"]))[:-1]
+    return {"Q": Q, "greedy": _one_based(np.argmax(Q, axis=1))}  # argmax: the first action on ties
 
 
 @register("bellman_expectation_solve")
 def bellman_expectation_solve(p: Mapping[str, Any]) -> dict[str, Any]:
-    P_pi = two_state_transitions(p["p"])
+    P_pi = np.asarray(p["P"], dtype=float)
     gamma = float(p["gamma"])
-    A = np.eye(2) - gamma * P_pi
+    A = np.eye(len(P_pi)) - gamma * P_pi
     return {"A": A, "det": float(np.linalg.det(A)), "V": solve_policy_values(P_pi, np.asarray(p["r"], float), gamma)}
 
 
@@ -127,26 +152,28 @@ def epsilon_greedy_probabilities(p: Mapping[str, Any]) -> dict[str, Any]:
     q = np.asarray(p["q"], dtype=float)
     eps = float(p["eps"])
     n = len(q)
+    greedy = int(np.argmax(q))
     # Enumerate the two-stage draw: explore (prob eps, then a uniform action) or exploit (prob 1 - eps, argmax).
-    branch_prob = np.array([eps] * n + [1.0 - eps])
-    branch_scale = np.array([1.0 / n] * n + [1.0])
-    picked = np.r_[np.arange(n), np.argmax(q)]
+    explored = np.arange(n) if p.get("explore", "all") == "all" else np.delete(np.arange(n), greedy)
+    branch_prob = np.r_[np.full(len(explored), eps / len(explored)), 1.0 - eps]
+    picked = np.r_[explored, greedy]
     probs = np.zeros(n)
-    np.add.at(probs, picked, branch_prob * branch_scale)
-    return {"p_greedy": float(probs[np.argmax(q)]), "probs": probs}
+    np.add.at(probs, picked, branch_prob)
+    return {"p_greedy": float(probs[greedy]), "probs": probs}
 
 
 def _td_update(p: Mapping[str, Any], next_value) -> dict[str, Any]:
-    """Apply one tabular TD update to a real Q table (row 0 = s, row 1 = s')."""
+    """Apply one tabular TD update to a real Q table (row 0 = s, row 1 = s'); a terminal s' has no future."""
     q_next = np.asarray(p["q_next"], dtype=float)
     table = np.zeros((2, len(q_next)))
     a = 0
     table[0, a] = p["q_sa"]
     table[1] = q_next
-    target = float(p["r"]) + float(p["gamma"]) * next_value(table[1])
+    future = 0.0 if p.get("done", False) else next_value(table[1])
+    target = float(p["r"]) + float(p["gamma"]) * future
     td_error = target - table[0, a]
     table[0, a] += float(p["alpha"]) * td_error
-    return {"target": target, "td": td_error, "q_new": float(table[0, a])}
+    return {"future": future, "target": target, "td": td_error, "q_new": float(table[0, a])}
 
 
 @register("q_learning_update")
@@ -166,14 +193,16 @@ def sarsa_update(p: Mapping[str, Any]) -> dict[str, Any]:
 
 @register("dqn_target")
 def dqn_target(p: Mapping[str, Any]) -> dict[str, Any]:
-    online = np.asarray(p["Qo"], dtype=float)
-    target_net = np.asarray(p["Qt"], dtype=float)
-    selector = online if p["method"] == "double" else target_net  # Double DQN: online net selects
-    a_star = np.argmax(selector, axis=1)
-    q_eval = np.take_along_axis(target_net, a_star[:, None], axis=1)[:, 0]  # target net evaluates
-    not_done = 1.0 - np.asarray(p["d"], dtype=float)
-    y = np.asarray(p["r"], dtype=float) + float(p["gamma"]) * not_done * q_eval
-    return {"a_star": _one_based(a_star), "q_eval": q_eval, "y": y}
+    import torch
+
+    online = torch.tensor(np.asarray(p["Qo"], dtype=float))
+    target_net = torch.tensor(np.asarray(p["Qt"], dtype=float))
+    selector = online if p["method"] == "double" else target_net  # Double DQN: the online net selects
+    a_star = selector.argmax(dim=1, keepdim=True)
+    q_eval = target_net.gather(1, a_star).squeeze(1)  # the target net evaluates, as the PyTorch DQN tutorial
+    not_done = 1.0 - torch.tensor(np.asarray(p["d"], dtype=float))
+    y = torch.tensor(np.asarray(p["r"], dtype=float)) + float(p["gamma"]) * not_done * q_eval
+    return {"a_star": _one_based(a_star.squeeze(1).numpy()), "q_eval": q_eval.numpy(), "y": y.numpy()}
 
 
 @register("double_dqn_action")
