@@ -224,7 +224,14 @@ class Template:
         return {step.name: step for step in self.steps}
 
     def case_of(self, params: Mapping[str, Any]) -> str:
-        return str(params[self.cases]) if self.cases else ""
+        """The case in force, from the parameters or from what formulas see (a word with ``codes`` is its code there)."""
+        if not self.cases:
+            return ""
+        value = params[self.cases]
+        codes = self.params[self.cases].codes
+        if not isinstance(value, str) and codes:
+            value = next((word for word, code in codes.items() if code == value), value)
+        return str(value)
 
     def env(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """What formulas see: words as their codes, flags as 1/0, sentences as word ids (1-based,

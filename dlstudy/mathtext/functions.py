@@ -163,7 +163,8 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "eigvals": (lambda m: _eigen(m)[0], 1, 1),  # of a symmetric matrix, largest first
     "eigvec": (lambda m, k: _eigen(m)[1][:, _position(k, np.shape(m)[0])], 2, 2),  # k-th, largest entry positive
     "svdvals": (lambda m: np.linalg.svd(_matrix(m), compute_uv=False), 1, 1),  # largest first
-    "nbmax": (lambda a, h: _neighbour_max(a, h), 2, 2),  # row i: entry-wise max of h_j over j with a_ij != 0
+    "nbmax": (lambda a, h: _neighbour_max(a, h), 2, 2),
+    "hstack": (lambda *ms: np.hstack([np.atleast_2d(_matrix(m)) for m in ms]), 2, 8),  # matrices side by side  # row i: entry-wise max of h_j over j with a_ij != 0
     "gridworld": (lambda *args: _gridworld(*args), 11, 11),
     # gnn: the undirected graph given by an adjacency matrix, node-pair flags and/or an edge list (their union)
     "graph_adjacency": (lambda n, a, e, edges: _graph_adjacency(n, a, e, edges), 4, 4),

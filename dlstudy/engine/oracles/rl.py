@@ -209,3 +209,170 @@ def dqn_target(p: Mapping[str, Any]) -> dict[str, Any]:
 def double_dqn_action(p: Mapping[str, Any]) -> dict[str, Any]:
     online = np.asarray(p["qo"], dtype=float)[None, :]
     return {"a_star": int(np.argmax(online, axis=1)[0]) + 1}
+
+
+# ---------------------------------------------------------------------------
+# Temporal-difference prediction: TD(0) over an episode, n-step and lambda-returns
+
+
+@register("td_zero_episode")
+def td_zero_episode(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Tabular TD(0) along one episode that ends in a terminal state (value 0), as Sutton & Barto's
+    pseudocode: online, each update as soon as its transition is seen; or offline, every increment
+    computed from the values before the episode and applied at its end."""
+    V = np.r_[np.asarray(p["V"], dtype=float), 0.0]  # the terminal state is the last entry
+    terminal = len(V) - 1
+    path = [int(s) - 1 for s in np.asarray(p["path"], dtype=float)]
+    rewards = np.asarray(p["rew"], dtype=float)
+    alpha, gamma = float(p["alpha"]), float(p["gamma"])
+    online = p.get("updates", "online") == "online"
+    before = V.copy()
+    deltas = []
+    for t, s in enumerate(path):
+        s_next = path[t + 1] if t + 1 < len(path) else terminal
+        values = V if online else before
+        delta = rewards[t] + gamma * values[s_next] - values[s]
+        deltas.append(delta)
+        V[s] += alpha * delta
+    visited = before[path + [terminal]]  # the values along the episode before any update
+    return {"Vext": visited, "delta": np.array(deltas), "V_new": V[:terminal]}
+
+
+def _n_step_returns(rewards: np.ndarray, bootstrap: np.ndarray, gamma: float) -> np.ndarray:
+    """G_{0:n} for n = 1..T by the backward recursion G_{t:n} = r_{t+1} + gamma G_{t+1:n}, G_{n:n} = V(s_n)."""
+    T = len(rewards)
+    returns = np.zeros(T)
+    for n in range(1, T + 1):
+        G = bootstrap[n - 1]
+        for k in range(n - 1, -1, -1):
+            G = rewards[k] + gamma * G
+        returns[n - 1] = G
+    return returns
+
+
+@register("n_step_return")
+def n_step_return(p: Mapping[str, Any]) -> dict[str, Any]:
+    rewards = np.asarray(p["rew"], dtype=float)
+    gamma = float(p["gamma"])
+    tail = 0.0 if p.get("done", False) else float(p["v_boot"])  # nothing follows a terminal state
+    G = _n_step_returns(rewards, np.r_[np.zeros(len(rewards) - 1), tail], gamma)[-1]
+    delta = G - float(p["v_s"])
+    return {"G": G, "delta": delta, "v_new": float(p["v_s"]) + float(p["alpha"]) * delta}
+
+
+@register("lambda_return")
+def lambda_return(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The forward view: every n-step return G_{0:n} (the last one is the Monte Carlo return), weighted
+    (1 - lambda) lambda^(n-1), the rest of the weight lambda^(T-1) on the Monte Carlo return."""
+    rewards = np.asarray(p["rew"], dtype=float)
+    values = np.r_[np.asarray(p["V"], dtype=float), 0.0]  # V(s_1) .. V(s_{T-1}), then the terminal state
+    gamma, lam = float(p["gamma"]), float(p["lam"])
+    T = len(rewards)
+    returns = _n_step_returns(rewards, values, gamma)
+    weights = np.array([(1 - lam) * lam ** (n - 1) for n in range(1, T)] + [lam ** (T - 1)])
+    return {"Gn": returns, "w": weights, "G_lambda": float(weights @ returns)}
+
+
+# ---------------------------------------------------------------------------
+# Policy gradient: REINFORCE and one-step actor-critic with a softmax policy
+
+
+def _softmax_policy_step(theta: np.ndarray, action: int, scale: float, lr: float) -> tuple[np.ndarray, ...]:
+    """pi = softmax(theta), the score grad log pi(action) by autograd, and one SGD step on the loss
+    -scale * log pi(action) (gradient ascent on scale * log pi)."""
+    import torch
+
+    preferences = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+    log_pi = torch.log_softmax(preferences, dim=0)
+    (score,) = torch.autograd.grad(log_pi[action], preferences, retain_graph=True)
+    optimizer = torch.optim.SGD([preferences], lr=lr)
+    optimizer.zero_grad()
+    (-scale * log_pi[action]).backward()
+    optimizer.step()
+    return log_pi.exp().detach().numpy(), score.numpy(), preferences.detach().numpy()
+
+
+@register("reinforce_update")
+def reinforce_update(p: Mapping[str, Any]) -> dict[str, Any]:
+    gamma, t = float(p.get("gamma", 1.0)), int(p.get("t", 0))
+    advantage = float(p["G"]) - float(p.get("b", 0.0))
+    scale = gamma**t * advantage
+    pi, score, theta_new = _softmax_policy_step(np.asarray(p["theta"], dtype=float), int(p["a"]) - 1, scale, float(p["alpha"]))
+    return {"pi": pi, "grad": score, "step": float(p["alpha"]) * scale, "theta_new": theta_new}
+
+
+@register("actor_critic_update")
+def actor_critic_update(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+
+    gamma = float(p["gamma"])
+    v_next = 0.0 if p.get("done", False) else float(p["v_next"])
+    critic = torch.tensor([float(p["v_s"])], dtype=torch.float64, requires_grad=True)
+    target = float(p["r"]) + gamma * v_next  # a fixed target (semi-gradient)
+    delta = target - float(critic.detach()[0])
+    # critic: SGD on half the squared TD error moves V(s) by alpha_w * delta
+    optimizer = torch.optim.SGD([critic], lr=float(p["alpha_w"]))
+    (0.5 * (target - critic[0]) ** 2).backward()
+    optimizer.step()
+    discount = float(p.get("I", 1.0))
+    pi, score, theta_new = _softmax_policy_step(
+        np.asarray(p["theta"], dtype=float), int(p["a"]) - 1, discount * delta, float(p["alpha_theta"])
+    )
+    return {"v_prime": v_next, "delta": delta, "v_new": float(critic.detach()[0]), "pi": pi, "grad": score,
+            "theta_new": theta_new}
+
+
+# ---------------------------------------------------------------------------
+# Gridworld value iteration: cell by cell over the grid's geometry (the formula builds the tabular MDP)
+
+GRID_MOVES = {"up": (-1, 0), "right": (0, 1), "down": (1, 0), "left": (0, -1)}
+PERPENDICULAR = {"up": ("left", "right"), "down": ("left", "right"), "left": ("up", "down"), "right": ("up", "down")}
+
+
+def gridworld_sweeps(
+    rows: int, cols: int, walls: set, payoffs: dict, step: float, slip: float, gamma: float, sweeps: int,
+    payoff_as_value: bool, in_place: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values after one sweep and after ``sweeps`` sweeps (from V = 0), by looking at each cell's neighbours.
+
+    ``walls`` and ``payoffs`` (terminal cell -> payoff) use (row, column) pairs from 0.
+    """
+    def land(cell, move):
+        i, j = cell[0] + GRID_MOVES[move][0], cell[1] + GRID_MOVES[move][1]
+        return (i, j) if 0 <= i < rows and 0 <= j < cols and (i, j) not in walls else cell
+
+    cells = [(i, j) for i in range(rows) for j in range(cols) if (i, j) not in walls and (i, j) not in payoffs]
+    V = {(i, j): 0.0 for i in range(rows) for j in range(cols)}
+    if payoff_as_value:
+        V.update(payoffs)
+    history = []
+    for _ in range(sweeps):
+        source = V if in_place else dict(V)
+        for cell in cells:
+            best = -np.inf
+            for move in GRID_MOVES:
+                outcomes = [(1 - slip, land(cell, move))] + [(slip / 2, land(cell, side)) for side in PERPENDICULAR[move]]
+                value = 0.0
+                for prob, nxt in outcomes:
+                    if nxt in payoffs and not payoff_as_value:
+                        value += prob * (step + payoffs[nxt])  # entering the terminal pays; it is worth 0 after
+                    else:
+                        value += prob * (step + gamma * source[nxt])
+                best = max(best, value)
+            V[cell] = best
+        history.append(np.array([[V[(i, j)] for j in range(cols)] for i in range(rows)]))
+    zero = np.array([[V[(i, j)] if (i, j) in payoffs else 0.0 for j in range(cols)] for i in range(rows)])
+    return (history[0] if history else zero), (history[-1] if history else zero)
+
+
+@register("gridworld_value_iteration")
+def gridworld_value_iteration(p: Mapping[str, Any]) -> dict[str, Any]:
+    rows, cols = int(p["rows"]), int(p["cols"])
+    cell = lambda number: divmod(int(number) - 1, cols)  # noqa: E731 - cells are numbered row by row from 1
+    walls = {cell(w) for w in np.atleast_1d(p["walls"]) if w != 0}
+    payoffs = {cell(c): float(v) for c, v in zip(np.atleast_1d(p["term"]), np.atleast_1d(p["payoff"]))}
+    first, last = gridworld_sweeps(
+        rows, cols, walls, payoffs, float(p["step"]), float(p["slip"]), float(p["gamma"]), int(p["k"]),
+        p["terminal"] == "value", p["sweep"] == "inplace",
+    )
+    return {"V1": first, "V": last}
