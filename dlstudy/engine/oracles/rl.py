@@ -239,14 +239,14 @@ def td_zero_episode(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _n_step_returns(rewards: np.ndarray, bootstrap: np.ndarray, gamma: float) -> np.ndarray:
-    """G_{0:n} for n = 1..T by the backward recursion G_{t:n} = r_{t+1} + gamma G_{t+1:n}, G_{n:n} = V(s_n)."""
+    """G_{0:n} for n = 1..T by the backward recursion G_{t:n} = r_{t+1} + gamma G_{t+1:n} from G_{n:n} = V(s_n),
+    run for every horizon n at once (entry n - 1 of the array)."""
     T = len(rewards)
-    returns = np.zeros(T)
-    for n in range(1, T + 1):
-        G = bootstrap[n - 1]
-        for k in range(n - 1, -1, -1):
-            G = rewards[k] + gamma * G
-        returns[n - 1] = G
+    returns = np.asarray(bootstrap, dtype=float).copy()  # G_{n:n} = V(s_n)
+    horizon = np.arange(1, T + 1)
+    for t in range(T - 1, -1, -1):
+        reaching = horizon > t  # the returns whose horizon lies beyond time t take r_{t+1}
+        returns[reaching] = rewards[t] + gamma * returns[reaching]
     return returns
 
 
