@@ -278,18 +278,17 @@ def lambda_return(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _softmax_policy_step(theta: np.ndarray, action: int, scale: float, lr: float) -> tuple[np.ndarray, ...]:
-    """pi = softmax(theta), the score grad log pi(action) by autograd, and one SGD step on the loss
-    -scale * log pi(action) (gradient ascent on scale * log pi)."""
+    """pi = softmax(theta), the score grad log pi(action) by autograd, and one gradient-ascent step of size
+    lr on scale * log pi(action). (The step is written out rather than taken with torch.optim, whose first
+    use imports torch._dynamo, almost a second.)"""
     import torch
 
     preferences = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
     log_pi = torch.log_softmax(preferences, dim=0)
-    (score,) = torch.autograd.grad(log_pi[action], preferences, retain_graph=True)
-    optimizer = torch.optim.SGD([preferences], lr=lr)
-    optimizer.zero_grad()
-    (-scale * log_pi[action]).backward()
-    optimizer.step()
-    return log_pi.exp().detach().numpy(), score.numpy(), preferences.detach().numpy()
+    (score,) = torch.autograd.grad(log_pi[action], preferences)
+    with torch.no_grad():
+        updated = preferences + lr * scale * score
+    return log_pi.exp().detach().numpy(), score.numpy(), updated.numpy()
 
 
 @register("reinforce_update")
@@ -307,18 +306,17 @@ def actor_critic_update(p: Mapping[str, Any]) -> dict[str, Any]:
 
     gamma = float(p["gamma"])
     v_next = 0.0 if p.get("done", False) else float(p["v_next"])
-    critic = torch.tensor([float(p["v_s"])], dtype=torch.float64, requires_grad=True)
+    critic = torch.tensor(float(p["v_s"]), dtype=torch.float64, requires_grad=True)
     target = float(p["r"]) + gamma * v_next  # a fixed target (semi-gradient)
-    delta = target - float(critic.detach()[0])
-    # critic: SGD on half the squared TD error moves V(s) by alpha_w * delta
-    optimizer = torch.optim.SGD([critic], lr=float(p["alpha_w"]))
-    (0.5 * (target - critic[0]) ** 2).backward()
-    optimizer.step()
+    delta = target - float(critic.detach())
+    # critic: a gradient step on half the squared TD error moves V(s) by alpha_w * delta
+    (gradient,) = torch.autograd.grad(0.5 * (target - critic) ** 2, critic)
+    v_new = float(critic.detach() - float(p["alpha_w"]) * gradient)
     discount = float(p.get("I", 1.0))
     pi, score, theta_new = _softmax_policy_step(
         np.asarray(p["theta"], dtype=float), int(p["a"]) - 1, discount * delta, float(p["alpha_theta"])
     )
-    return {"v_prime": v_next, "delta": delta, "v_new": float(critic.detach()[0]), "pi": pi, "grad": score,
+    return {"v_prime": v_next, "delta": delta, "v_new": v_new, "pi": pi, "grad": score,
             "theta_new": theta_new}
 
 
