@@ -100,6 +100,33 @@ def test_knn_matches_torch_topk():
     assert checked > 200
 
 
+def test_knn_manhattan_reals_and_distance_weights_match_torch():
+    rng = np.random.default_rng(12)
+    checked = 0
+    for _ in range(300):
+        n = int(rng.integers(2, 9))
+        points = rng.uniform(-3, 3, size=(n, 2))
+        query = rng.uniform(-3, 3, size=2)
+        k = int(rng.integers(1, n + 1))
+        targets, labels = rng.normal(size=n), rng.integers(0, 2, n).astype(float)
+        for metric, p_norm in (("euclidean", 2.0), ("manhattan", 1.0)):
+            dist = torch.cdist(torch.tensor(query)[None], torch.tensor(points), p=p_norm)[0]
+            nearest = torch.topk(dist, k, largest=False).indices
+            params = {**_knn_params(points, labels, query, k, "c"), "t": targets, "metric": metric}
+            cls = get("knn_classify")(params)
+            np.testing.assert_allclose(cls["dist"], dist.numpy())
+            votes = int(torch.tensor(labels)[nearest].sum())
+            assert cls["pred"] == (1 if votes > k / 2 else 0)  # a tied vote goes to class 0
+        dist = torch.cdist(torch.tensor(query)[None], torch.tensor(points))[0]
+        nearest = torch.topk(dist, k, largest=False).indices
+        weights = 1 / dist[nearest]
+        expected = float((weights * torch.tensor(targets)[nearest]).sum() / weights.sum())
+        params = {**_knn_params(points, targets, query, k, "t"), "weights": "distance"}
+        assert get("knn_regress")(params)["pred"] == pytest.approx(expected)
+        checked += 1
+    assert checked == 300
+
+
 def test_knn_golden_scikit_learn_docs():
     # scikit-learn's KNeighborsClassifier / KNeighborsRegressor docstring examples: X = [[0], [1], [2], [3]],
     # y = [0, 0, 1, 1]; 3-NN classifies 1.1 as class 0, 2-NN regression predicts 0.5 at 1.5.
@@ -113,45 +140,80 @@ def test_knn_golden_scikit_learn_docs():
 # Graph convolution
 
 
-def _dense_gcn(adjacency, features, weights):
-    """Kipf & Welling (ICLR 2017), eq. 2: H' = sigma(D^-1/2 (A + I) D^-1/2 H W), as dense torch algebra."""
-    a_tilde = torch.tensor(adjacency) + torch.eye(len(adjacency), dtype=torch.float64)
-    d_inv_sqrt = torch.diag(a_tilde.sum(dim=1) ** -0.5)
-    a_hat = d_inv_sqrt @ a_tilde @ d_inv_sqrt
-    z = a_hat @ torch.tensor(features) @ torch.tensor(weights)
+def _dense_gcn(adjacency, features, weights, loops=True, norm="symmetric"):
+    """Kipf & Welling (ICLR 2017), eq. 2: H' = sigma(D^-1/2 (A + I) D^-1/2 H W), as dense torch algebra
+    (W stored as nn.Linear stores it, one row per output feature)."""
+    a_tilde = torch.tensor(adjacency) + (torch.eye(len(adjacency), dtype=torch.float64) if loops else 0)
+    degree = a_tilde.sum(dim=1)
+    if norm == "symmetric":
+        a_hat = torch.diag(degree**-0.5) @ a_tilde @ torch.diag(degree**-0.5)
+    else:
+        a_hat = torch.diag(1 / degree) @ a_tilde
+    z = a_hat @ torch.tensor(features) @ torch.tensor(weights).T
     return a_tilde, a_hat, z, torch.relu(z)
+
+
+def _gcn_params(n, features, weights, A=None, e=None, edges=None, **conventions):
+    return {
+        "n": n,
+        "A": np.zeros((n, n)) if A is None else A,
+        "e": np.zeros(n * (n - 1) // 2) if e is None else e,
+        "edges": np.zeros((1, 2)) if edges is None else edges,
+        "H": features,
+        "w": weights,
+        **conventions,
+    }
 
 
 def test_gcn_message_passing_matches_dense_rule():
     rng = np.random.default_rng(8)
-    for case in range(200):
-        e = np.array([(case >> bit) & 1 for bit in range(3)], dtype=float)  # all 8 graphs in turn
-        adjacency = np.zeros((3, 3))
-        for flag, (i, j) in zip(e, [(0, 1), (0, 2), (1, 2)]):
-            adjacency[i, j] = adjacency[j, i] = flag
-        features = rng.integers(-2, 3, size=(3, 2)).astype(float)
-        weights = rng.uniform(-1, 1, size=2)
-        got = get("gcn_layer")({"e": e, "H": features, "w": weights})
-        a_tilde, a_hat, z, out = _dense_gcn(adjacency, features, weights)
-        np.testing.assert_allclose(got["A"], adjacency)
-        np.testing.assert_allclose(got["At"], a_tilde.numpy())
-        np.testing.assert_allclose(got["Ahat"], a_hat.numpy())
-        np.testing.assert_allclose(got["Z"], z.numpy(), atol=1e-12)
-        np.testing.assert_allclose(got["Hout"], out.numpy(), atol=1e-12)
+    checked = 0
+    for case in range(300):
+        n, f, k = int(rng.integers(2, 7)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        upper = np.triu(rng.integers(0, 2, size=(n, n)), 1).astype(float)
+        adjacency = upper + upper.T
+        loops, norm = bool(case % 2), ("symmetric", "mean")[case % 3 == 0]
+        if not loops and np.any(adjacency.sum(axis=1) == 0):
+            continue  # an isolated node without a self-loop has degree 0
+        features = rng.normal(size=(n, f))
+        weights = rng.normal(size=(k, f))
+        # the same graph three ways: adjacency, pair flags, edge list
+        flags = upper[np.triu_indices(n, 1)]
+        edge_list = np.argwhere(upper) + 1.0
+        given = [dict(A=adjacency), dict(e=flags)] + ([dict(edges=edge_list)] if len(edge_list) else [])
+        a_tilde, a_hat, z, out = _dense_gcn(adjacency, features, weights, loops, norm)
+        for graph in given:
+            got = get("gcn_layer")(_gcn_params(n, features, weights, **graph, loops=loops, norm=norm, relu=True))
+            np.testing.assert_allclose(got["Adj"], adjacency)
+            np.testing.assert_allclose(got["At"], a_tilde.numpy())
+            np.testing.assert_allclose(got["Ahat"], a_hat.numpy(), atol=1e-12)
+            np.testing.assert_allclose(got["Z"], z.numpy(), atol=1e-12)
+            np.testing.assert_allclose(got["Hout"], out.numpy(), atol=1e-12)
+        checked += 1
+    assert checked > 200
 
 
 def test_gcn_golden_complete_graph_and_spectrum():
     # Kipf & Welling (2017), renormalisation trick: on the triangle K3 every node has degree 3 with its
     # self-loop, so D^-1/2 (A + I) D^-1/2 is the all-1/3 matrix and each output is the mean of H w.
-    features, weights = np.array([[1.0, 2], [0, -1], [3, 1]]), np.array([1.0, -1])
-    got = get("gcn_layer")({"e": np.ones(3), "H": features, "w": weights})
+    features, weights = np.array([[1.0, 2], [0, -1], [3, 1]]), np.array([[1.0, -1]])
+    got = get("gcn_layer")(_gcn_params(3, features, weights, e=np.ones(3)))
     np.testing.assert_allclose(got["Ahat"], np.full((3, 3), 1 / 3))
-    np.testing.assert_allclose(got["Z"], np.full(3, np.mean(features @ weights)))
+    np.testing.assert_allclose(got["Z"], np.full((3, 1), np.mean(features @ weights.T)))
     # The normalised matrix has largest eigenvalue 1 with eigenvector sqrt(degrees) (path graph 1-2-3).
-    path = get("gcn_layer")({"e": np.array([1.0, 0, 1]), "H": features, "w": weights})
+    path = get("gcn_layer")(_gcn_params(3, features, weights, edges=np.array([[1.0, 2], [2, 3]])))
     values, vectors = np.linalg.eigh(path["Ahat"])
     assert values[-1] == pytest.approx(1.0)
     np.testing.assert_allclose(np.abs(vectors[:, -1]), np.sqrt(path["deg"]) / np.linalg.norm(np.sqrt(path["deg"])))
+
+
+def test_gcn_golden_path_graph_by_hand():
+    # Path graph 1-2-3 with self-loops: degrees (2, 3, 2), so A_hat has 1/2 on the end diagonals, 1/3 in the
+    # middle and 1/sqrt(6) between neighbours (Kipf & Welling's D^-1/2 (A + I) D^-1/2, worked by hand).
+    got = get("gcn_layer")(_gcn_params(3, np.eye(3), np.eye(3), A=np.array([[0.0, 1, 0], [1, 0, 1], [0, 1, 0]])))
+    s = 1 / np.sqrt(6)
+    np.testing.assert_allclose(got["Ahat"], [[1 / 2, s, 0], [s, 1 / 3, s], [0, s, 1 / 2]])
+    np.testing.assert_allclose(got["deg"], [2, 3, 2])
 
 
 # ---------------------------------------------------------------------------

@@ -108,23 +108,26 @@ def check_command(
     from dlstudy.engine.checking import check, check_parts
 
     template = solution.template
-    if len(template.answer.asked) == 1 and len(answer) == 1:
+    named = len(answer) == 1 and answer[0].partition("=")[0].strip() in template.answer.asked
+    if len(answer) == 1 and not named:  # one value: the main quantity (the question's final answer)
         verdicts = (check(template, solution, answer[0]),)
+        asked = (template.answer.step,)
     else:
         verdicts = check_parts(template, solution, answer)
-    correct = all(v.correct for v in verdicts) and len(verdicts) == len(template.answer.asked)
+        asked = template.answer.asked
+    correct = all(v.correct for v in verdicts) and len(verdicts) == len(asked)
     if as_json:
-        if len(template.answer.asked) == 1:
+        if len(asked) == 1 and len(verdicts) == 1:
             print_json({"id": template.id, **verdicts[0].to_dict(), "steps": [s.to_dict() for s in solution.steps]})
         else:
             print_json({"id": template.id, "correct": correct,
-                        "score": round(sum(v.score for v in verdicts) / len(template.answer.asked), 4),
+                        "score": round(sum(v.score for v in verdicts) / len(asked), 4),
                         "parts": [v.to_dict() for v in verdicts], "steps": [s.to_dict() for s in solution.steps]})
     else:
         from dlstudy.cli import terminal
 
         for part in verdicts:
-            terminal.verdict(part, label=template.step(part.step).what if len(template.answer.asked) > 1 else "")
+            terminal.verdict(part, label=template.step(part.step).what if len(asked) > 1 else "")
         terminal.solution(solution)
     raise typer.Exit(0 if correct else 1)
 

@@ -103,6 +103,7 @@ class Param:
     phrases: Mapping[str, str] = field(default_factory=dict)  # word/flag: how the statement says each value
     codes: Mapping[str, float] = field(default_factory=dict)  # word: its number in formulas
     vocabulary: tuple[str, ...] = ()  # words: the words sampling draws from
+    stochastic: bool = False  # vector/matrix: sampling draws each row as a probability distribution
 
     @property
     def optional(self) -> bool:

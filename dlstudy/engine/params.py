@@ -65,6 +65,11 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
             _check_domain(param, float(inferred[name]), f"{name} (read off the arrays' sizes)")
         else:
             params[name] = param.default
+    env = template.env(params)
+    for name, param in template.params.items():
+        if param.kind in ("vector", "matrix") and name not in params:
+            # an array left out: its default fills the shape its sizes give
+            params[name] = np.full(_wanted_shape(param, env), float(param.default))
     params = {name: params[name] for name in template.params}  # declaration order
     env = template.env(params)
     for name, param in template.params.items():

@@ -46,7 +46,20 @@ def array_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
     )
 
 
+def _probability_rows(rng: np.random.Generator, shape: tuple[int, ...], decimals: int) -> np.ndarray:
+    """Rows that are probability distributions with entries on a grid of 10^-decimals: the gaps between
+    sorted cut points drawn from the grid (zeros included, so deterministic rows come up too)."""
+    rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+    steps = 10**max(decimals, 1)
+    cuts = np.sort(rng.integers(0, steps + 1, size=(rows, shape[-1] - 1)), axis=1)
+    bounds = np.concatenate([np.zeros((rows, 1)), cuts, np.full((rows, 1), steps)], axis=1)
+    return (np.diff(bounds, axis=1) / steps).reshape(shape)
+
+
 def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    if param.stochastic:
+        return _probability_rows(rng, shape, param.decimals)
+
     def entries(n: int) -> np.ndarray:
         if param.decimals == 0:
             return rng.integers(int(param.low), int(param.high) + 1, n).astype(float)
@@ -171,6 +184,8 @@ def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any
     shape = array_shape(param, template.env(drawn))
     if param.kind == "words":
         return Sentence(tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=shape[0])))
+    if param.stochastic:
+        return _probability_rows(rng, shape, 2)
     lo, hi = _domain_interval(param, float(param.low), float(param.high))
     if param.domain.integer:
         return rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=shape).astype(float)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dlstudy.engine.model import ARRAY_KINDS, PARAM_KINDS, Domain, Formula, Param
+from dlstudy.engine.model import PARAM_KINDS, Domain, Formula, Param
 from dlstudy.errors import Location, LocatedError
 from dlstudy.mathtext import expr
 from dlstudy.mathtext.functions import FUNCTIONS, compile_node
@@ -25,8 +25,8 @@ PARAM_KEYS = {
     "size": ("max", "default", "aliases"),
     "word": ("default", "aliases", "phrases", "codes"),
     "flag": ("sample", "phrases", "aliases"),
-    "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default"),
-    "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default"),
+    "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic"),
+    "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic"),
     "words": ("vocabulary", "aliases"),
 }
 
@@ -196,7 +196,8 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
             raise reader.error(spec, f"parameter '{name}': give the words sampling draws from, e.g. vocabulary: [the, cat, sat]")
         return Param(name, kind, size=size, vocabulary=vocabulary, **common)
     domain = _domain(reader, spec, name, kind)
-    default = reader.number(spec, "default") if kind not in ARRAY_KINDS else None
+    # an array's default is the value of every entry when it is left out (an all-zero edge list, no walls)
+    default = reader.number(spec, "default")
     if default is not None and domain.violation(default):
         raise reader.error(spec, f"parameter '{name}': default {default:g} {domain.violation(default)}", "default")
     if kind == "choice":
@@ -212,7 +213,10 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
     if rng is None:
         raise reader.error(spec, f"parameter '{name}': give the entries' range, e.g. range: [-2, 2]")
     low, high = _range(reader, spec, rng, name)
-    return Param(name, kind, low=low, high=high, size=size, domain=domain, **common)
+    stochastic = spec.get("stochastic", False)
+    if not isinstance(stochastic, bool):
+        raise reader.error(spec, f"parameter '{name}': 'stochastic' is true or false", "stochastic")
+    return Param(name, kind, low=low, high=high, size=size, domain=domain, default=default, stochastic=stochastic, **common)
 
 
 def _domain(reader: Reader, spec: Any, name: str, kind: str) -> Domain:

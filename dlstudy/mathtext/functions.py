@@ -146,7 +146,29 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # additions: mlp
     # additions: optim
     # additions: rnn
-    # additions: rl
+    # additions: rl (also the gnn and theory templates; helpers at the end of the file)
+    # Tables of a tabular MDP: P is (S*A) x S with row (s - 1)A + a, Q and R are S x A.
+    "reshape": (lambda x, r, c: _reshape(x, r, c), 3, 3),  # row by row, as numpy's default order
+    "eye": (lambda n: np.eye(_count(n, "eye")), 1, 1),
+    "ones": (lambda n: np.ones(_count(n, "ones")), 1, 1),
+    "seq": (lambda n: np.arange(1.0, _count(n, "seq") + 1), 1, 1),  # [1, 2, ..., n]
+    "cumsum": (lambda x: np.cumsum(np.asarray(x, dtype=float), axis=-1), 1, 1),
+    "rowsum": (lambda m: np.sum(_matrix(m), axis=1), 1, 1),
+    "rowmax": (lambda m: np.max(_matrix(m), axis=1), 1, 1),
+    "rowargmax": (lambda m: np.argmax(_matrix(m), axis=1) + 1.0, 1, 1),  # 1-based; the first on ties
+    "gather": (lambda m, j: _gather(m, j), 2, 2),  # [M[1, j_1], M[2, j_2], ...], 1-based
+    "take": (lambda x, j: _take(x, j), 2, 2),  # [x[j_1], x[j_2], ...], 1-based
+    "det": (lambda m: float(np.linalg.det(_square(m))), 1, 1),
+    "inv": (lambda m: np.linalg.inv(_square(m)), 1, 1),
+    "matpow": (lambda m, k: np.linalg.matrix_power(_square(m), _count(k, "matpow", 0)), 2, 2),
+    "eigvals": (lambda m: _eigen(m)[0], 1, 1),  # of a symmetric matrix, largest first
+    "eigvec": (lambda m, k: _eigen(m)[1][:, _position(k, np.shape(m)[0])], 2, 2),  # k-th, largest entry positive
+    "svdvals": (lambda m: np.linalg.svd(_matrix(m), compute_uv=False), 1, 1),  # largest first
+    "nbmax": (lambda a, h: _neighbour_max(a, h), 2, 2),
+    "hstack": (lambda *ms: np.hstack([np.atleast_2d(_matrix(m)) for m in ms]), 2, 8),  # matrices side by side  # row i: entry-wise max of h_j over j with a_ij != 0
+    "gridworld": (lambda *args: _gridworld(*args), 11, 11),
+    # gnn: the undirected graph given by an adjacency matrix, node-pair flags and/or an edge list (their union)
+    "graph_adjacency": (lambda n, a, e, edges: _graph_adjacency(n, a, e, edges), 4, 4),
     # additions: nlp
     # ngram_counts(x, n, V): table of n-gram counts (n = 1..4) of word ids 1..V (V^n <= 10^6) in the
     # sentence x, or in each row of a matrix x separately; entry [a, b] counts the bigram "a b".
@@ -390,3 +412,162 @@ def _as_number(value: Any) -> Any:
     if isinstance(value, str):
         raise ExprError(f"{value!r} is a word, not a number")
     return value
+
+
+# ---------------------------------------------------------------------------
+# additions: rl (helpers of the functions above)
+
+MAX_TABLE = 10**6  # entries a reshape/eye/seq may make (the templates' costs stay far below)
+
+
+def _count(n: Any, name: str, low: int = 1) -> int:
+    value = float(n)
+    if value != int(value) or not low <= value <= MAX_TABLE:
+        raise ExprError(f"{name}() needs a whole number from {low} to {MAX_TABLE}, got {format(value, 'g')}")
+    return int(value)
+
+
+def _matrix(m: Any) -> np.ndarray:
+    m = np.asarray(m, dtype=float)
+    if m.ndim != 2:
+        raise ExprError(f"expected a matrix, got a value of shape {m.shape}")
+    return m
+
+
+def _square(m: Any) -> np.ndarray:
+    m = _matrix(m)
+    if m.shape[0] != m.shape[1]:
+        raise ExprError(f"expected a square matrix, got shape {m.shape}")
+    return m
+
+
+def _reshape(x: Any, r: Any, c: Any) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    rows, cols = _count(r, "reshape"), _count(c, "reshape")
+    if x.size != rows * cols:
+        raise ExprError(f"cannot arrange {x.size} entries as {rows} x {cols}")
+    return x.reshape(rows, cols)
+
+
+def _positions(j: Any, size: int) -> np.ndarray:
+    j = np.atleast_1d(np.asarray(j, dtype=float))
+    if np.any(j != np.round(j)) or np.any(j < 1) or np.any(j > size):
+        raise ExprError(f"indices must be whole numbers from 1 to {size}")
+    return j.astype(int) - 1
+
+
+def _gather(m: Any, j: Any) -> np.ndarray:
+    m = _matrix(m)
+    index = _positions(j, m.shape[1])
+    if len(index) != m.shape[0]:
+        raise ExprError(f"gather() needs one index per row: {m.shape[0]} rows, {len(index)} indices")
+    return m[np.arange(m.shape[0]), index]
+
+
+def _take(x: Any, j: Any) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1:
+        raise ExprError("take() picks entries of a vector")
+    return x[_positions(j, len(x))]
+
+
+def _eigen(m: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (largest first) and unit eigenvectors (columns) of a symmetric matrix; each eigenvector's
+    sign makes its largest-magnitude entry positive (the first such entry on ties), so the key is unique."""
+    m = _square(m)
+    if not np.allclose(m, m.T):
+        raise ExprError("eigvals()/eigvec() need a symmetric matrix")
+    values, vectors = np.linalg.eigh(m)
+    values, vectors = values[::-1], vectors[:, ::-1]
+    lead = vectors[np.argmax(np.abs(vectors) - 1e-12 * np.arange(len(m))[:, None], axis=0), np.arange(len(m))]
+    return values, vectors * np.where(lead < 0, -1.0, 1.0)
+
+
+def _neighbour_max(a: Any, h: Any) -> np.ndarray:
+    a, h = _square(a), np.asarray(h, dtype=float)
+    if h.ndim == 1:
+        h = h[:, None]
+    if h.shape[0] != a.shape[0]:
+        raise ExprError(f"nbmax() needs one feature row per node: {a.shape[0]} nodes, {h.shape[0]} rows")
+    masked = np.where(a[:, :, None] != 0, h[None, :, :], -np.inf)
+    best = masked.max(axis=1)
+    return np.where(np.isfinite(best), best, 0.0)  # a node without neighbours gets 0, as PyTorch Geometric
+
+
+def _graph_adjacency(n: Any, a: Any, e: Any, edges: Any) -> np.ndarray:
+    """The symmetric 0/1 adjacency of the union of: the matrix ``a`` (n x n), the flags ``e`` of the node
+    pairs (1,2), (1,3), ..., (1,n), (2,3), ... (upper triangle row by row) and the edge list ``edges``
+    (rows i, j; a row [0, 0] is no edge). The diagonal is always 0."""
+    n = _count(n, "graph_adjacency")
+    adjacency = (_square(a) != 0).astype(float)
+    if adjacency.shape[0] != n:
+        raise ExprError(f"graph_adjacency() needs an {n} x {n} matrix")
+    upper = np.zeros((n, n))
+    flags = np.atleast_1d(np.asarray(e, dtype=float))
+    if len(flags) != n * (n - 1) // 2:
+        raise ExprError(f"graph_adjacency() needs {n * (n - 1) // 2} pair flags")
+    upper[np.triu_indices(n, 1)] = flags != 0
+    listed = np.zeros((n, n))
+    pairs = np.atleast_2d(np.asarray(edges, dtype=float))
+    pairs = pairs[np.any(pairs != 0, axis=1)]
+    if len(pairs):
+        i, j = _positions(pairs[:, 0], n), _positions(pairs[:, 1], n)
+        listed[i, j] = 1.0
+    union = np.maximum.reduce([adjacency, upper, listed])
+    union = np.maximum(union, union.T)
+    np.fill_diagonal(union, 0.0)  # a node's own loop is the layer's business (A + I), not the graph's
+    return union
+
+
+# Gridworld moves in the order up, right, down, left; a slip turns the move 90 degrees either way.
+_MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
+
+
+def _gridworld(rows, cols, walls, terminals, payoffs, step, slip, gamma, sweeps, payoff_as_value, in_place):
+    """Value iteration on a gridworld, in matrix form: the tabular MDP P[(s, a), s'] built from the grid, then
+    ``sweeps`` sweeps of V(s) = max_a sum_s' P(s' | s, a) (reward + gamma V(s')), from V = 0.
+
+    Cells are numbered row by row from 1; a wall cell number of 0 means no wall. Moving off the grid or into a
+    wall leaves the agent where it is. Terminal cells end the episode: entering one earns the step reward
+    plus its payoff, and it is worth 0 afterwards (``payoff_as_value`` = 0); or it is worth its payoff as a
+    value (``payoff_as_value`` = 1, the Russell & Norvig convention, where the payoff is discounted like any
+    next value). ``in_place`` = 1 sweeps the cells row by row using the values already updated in this sweep.
+    Walls show 0.
+    """
+    rows, cols = _count(rows, "gridworld"), _count(cols, "gridworld")
+    n = rows * cols
+    if n > 400:
+        raise ExprError("gridworld() takes at most 400 cells")
+    sweeps = _count(sweeps, "gridworld", 0)
+    wall = np.zeros(n, dtype=bool)
+    wall[_positions([w for w in np.atleast_1d(walls) if w != 0], n)] = True
+    term_cells = _positions(terminals, n)
+    payoffs = np.atleast_1d(np.asarray(payoffs, dtype=float))
+    if len(payoffs) != len(term_cells):
+        raise ExprError("gridworld() needs one payoff per terminal cell")
+    terminal = np.zeros(n, dtype=bool)
+    terminal[term_cells] = True
+    payoff = np.zeros(n)
+    payoff[term_cells] = payoffs
+    P = np.zeros((n * 4, n))
+    for s in range(n):
+        i, j = divmod(s, cols)
+        for a in range(4):
+            for turn, prob in ((0, 1 - slip), (1, slip / 2), (3, slip / 2)):
+                di, dj = _MOVES[(a + turn) % 4]
+                ni, nj = i + di, j + dj
+                inside = 0 <= ni < rows and 0 <= nj < cols and not wall[ni * cols + nj]
+                P[s * 4 + a, ni * cols + nj if inside else s] += prob
+    live = ~(wall | terminal)
+    entry = step + np.where(terminal & (payoff_as_value == 0), payoff, 0.0)  # reward for arriving in s'
+    fixed = np.where(terminal & (payoff_as_value != 0), payoff, 0.0)  # terminal values that never change
+    R = (P * entry[None, :]).sum(axis=1).reshape(n, 4)
+    V = fixed.copy()
+    for _ in range(sweeps):
+        if in_place:
+            for s in np.flatnonzero(live):
+                V[s] = np.max(R[s] + gamma * (P[s * 4: s * 4 + 4] @ V))
+        else:
+            Q = R + gamma * (P @ V).reshape(n, 4)
+            V = np.where(live, Q.max(axis=1), fixed)
+    return V.reshape(rows, cols)

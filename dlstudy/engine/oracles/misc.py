@@ -5,7 +5,7 @@
 - ball-to-cube volume ratio: the ball's volume built up slice by slice
   (V_k = V_{k-1} * integral of cos^k over [-pi/2, pi/2], by Gauss-Legendre quadrature);
 - k-NN: real distances, an argsort and a vote / mean;
-- GCN layer: message passing over the edge list with self-loops (scatter-add),
+- GCN layer: message passing over the edge list with self-loops (torch index_add),
   the way graph libraries implement Kipf & Welling's rule;
 - distillation: torch softmax and torch cross-entropy with soft targets;
 - quantisation: a real round trip through uint8 codes.
@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 from typing import Any, Mapping
@@ -75,7 +76,8 @@ def ball_cube_ratio(p: Mapping[str, Any]) -> dict[str, Any]:
 def _neighbours(p: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     points = np.stack([np.asarray(p["px"], dtype=float), np.asarray(p["py"], dtype=float)], axis=1)
     query = np.array([float(p["qx"]), float(p["qy"])])
-    dist = np.linalg.norm(points - query, axis=1)
+    order = 1 if p.get("metric", "euclidean") == "manhattan" else 2
+    dist = np.linalg.norm(points - query, ord=order, axis=1)
     nearest = np.argsort(dist, kind="stable")[: int(p["k"])]
     mask = np.zeros(len(dist))
     mask[nearest] = 1.0
@@ -87,49 +89,86 @@ def knn_classify(p: Mapping[str, Any]) -> dict[str, Any]:
     dist, mask, nearest = _neighbours(p)
     labels = np.asarray(p["c"], dtype=float).astype(int)
     counts = np.bincount(labels[nearest], minlength=2)
+    # argmax takes the first of tied counts: a tied vote goes to class 0, the smaller label
     return {"dist": dist, "nb": mask, "votes": int(counts[1]), "pred": int(np.argmax(counts))}
 
 
 @register("knn_regress")
 def knn_regress(p: Mapping[str, Any]) -> dict[str, Any]:
     dist, mask, nearest = _neighbours(p)
-    return {"dist": dist, "nb": mask, "pred": float(np.asarray(p["t"], dtype=float)[nearest].mean())}
+    targets = np.asarray(p["t"], dtype=float)[nearest]
+    if p.get("weights", "uniform") == "distance":
+        prediction = float(np.average(targets, weights=1.0 / dist[nearest]))
+    else:
+        prediction = float(targets.mean())
+    return {"dist": dist, "nb": mask, "pred": prediction}
 
 
 # ---------------------------------------------------------------------------
 # Graph convolution (Kipf & Welling, 2017)
 
 
-PAIRS_3 = ((0, 1), (0, 2), (1, 2))  # the order of the template's edge flags
+def undirected_edges(p: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """The graph's edges (i < j, 0-based) from whichever descriptions were given: the adjacency matrix
+    (either direction counts, the diagonal is not an edge), the flags of the node pairs in
+    itertools.combinations order, and the edge list (1-based rows; a row of zeros is no edge)."""
+    n = int(p["n"])
+    found: set[tuple[int, int]] = set()
+    adjacency = np.asarray(p["A"], dtype=float)
+    for i, j in zip(*np.nonzero(adjacency)):
+        if i != j:
+            found.add((min(i, j), max(i, j)))
+    for flag, (i, j) in zip(np.asarray(p["e"], dtype=float).reshape(-1), itertools.combinations(range(n), 2)):
+        if flag:
+            found.add((i, j))
+    for i, j in np.asarray(p["edges"], dtype=float).reshape(-1, 2).astype(int):
+        if i and j and i != j:
+            found.add((min(i, j) - 1, max(i, j) - 1))
+    return sorted(found)
+
+
+def _dense(n: int, dst, src, weight):
+    import torch
+
+    matrix = torch.zeros(n, n, dtype=torch.float64)
+    matrix.index_put_((dst, src), weight, accumulate=True)
+    return matrix.numpy()
 
 
 @register("gcn_layer")
 def gcn_layer(p: Mapping[str, Any]) -> dict[str, Any]:
-    features = np.asarray(p["H"], dtype=float)
-    weights = np.asarray(p["w"], dtype=float)
-    n = features.shape[0]
-    pairs = np.array(PAIRS_3)[np.asarray(p["e"], dtype=float) == 1]  # undirected edges (i, j)
-    src = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(n)])  # both directions, then self-loops
-    dst = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(n)])
-    adjacency = np.zeros((n, n))
-    np.add.at(adjacency, (dst[: 2 * len(pairs)], src[: 2 * len(pairs)]), 1.0)
-    degree = np.bincount(dst, minlength=n).astype(float)  # incoming messages per node
-    norm = 1.0 / np.sqrt(degree[src] * degree[dst])
-    with_loops = np.zeros((n, n))
-    np.add.at(with_loops, (dst, src), 1.0)
-    normalised = np.zeros((n, n))
-    np.add.at(normalised, (dst, src), norm)
-    transformed = features @ weights  # linear transform first, then propagate
-    aggregated = np.zeros(n)
-    np.add.at(aggregated, dst, norm * transformed[src])  # scatter-add the normalised messages
+    """Message passing as PyTorch Geometric's GCNConv does it: an edge index (both directions, then
+    self-loops), degrees counted over incoming edges, one weight per edge, a scatter-add of the messages."""
+    import torch
+
+    n = int(p["n"])
+    pairs = undirected_edges(p)
+    src = [i for i, j in pairs] + [j for i, j in pairs]
+    dst = [j for i, j in pairs] + [i for i, j in pairs]
+    n_edges = len(src)
+    if p.get("loops", True):
+        src, dst = src + list(range(n)), dst + list(range(n))
+    src_t, dst_t = torch.tensor(src, dtype=torch.long), torch.tensor(dst, dtype=torch.long)
+    ones = torch.ones(len(src), dtype=torch.float64)
+    degree = torch.zeros(n, dtype=torch.float64).index_add_(0, dst_t, ones)
+    if p.get("norm", "symmetric") == "symmetric":
+        edge_weight = degree[src_t].rsqrt() * degree[dst_t].rsqrt()
+    else:
+        edge_weight = 1.0 / degree[dst_t]  # a mean over the incoming messages
+    features = torch.tensor(np.asarray(p["H"], dtype=float))
+    weights = torch.tensor(np.asarray(p["w"], dtype=float))
+    transformed = torch.nn.functional.linear(features, weights)  # H W^T, as nn.Linear
+    messages = edge_weight[:, None] * transformed[src_t]
+    aggregated = torch.zeros(n, transformed.shape[1], dtype=torch.float64).index_add_(0, dst_t, messages)
+    out = torch.relu(aggregated) if p.get("relu", True) else aggregated
     return {
-        "A": adjacency,
-        "At": with_loops,
-        "deg": degree,
-        "Ahat": normalised,
-        "HW": transformed,
-        "Z": aggregated,
-        "Hout": np.maximum(aggregated, 0.0),
+        "Adj": _dense(n, dst_t[:n_edges], src_t[:n_edges], ones[:n_edges]),
+        "At": _dense(n, dst_t, src_t, ones),
+        "deg": degree.numpy(),
+        "Ahat": _dense(n, dst_t, src_t, edge_weight),
+        "HW": transformed.numpy(),
+        "Z": aggregated.numpy(),
+        "Hout": out.numpy(),
     }
 
 
