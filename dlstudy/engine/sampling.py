@@ -6,10 +6,11 @@ is never shown for a correct answer)."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from dlstudy.engine import graphs
 from dlstudy.engine.checking import judge, step_kind
 from dlstudy.engine.evaluation import first_violated, formula_values, mistake_value
 from dlstudy.engine.results import Variant
@@ -21,7 +22,7 @@ from dlstudy.mathtext.numbers import round_as_displayed
 MAX_ATTEMPTS = 2000
 
 def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], template: Template) -> Any:
-    if param.kind in ("choice", "word", "flag"):
+    if param.kind in ("choice", "word", "flag", "graph"):
         return param.options[int(rng.integers(len(param.options)))]
     if param.kind in ("int", "size"):
         while True:
@@ -61,14 +62,30 @@ def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]
     return flat.reshape(shape)
 
 
+Draw = Callable[[Param, Mapping[str, Any], Template], Any]
+
+
+def _draw_all(template: Template, draw: Draw) -> tuple[Template, dict[str, Any]]:
+    """Every parameter in file order. A graph parameter (always the first) makes the template concrete for
+    the drawn expression, whose inputs are then drawn as parameters too (``engine.graphs``)."""
+    params: dict[str, Any] = {}
+    index = 0
+    while index < len(template.params):
+        param = list(template.params.values())[index]
+        params[param.name] = draw(param, params, template)
+        if param.kind == "graph":
+            template = graphs.specialise(template, params[param.name])
+        index += 1
+    return template, params
+
+
 def sample(template: Template, seed: int) -> Variant:
     """The variant for ``seed``: same seed, same variant, on every machine."""
     rng = np.random.default_rng(seed)
+    generic = template
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
-            params: dict[str, Any] = {}
-            for name, param in template.params.items():
-                params[name] = _draw(param, rng, params, template)
+            template, params = _draw_all(generic, lambda p, drawn, t: _draw(p, rng, drawn, t))
             if first_violated(template, template.env(params), sampling=True) is not None:
                 continue
             try:
@@ -80,7 +97,7 @@ def sample(template: Template, seed: int) -> Variant:
             if _mistake_collides(template, values):
                 continue
             return Variant(template, seed, params, statement_pieces(template, params), values)
-    raise DlstudyError(f"{template.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
+    raise DlstudyError(f"{generic.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
 
 
 def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[printer.Piece, ...]:
@@ -119,11 +136,10 @@ def sample_domain(template: Template, seed: int) -> Variant:
     the tests to prove formula and oracle agree on the whole domain.
     """
     rng = np.random.default_rng(seed)
+    generic = template
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
-            params: dict[str, Any] = {}
-            for name, param in template.params.items():
-                params[name] = _draw_domain(param, rng, params, template)
+            template, params = _draw_all(generic, lambda p, drawn, t: _draw_domain(p, rng, drawn, t))
             env = template.env(params)
             if first_violated(template, env, sampling=False) is not None:
                 continue
@@ -136,7 +152,7 @@ def sample_domain(template: Template, seed: int) -> Variant:
             if first_violated(template, values, sampling=False, after_steps=True) is not None:
                 continue
             return Variant(template, seed, params, statement_pieces(template, params), values)
-    raise DlstudyError(f"{template.source}: could not draw parameters from the domain in {MAX_ATTEMPTS} tries (seed {seed})")
+    raise DlstudyError(f"{generic.source}: could not draw parameters from the domain in {MAX_ATTEMPTS} tries (seed {seed})")
 
 
 def _domain_interval(param: Param, low: float, high: float) -> tuple[float, float]:
@@ -156,7 +172,7 @@ def _domain_interval(param: Param, low: float, high: float) -> tuple[float, floa
 
 
 def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], template: Template) -> Any:
-    if param.kind == "word":
+    if param.kind in ("word", "graph"):
         return param.options[int(rng.integers(len(param.options)))]
     if param.kind == "flag":
         return bool(rng.integers(2))

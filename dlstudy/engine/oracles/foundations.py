@@ -1,0 +1,3 @@
+"""Oracles for the foundations: perceptron, linear and logistic regression, generative classifiers, gradient checks."""
+
+from __future__ import annotations
