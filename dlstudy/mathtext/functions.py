@@ -81,6 +81,36 @@ def _shape_dim(x, axis):
     return float(shape[axis])
 
 
+def _onehot(c: Any, size: Any) -> np.ndarray:
+    n = int(size) if float(size) == int(size) and 1 <= float(size) <= 10**6 else -1
+    if n < 1:
+        raise ExprError(f"onehot(): the length must be a whole number from 1, got {format(float(size), 'g')}")
+    vector = np.zeros(n)
+    vector[_position(c, n)] = 1.0
+    return vector
+
+
+def _inverse(m: Any) -> np.ndarray:
+    m = np.asarray(m, dtype=float)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ExprError(f"inv(): needs a square matrix, got shape {m.shape}")
+    try:
+        return np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        raise ExprError("inv(): the matrix is singular") from None
+
+
+def _positive_definite(m: Any) -> bool:
+    m = np.asarray(m, dtype=float)
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or not np.array_equal(m, m.T):
+        return False
+    try:
+        np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
 FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # name: (function, min args, max args)
     "floor": (np.floor, 1, 1),
@@ -143,6 +173,13 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "isint": (lambda x: bool(np.all(np.asarray(x) == np.round(x))), 1, 1),
     # additions: cnn
     # additions: mlp
+    # onehot(c, K): the one-hot vector of length K with a 1 at position c (1-based).
+    "onehot": (lambda c, K: _onehot(c, K), 2, 2),
+    # additions: foundations
+    # inv(M): the inverse of a square matrix (a singular one is an error, not inf).
+    "inv": (lambda m: _inverse(m), 1, 1),
+    # posdef(M): true when M is symmetric and positive definite (a covariance matrix), for constraints.
+    "posdef": (lambda m: _positive_definite(m), 1, 1),
     # additions: optim
     # additions: rnn
     # additions: rl
