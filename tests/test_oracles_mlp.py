@@ -168,3 +168,18 @@ def test_sgd_step_equals_torch_optim_sgd():
         (torch.tensor(p["x"]) @ W).backward(torch.tensor(p["d"]))
         torch.optim.SGD([W], lr=p["lr"]).step()
         np.testing.assert_array_equal(oracle(p)["W_new"], W.detach().numpy())
+
+
+def test_goodfellow_relu_xor_golden():
+    # Goodfellow, Bengio and Courville, Deep Learning (2016), §6.1 "Example: Learning XOR":
+    # f(x) = wᵀ max{0, Wᵀx + c} + b with W = [[1, 1], [1, 1]], c = [0, −1], w = [1, −2], b = 0 gives
+    # the hidden values [0, 0], [1, 0], [1, 0], [2, 1] and the outputs 0, 1, 1, 0 on the four inputs.
+    oracle = get("mlp_forward")
+    hidden, outputs = [], []
+    for x in ([0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]):
+        out = oracle({"act": "relu", "x": np.array(x), "W1": np.array([[1.0, 1.0], [1.0, 1.0]]),
+                      "b1": np.array([0.0, -1.0]), "w2": np.array([1.0, -2.0]), "b2": 0.0})
+        hidden.append(out["h"].tolist())
+        outputs.append(out["y"])
+    assert hidden == [[0, 0], [1, 0], [1, 0], [2, 1]]
+    assert outputs == [0, 1, 1, 0]

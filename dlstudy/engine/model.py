@@ -103,6 +103,7 @@ class Param:
     phrases: Mapping[str, str] = field(default_factory=dict)  # word/flag: how the statement says each value
     codes: Mapping[str, float] = field(default_factory=dict)  # word: its number in formulas
     vocabulary: tuple[str, ...] = ()  # words: the words sampling draws from
+    symmetric: bool = False  # matrix: sampling mirrors it, solve/check refuse one that is not (a covariance)
 
     @property
     def optional(self) -> bool:
@@ -127,7 +128,7 @@ class Param:
             return f"an expression of its inputs, e.g. {self.options[0]}"
         if self.kind in ("vector", "matrix"):
             entries = self.domain.describe()
-            return f"{self.kind} of size {self.shape_text()}, entries {entries.replace('a whole number', 'whole numbers').replace('a number', 'numbers')}"
+            return f"{'symmetric ' if self.symmetric else ''}{self.kind} of size {self.shape_text()}, entries {entries.replace('a whole number', 'whole numbers').replace('a number', 'numbers')}"
         return self.domain.describe()
 
     def to_dict(self) -> dict[str, Any]:

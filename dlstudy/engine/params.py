@@ -174,6 +174,8 @@ def _coerce_array(param: Param, text: str) -> Any:
         problem = param.domain.violation(float(entry))
         if problem:
             raise DlstudyError(f"{_where(param)}: every entry {problem}, got {float(entry):g}")
+    if param.symmetric and (value.ndim != 2 or value.shape[0] != value.shape[1] or not np.array_equal(value, value.T)):
+        raise DlstudyError(f"{_where(param)} must be a symmetric matrix (entry i, j equal to entry j, i)")
     return value
 
 

@@ -59,7 +59,12 @@ def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]
         if not bad.any():
             break
         flat[bad] = entries(int(bad.sum()))
-    return flat.reshape(shape)
+    return _mirrored(param, flat.reshape(shape))
+
+
+def _mirrored(param: Param, array: np.ndarray) -> np.ndarray:
+    """A symmetric matrix parameter: the upper triangle mirrored below the diagonal."""
+    return np.triu(array) + np.triu(array, 1).T if param.symmetric else array
 
 
 Draw = Callable[[Param, Mapping[str, Any], Template], Any]
@@ -183,11 +188,16 @@ def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any
         lo, hi = _domain_interval(param, float(low), float(high))
         if param.domain.integer:
             return int(rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1))
-        return round(float(rng.uniform(lo, hi)), 2)
+        drawn = float(rng.uniform(lo, hi))
+        rounded = round(drawn, 2)
+        return rounded if param.domain.violation(rounded) is None else drawn  # 0.004 must not round to 0 when > 0
     shape = array_shape(param, template.env(drawn))
     if param.kind == "words":
         return Sentence(tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=shape[0])))
     lo, hi = _domain_interval(param, float(param.low), float(param.high))
     if param.domain.integer:
-        return rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=shape).astype(float)
-    return np.round(rng.uniform(lo, hi, size=shape), 2)
+        return _mirrored(param, rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=shape).astype(float))
+    drawn = rng.uniform(lo, hi, size=shape)
+    rounded = np.round(drawn, 2)
+    outside = np.vectorize(lambda v: param.domain.violation(float(v)) is not None, otypes=[bool])(rounded)
+    return _mirrored(param, np.where(outside, drawn, rounded))  # rounding must not leave the domain

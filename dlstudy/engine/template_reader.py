@@ -26,7 +26,7 @@ PARAM_KEYS = {
     "word": ("default", "aliases", "phrases", "codes"),
     "flag": ("sample", "phrases", "aliases"),
     "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default"),
-    "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default"),
+    "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "symmetric"),
     "words": ("vocabulary", "aliases"),
     "graph": ("range", "decimals", "exclude", "aliases"),
 }
@@ -215,7 +215,10 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
     if rng is None:
         raise reader.error(spec, f"parameter '{name}': give the entries' range, e.g. range: [-2, 2]")
     low, high = _range(reader, spec, rng, name)
-    return Param(name, kind, low=low, high=high, size=size, domain=domain, **common)
+    symmetric = spec.get("symmetric", False)
+    if not isinstance(symmetric, bool) or (symmetric and size[0] != size[1]):
+        raise reader.error(spec, f"parameter '{name}': 'symmetric: true' needs a square matrix, e.g. matrix: [d, d]", "symmetric")
+    return Param(name, kind, low=low, high=high, size=size, domain=domain, symmetric=symmetric, **common)
 
 
 def _graph_param(reader: Reader, spec: Any, name: str, common: dict[str, Any]) -> Param:
