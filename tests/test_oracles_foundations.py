@@ -146,6 +146,21 @@ def test_gaussian_posterior_bishop_golden():
     assert skewed["b"] == pytest.approx(math.log(4.0), rel=1e-12)
 
 
+def test_gaussian_log_density_equals_torch_distributions():
+    import torch
+    from torch.distributions import MultivariateNormal
+
+    from dlstudy.engine.oracles.foundations import gaussian_log_density
+
+    for _ in range(20):
+        d = int(rng.integers(1, 5))
+        A = rng.normal(size=(d, d))
+        S = torch.tensor(A @ A.T + np.eye(d))
+        mean, x = torch.tensor(rng.normal(size=d)), torch.tensor(rng.normal(size=d))
+        expected = MultivariateNormal(mean, covariance_matrix=S).log_prob(x)
+        assert float(gaussian_log_density(x, mean, S)) == pytest.approx(float(expected), rel=1e-10)
+
+
 def test_gaussian_posterior_matches_bayes_rule_in_numpy():
     post = get("gaussian_posterior")
     for _ in range(100):

@@ -2,7 +2,7 @@
 a threshold network for XOR, stacked linear layers, vanishing gradients and the numerical gradient check.
 
 Each one does the operation in torch: losses from ``torch.nn.functional`` and their gradients from autograd,
-densities from ``torch.distributions``, layers from ``torch.nn``; the update rules come from gradient steps
+Gaussian densities from ``torch.linalg``, layers from ``torch.nn``; the update rules come from gradient steps
 on a loss, never from re-typing the closed-form rule the worked steps show.
 """
 
@@ -90,19 +90,31 @@ def logreg_gd_step(p: Mapping[str, Any]) -> dict[str, Any]:
             "db": float(b.grad[0]), "w_new": to_numpy(w_new), "b_new": float(b_new[0])}
 
 
+def gaussian_log_density(x, mean, covariance):
+    """log N(x; mean, covariance) from torch.linalg (torch.distributions.MultivariateNormal gives the same
+    numbers, tests compare them, but constructing one imports sympy: a second and a half)."""
+    import math
+
+    import torch
+
+    diff = x - mean
+    _, log_det = torch.linalg.slogdet(covariance)
+    mahalanobis = diff @ torch.linalg.solve(covariance, diff)
+    return -0.5 * (mahalanobis + log_det + diff.shape[0] * math.log(2 * math.pi))
+
+
 @register("gaussian_posterior")
 def gaussian_posterior(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Bayes' rule with two Gaussian class densities (torch.distributions); w and b read off the log-odds,
-    which is linear in x: w is its gradient (autograd), b its value at x = 0."""
+    """Bayes' rule with two Gaussian class densities; w and b read off the log-odds, which is linear in x:
+    w is its gradient (autograd), b its value at x = 0."""
     import torch
-    from torch.distributions import MultivariateNormal
 
     S = tensor(p["S"])
-    classes = [MultivariateNormal(tensor(p[mu]), covariance_matrix=S) for mu in ("mu1", "mu2")]
+    means = [tensor(p["mu1"]), tensor(p["mu2"])]
     log_priors = torch.log(tensor([float(p["p1"]), 1.0 - float(p["p1"])]))
 
     def log_joint(x):
-        return torch.stack([c.log_prob(x) for c in classes]) + log_priors
+        return torch.stack([gaussian_log_density(x, mean, S) for mean in means]) + log_priors
 
     x = tensor(p["x"], grad=True)
     joint = log_joint(x)
