@@ -110,6 +110,8 @@ def test_solve_refuses_a_tie_of_max_and_a_point_outside_the_domain():
         exercises.solve_numbers("graph-backprop", ["f=log(x)", "x=-1"])
     with pytest.raises(DlstudyError, match="needs y"):
         exercises.solve_numbers("graph-backprop", ["graph=x*y", "x=1"])
+    with pytest.raises(DlstudyError, match="needs graph/f, the expression"):
+        exercises.solve_numbers("graph-backprop", ["x=1"])
 
 
 def test_sampled_variants_draw_the_graphs_inputs():

@@ -96,7 +96,8 @@ def _concrete_for(template: Template, raw: Mapping[str, str]) -> Template:
         return template
     given = [raw[n] for n in (param.name, *param.aliases) if n in raw]
     if not given:
-        return template  # reported as a missing parameter
+        names = "/".join((param.name, *param.aliases))
+        raise DlstudyError(f"{template.id} needs {names}, the expression, before its inputs: {param.describe()}")
     text = given[0].strip()
     try:
         return graphs.specialise(template, text)
