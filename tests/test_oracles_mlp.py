@@ -35,26 +35,40 @@ def _away_from_kinks(s):
 def test_forward_pass_matches_numpy():
     oracle = get("mlp_forward")
     for _ in range(200):
-        act = str(rng.choice(list(ACT)))
+        act = str(rng.choice([*ACT, "step"]))
+        n, m = (int(v) for v in rng.integers(1, 6, 2))
+        fires_at_zero = bool(rng.integers(2))
         p = {
-            "act": act, "x": rng.uniform(-2, 2, 2), "W1": rng.uniform(-1, 1, (2, 2)),
-            "b1": rng.uniform(-1, 1, 2), "w2": rng.uniform(-1, 1, 2), "b2": float(rng.uniform(-1, 1)),
+            "act": act, "x": rng.uniform(-2, 2, n), "W1": rng.uniform(-1, 1, (n, m)),
+            "b1": rng.uniform(-1, 1, m), "w2": rng.uniform(-1, 1, m), "b2": float(rng.uniform(-1, 1)),
+            "fires_at_zero": fires_at_zero,
         }
-        s = np.array([sum(p["x"][i] * p["W1"][i, j] for i in range(2)) + p["b1"][j] for j in range(2)])
-        h = ACT[act](s)
+        s = np.array([sum(p["x"][i] * p["W1"][i, j] for i in range(n)) + p["b1"][j] for j in range(m)])
+        h = (s > 0).astype(float) if act == "step" else ACT[act](s)
         out = oracle(p)
         assert np.allclose(out["s"], s, rtol=1e-12, atol=1e-12)
         assert np.allclose(out["h"], h, rtol=1e-12, atol=1e-12)
         assert out["y"] == pytest.approx(float(p["w2"] @ h + p["b2"]), rel=1e-12, abs=1e-12)
 
 
+def test_threshold_units_follow_the_stated_rule_at_zero():
+    oracle = get("mlp_forward")
+    p = {"act": "step", "x": np.array([1.0, -1.0]), "W1": np.array([[1.0, 2.0], [1.0, 1.0]]),
+         "b1": np.array([0.0, 0.0]), "w2": np.array([1.0, 1.0]), "b2": 0.0}
+    assert oracle({**p, "fires_at_zero": False})["h"].tolist() == [0.0, 1.0]  # s = [0, 1]
+    assert oracle({**p, "fires_at_zero": True})["h"].tolist() == [1.0, 1.0]
+
+
 def test_output_delta_sigmoid_mse_matches_finite_differences():
     oracle = get("output_delta_sigmoid_mse")
+    scale = {"half_sse": lambda v, K: 0.5 * np.sum(v), "sse": lambda v, K: np.sum(v), "mse": lambda v, K: np.sum(v) / K}
     for _ in range(200):
-        s, y = rng.uniform(-3, 3, 2), rng.uniform(0, 1, 2)
-        out = oracle({"s": s, "y": y})
-        loss_of_s = lambda v: 0.5 * np.sum((ACT["sigmoid"](v) - y) ** 2)
-        loss_of_h = lambda v: 0.5 * np.sum((v - y) ** 2)
+        K = int(rng.integers(1, 6))
+        loss_name = str(rng.choice(list(scale)))
+        s, y = rng.uniform(-3, 3, K), rng.uniform(0, 1, K)
+        out = oracle({"s": s, "y": y, "loss": loss_name})
+        loss_of_s = lambda v: scale[loss_name]((ACT["sigmoid"](v) - y) ** 2, K)
+        loss_of_h = lambda v: scale[loss_name]((v - y) ** 2, K)
         assert np.allclose(out["delta"], _numeric_gradient(loss_of_s, s), rtol=1e-6, atol=1e-9)
         assert np.allclose(out["dJdh"], _numeric_gradient(loss_of_h, ACT["sigmoid"](s)), rtol=1e-6, atol=1e-9)
         slope = _numeric_gradient(lambda v: ACT["sigmoid"](v).sum(), s)  # element-wise, so the sum's gradient
@@ -64,19 +78,21 @@ def test_output_delta_sigmoid_mse_matches_finite_differences():
 def test_output_delta_softmax_ce_matches_finite_differences():
     oracle = get("output_delta_softmax_ce")
     for _ in range(200):
-        z, c = rng.uniform(-3, 3, 3), int(rng.integers(1, 4))
+        K = int(rng.integers(2, 7))
+        z, c = rng.uniform(-3, 3, K), int(rng.integers(1, K + 1))
         out = oracle({"z": z, "c": c})
         loss = lambda v: -(v[c - 1] - np.log(np.sum(np.exp(v))))
         assert np.allclose(out["delta"], _numeric_gradient(loss, z), rtol=1e-6, atol=1e-9)
         assert np.allclose(out["p"], np.exp(z) / np.exp(z).sum(), rtol=1e-12)
-        assert out["y"].tolist() == [float(k == c) for k in (1, 2, 3)]
+        assert out["y"].tolist() == [float(k == c) for k in range(1, K + 1)]
 
 
 def test_hidden_layer_delta_matches_finite_differences():
     oracle = get("hidden_layer_delta")
     for _ in range(200):
         act = str(rng.choice(list(ACT)))
-        s, W, d = _away_from_kinks(rng.uniform(-2, 2, 2)), rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 2)
+        m, k = (int(v) for v in rng.integers(1, 5, 2))
+        s, W, d = _away_from_kinks(rng.uniform(-2, 2, m)), rng.uniform(-1, 1, (m, k)), rng.uniform(-1, 1, k)
         out = oracle({"act": act, "s": s, "W": W, "d": d})
         # A loss whose gradient at the output pre-activations o = g(s) W is exactly d.
         loss = lambda v: float(d @ (ACT[act](v) @ W))
@@ -87,7 +103,8 @@ def test_hidden_layer_delta_matches_finite_differences():
 def test_weight_gradient_and_sgd_step_match_finite_differences():
     oracle = get("weight_gradient_sgd")
     for _ in range(200):
-        x, d, W = rng.uniform(-2, 2, 3), rng.uniform(-1, 1, 2), rng.uniform(-1, 1, (3, 2))
+        n, m = (int(v) for v in rng.integers(1, 5, 2))
+        x, d, W = rng.uniform(-2, 2, n), rng.uniform(-1, 1, m), rng.uniform(-1, 1, (n, m))
         lr = float(rng.choice([0.1, 0.2, 0.5]))
         out = oracle({"x": x, "d": d, "W": W, "lr": lr})
         grad = _numeric_gradient(lambda M: float(d @ (x @ M)), W)
@@ -151,3 +168,18 @@ def test_sgd_step_equals_torch_optim_sgd():
         (torch.tensor(p["x"]) @ W).backward(torch.tensor(p["d"]))
         torch.optim.SGD([W], lr=p["lr"]).step()
         np.testing.assert_array_equal(oracle(p)["W_new"], W.detach().numpy())
+
+
+def test_goodfellow_relu_xor_golden():
+    # Goodfellow, Bengio and Courville, Deep Learning (2016), §6.1 "Example: Learning XOR":
+    # f(x) = wᵀ max{0, Wᵀx + c} + b with W = [[1, 1], [1, 1]], c = [0, −1], w = [1, −2], b = 0 gives
+    # the hidden values [0, 0], [1, 0], [1, 0], [2, 1] and the outputs 0, 1, 1, 0 on the four inputs.
+    oracle = get("mlp_forward")
+    hidden, outputs = [], []
+    for x in ([0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]):
+        out = oracle({"act": "relu", "x": np.array(x), "W1": np.array([[1.0, 1.0], [1.0, 1.0]]),
+                      "b1": np.array([0.0, -1.0]), "w2": np.array([1.0, -2.0]), "b2": 0.0})
+        hidden.append(out["h"].tolist())
+        outputs.append(out["y"])
+    assert hidden == [[0, 0], [1, 0], [1, 0], [2, 1]]
+    assert outputs == [0, 1, 1, 0]

@@ -34,13 +34,18 @@ DETERMINISM_EVERY = 5
 
 @pytest.mark.parametrize("template_id", template_ids())
 def test_template_over_seeds(template_id):
-    template = get_template(template_id)
-    step_names = {s.name for s in template.steps}
-    mistakes_seen = {m.id: 0 for m in template.mistakes}
+    generic = get_template(template_id)
+    mistakes_seen = {m.id: 0 for m in generic.mistakes}
     for seed in SEEDS:
-        variant = sampling.sample(template, seed)
+        variant = sampling.sample(generic, seed)
         if seed % DETERMINISM_EVERY == 0:
-            assert sampling.sample(template, seed).to_dict() == variant.to_dict(), "same seed, same variant"
+            assert sampling.sample(generic, seed).to_dict() == variant.to_dict(), "same seed, same variant"
+        # A graph template is made concrete for each variant's expression (engine.graphs): its steps and
+        # mistakes are the variant's. Every other template is the same object.
+        template = variant.template
+        step_names = {s.name for s in template.steps}
+        for mistake in template.mistakes:
+            mistakes_seen.setdefault(mistake.id, 0)
         solution = solving.solve_variant(variant)
         assert set(solution.oracle_values) == step_names, "the oracle must compute every step shown"
 
@@ -96,12 +101,13 @@ def _typed_param(value) -> str:
 def test_template_over_its_domain(template_id):
     """Values drawn from the domain (reals where reals make sense, other sizes, beyond the sampling range),
     typed in as `solve` reads them: formula and oracle agree and the key checks."""
-    template = get_template(template_id)
+    generic = get_template(template_id)
     for seed in DOMAIN_SEEDS:
-        drawn = sampling.sample_domain(template, seed)
+        drawn = sampling.sample_domain(generic, seed)
         raw = {name: _typed_param(value) for name, value in drawn.params.items()}
-        params = coerce_params(template, raw)
-        solution = solving.solve(template, params)
+        params = coerce_params(generic, raw)
+        solution = solving.solve(generic, params)
+        template = solution.template  # a graph template made concrete for the drawn expression
         symbolic = template.answer.kind == "expression"
         shown_key = solution.values[template.answer.step] if symbolic else solution.answer
         key = as_typed(template, template.answer.step, shown_key, solution.values[template.answer.step])
@@ -116,19 +122,22 @@ TEXT_SEEDS = range(1, 6)
 
 @pytest.mark.parametrize("template_id", template_ids())
 def test_template_reads_like_a_textbook(template_id):
-    template = get_template(template_id)
+    generic = get_template(template_id)
     problems = []
-    prose = [*template.statement.values(), *(s.what for s in template.steps), *(p.about for p in template.params.values())]
-    for text in prose:
-        problems += [f"{text[:60]!r}: {p}" for p in textlint.ascii_math(text)]
-    for latex in [*(l for s in template.steps for l in s.latex.values()), *template.symbols.values()]:
-        problems += textlint.words_in_math(latex)
-    for text in template.statement.values():
-        for kind, content in split_math(text):
-            if kind != "text":
-                problems += textlint.words_in_math(content)
+    # A graph template's steps are generated for each variant's expression: read those of every variant.
+    templates = {id(t): t for t in [generic, *(sampling.sample(generic, seed).template for seed in TEXT_SEEDS)]}
+    for template in templates.values():
+        prose = [*template.statement.values(), *(s.what for s in template.steps), *(p.about for p in template.params.values())]
+        for text in prose:
+            problems += [f"{text[:60]!r}: {p}" for p in textlint.ascii_math(text)]
+        for latex in [*(l for s in template.steps for l in s.latex.values()), *template.symbols.values()]:
+            problems += textlint.words_in_math(latex)
+        for text in template.statement.values():
+            for kind, content in split_math(text):
+                if kind != "text":
+                    problems += textlint.words_in_math(content)
     for seed in TEXT_SEEDS:
-        solution = solving.solve_variant(sampling.sample(template, seed))
+        solution = solving.solve_variant(sampling.sample(generic, seed))
         for step in solution.steps:
             for style in printer.STYLES:
                 line = "".join(content for _, content in printer.parts(step.work, style))

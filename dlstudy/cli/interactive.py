@@ -56,9 +56,9 @@ def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
     verdicts: list[Verdict] = []
     if not quiet:
         console.print(f"[bold]{esc(template.title)}[/bold]: enter each quantity in turn.")
-    for i, step in enumerate(template.steps, 1):
+    for i, (step, shown) in enumerate(zip(template.steps, s.steps), 1):
         while True:
-            text = ask("" if quiet else esc(f"{i}/{len(template.steps)} {_math(step.what)} ({step.name}) = "))
+            text = ask("" if quiet else esc(f"{i}/{len(template.steps)} {shown.label} ({step.name}) = "))
             if text is None:
                 if not quiet:
                     console.print("Stopped: no more input.")
@@ -72,11 +72,10 @@ def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
             break
         verdicts.append(result)
         if not quiet:
-            shown = next(r for r in s.steps if r.name == step.name)
             if result.correct:
                 console.print(f"  [green]✓[/green] {esc(step.name)} = {esc(result.expected)}")
             else:
-                console.print(f"  [bold red]✗ First wrong step: {esc(_math(step.what))}[/bold red]")
+                console.print(f"  [bold red]✗ First wrong step: {esc(shown.label)}[/bold red]")
                 console.print(f"    {shown.formula}", markup=False)
                 console.print(f"    {shown.substituted}", style="cyan", markup=False)
                 for line in result.feedback:

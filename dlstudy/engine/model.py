@@ -18,7 +18,7 @@ import numpy as np
 from dlstudy.mathtext import expr, printer
 from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number
 
-PARAM_KINDS = ("int", "real", "choice", "word", "flag", "size", "vector", "matrix", "words")
+PARAM_KINDS = ("int", "real", "choice", "word", "flag", "size", "vector", "matrix", "words", "graph")
 ARRAY_KINDS = ("vector", "matrix", "words")
 
 
@@ -94,7 +94,7 @@ class Param:
     low: float | None = None  # sampling range (int/real/size, and vector/matrix entries)
     high: float | None = None
     decimals: int = 0
-    options: tuple[Any, ...] = ()  # choice / word options; flag: the values sampling draws
+    options: tuple[Any, ...] = ()  # choice / word options; flag: the values sampling draws; graph: its expressions
     size: tuple[Any, ...] = ()  # vector/matrix/words dimensions: ints, size-parameter names or Formulas
     domain: Domain = Domain()  # the value (or each entry) solve/check accept
     exclude: tuple[float, ...] = ()  # values sampling never draws
@@ -104,6 +104,7 @@ class Param:
     codes: Mapping[str, float] = field(default_factory=dict)  # word: its number in formulas
     vocabulary: tuple[str, ...] = ()  # words: the words sampling draws from
     stochastic: bool = False  # vector/matrix: sampling draws each row as a probability distribution
+    symmetric: bool = False  # matrix: sampling mirrors it, solve/check refuse one that is not (a covariance)
 
     @property
     def optional(self) -> bool:
@@ -129,9 +130,11 @@ class Param:
             return "true or false"
         if self.kind == "words":
             return f"a sentence of {self.shape_text()} words"
+        if self.kind == "graph":
+            return f"an expression of its inputs, e.g. {self.options[0]}"
         if self.kind in ("vector", "matrix"):
             entries = self.domain.describe()
-            return f"{self.kind} of size {self.shape_text()}, entries {entries.replace('a whole number', 'whole numbers').replace('a number', 'numbers')}"
+            return f"{'symmetric ' if self.symmetric else ''}{self.kind} of size {self.shape_text()}, entries {entries.replace('a whole number', 'whole numbers').replace('a number', 'numbers')}"
         return self.domain.describe()
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,7 +147,7 @@ class Param:
         }
         if self.size:
             data["shape"] = self.shape_text()
-        if self.kind in ("word", "choice"):
+        if self.kind in ("word", "choice", "graph"):
             data["options"] = list(self.options)
         if self.default is not None:
             data["default"] = self.default
@@ -258,11 +261,14 @@ class Template:
         return env
 
     def display_values(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Parameters as a statement shows them: a word or flag by its phrase when it has one."""
+        """Parameters as a statement shows them: a word or flag by its phrase when it has one, a graph as its
+        expression."""
         shown: dict[str, Any] = {}
         for name, value in params.items():
             param = self.params.get(name)
-            if param is not None and param.kind in ("word", "flag") and param.phrases:
+            if param is not None and param.kind == "graph":
+                shown[name] = expr.parse(str(value))
+            elif param is not None and param.kind in ("word", "flag") and param.phrases:
                 shown[name] = param.phrases[str(value).lower()]
             elif param is not None and param.kind == "flag":
                 shown[name] = "true" if value else "false"

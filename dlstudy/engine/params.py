@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlstudy import limits
+from dlstudy.engine import graphs
 from dlstudy.engine.answers import AnswerFormatError, parse_answer
 from dlstudy.engine.evaluation import describe_violation, first_violated, formula_values
 from dlstudy.engine.model import Formula, Param, Sentence, Template
@@ -39,6 +40,7 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 
 def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
     """Check and convert a student's parameters; every problem is a one-line DlstudyError."""
+    template = _concrete_for(template, raw)
     raw = _by_name(template, raw)
     params: dict[str, Any] = {}
     inferred: dict[str, int] = {}
@@ -96,6 +98,22 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
     return params
 
 
+def _concrete_for(template: Template, raw: Mapping[str, str]) -> Template:
+    """A graph template made concrete for the student's expression, whose inputs are then its parameters."""
+    param = graphs.graph_param(template)
+    if param is None:
+        return template
+    given = [raw[n] for n in (param.name, *param.aliases) if n in raw]
+    if not given:
+        names = "/".join((param.name, *param.aliases))
+        raise DlstudyError(f"{template.id} needs {names}, the expression, before its inputs: {param.describe()}")
+    text = given[0].strip()
+    try:
+        return graphs.specialise(template, text)
+    except graphs.GraphError as exc:
+        raise DlstudyError(f"{_where(param)}: {_quote(text)}: {exc.message}") from None
+
+
 def _by_name(template: Template, raw: Mapping[str, str]) -> dict[str, str]:
     """The given values keyed by parameter name (aliases resolved)."""
     names = {alias: p.name for p in template.params.values() for alias in (p.name, *p.aliases)}
@@ -131,6 +149,8 @@ def _coerce(param: Param, text: str) -> Any:
         if word not in options:
             raise DlstudyError(f"{_where(param)} must be one of {', '.join(param.options)}, not {_quote(text)}{did_you_mean(word, options)}")
         return options[word]
+    if param.kind == "graph":
+        return text.strip()  # parsed by _concrete_for
     if param.kind == "flag":
         word = text.strip().lower()
         if word not in FLAG_WORDS:
@@ -165,6 +185,8 @@ def _coerce_array(param: Param, text: str) -> Any:
         problem = param.domain.violation(float(entry))
         if problem:
             raise DlstudyError(f"{_where(param)}: every entry {problem}, got {float(entry):g}")
+    if param.symmetric and (value.ndim != 2 or value.shape[0] != value.shape[1] or not np.array_equal(value, value.T)):
+        raise DlstudyError(f"{_where(param)} must be a symmetric matrix (entry i, j equal to entry j, i)")
     return value
 
 

@@ -37,6 +37,16 @@ class StepResult:
         return printer.formula(self.latex)
 
     @property
+    def what_pieces(self) -> tuple[printer.Piece, ...]:
+        """The step's label, text with ``$...$`` math, as printer pieces."""
+        return printer.text_pieces(self.what)
+
+    @property
+    def label(self) -> str:
+        """The step's label as one line of terminal text."""
+        return printer.line(self.what_pieces)
+
+    @property
     def substituted(self) -> str:
         return printer.line(self.work)
 

@@ -6,10 +6,11 @@ is never shown for a correct answer)."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from dlstudy.engine import graphs
 from dlstudy.engine.checking import judge, step_kind
 from dlstudy.engine.evaluation import first_violated, formula_values, mistake_value
 from dlstudy.engine.results import Variant
@@ -21,7 +22,7 @@ from dlstudy.mathtext.numbers import round_as_displayed
 MAX_ATTEMPTS = 2000
 
 def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], template: Template) -> Any:
-    if param.kind in ("choice", "word", "flag"):
+    if param.kind in ("choice", "word", "flag", "graph"):
         return param.options[int(rng.integers(len(param.options)))]
     if param.kind in ("int", "size"):
         while True:
@@ -71,17 +72,38 @@ def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]
         if not bad.any():
             break
         flat[bad] = entries(int(bad.sum()))
-    return flat.reshape(shape)
+    return _mirrored(param, flat.reshape(shape))
+
+
+def _mirrored(param: Param, array: np.ndarray) -> np.ndarray:
+    """A symmetric matrix parameter: the upper triangle mirrored below the diagonal."""
+    return np.triu(array) + np.triu(array, 1).T if param.symmetric else array
+
+
+Draw = Callable[[Param, Mapping[str, Any], Template], Any]
+
+
+def _draw_all(template: Template, draw: Draw) -> tuple[Template, dict[str, Any]]:
+    """Every parameter in file order. A graph parameter (always the first) makes the template concrete for
+    the drawn expression, whose inputs are then drawn as parameters too (``engine.graphs``)."""
+    params: dict[str, Any] = {}
+    index = 0
+    while index < len(template.params):
+        param = list(template.params.values())[index]
+        params[param.name] = draw(param, params, template)
+        if param.kind == "graph":
+            template = graphs.specialise(template, params[param.name])
+        index += 1
+    return template, params
 
 
 def sample(template: Template, seed: int) -> Variant:
     """The variant for ``seed``: same seed, same variant, on every machine."""
     rng = np.random.default_rng(seed)
+    generic = template
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
-            params: dict[str, Any] = {}
-            for name, param in template.params.items():
-                params[name] = _draw(param, rng, params, template)
+            template, params = _draw_all(generic, lambda p, drawn, t: _draw(p, rng, drawn, t))
             if first_violated(template, template.env(params), sampling=True) is not None:
                 continue
             try:
@@ -93,7 +115,7 @@ def sample(template: Template, seed: int) -> Variant:
             if _mistake_collides(template, values):
                 continue
             return Variant(template, seed, params, statement_pieces(template, params), values)
-    raise DlstudyError(f"{template.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
+    raise DlstudyError(f"{generic.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
 
 
 def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[printer.Piece, ...]:
@@ -132,11 +154,10 @@ def sample_domain(template: Template, seed: int) -> Variant:
     the tests to prove formula and oracle agree on the whole domain.
     """
     rng = np.random.default_rng(seed)
+    generic = template
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
-            params: dict[str, Any] = {}
-            for name, param in template.params.items():
-                params[name] = _draw_domain(param, rng, params, template)
+            template, params = _draw_all(generic, lambda p, drawn, t: _draw_domain(p, rng, drawn, t))
             env = template.env(params)
             if first_violated(template, env, sampling=False) is not None:
                 continue
@@ -149,7 +170,7 @@ def sample_domain(template: Template, seed: int) -> Variant:
             if first_violated(template, values, sampling=False, after_steps=True) is not None:
                 continue
             return Variant(template, seed, params, statement_pieces(template, params), values)
-    raise DlstudyError(f"{template.source}: could not draw parameters from the domain in {MAX_ATTEMPTS} tries (seed {seed})")
+    raise DlstudyError(f"{generic.source}: could not draw parameters from the domain in {MAX_ATTEMPTS} tries (seed {seed})")
 
 
 def _domain_interval(param: Param, low: float, high: float) -> tuple[float, float]:
@@ -169,7 +190,7 @@ def _domain_interval(param: Param, low: float, high: float) -> tuple[float, floa
 
 
 def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], template: Template) -> Any:
-    if param.kind == "word":
+    if param.kind in ("word", "graph"):
         return param.options[int(rng.integers(len(param.options)))]
     if param.kind == "flag":
         return bool(rng.integers(2))
@@ -180,7 +201,9 @@ def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any
         lo, hi = _domain_interval(param, float(low), float(high))
         if param.domain.integer:
             return int(rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1))
-        return round(float(rng.uniform(lo, hi)), 2)
+        drawn = float(rng.uniform(lo, hi))
+        rounded = round(drawn, 2)
+        return rounded if param.domain.violation(rounded) is None else drawn  # 0.004 must not round to 0 when > 0
     shape = array_shape(param, template.env(drawn))
     if param.kind == "words":
         return Sentence(tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=shape[0])))
@@ -188,5 +211,8 @@ def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any
         return _probability_rows(rng, shape, 2)
     lo, hi = _domain_interval(param, float(param.low), float(param.high))
     if param.domain.integer:
-        return rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=shape).astype(float)
-    return np.round(rng.uniform(lo, hi, size=shape), 2)
+        return _mirrored(param, rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=shape).astype(float))
+    drawn = rng.uniform(lo, hi, size=shape)
+    rounded = np.round(drawn, 2)
+    outside = np.vectorize(lambda v: param.domain.violation(float(v)) is not None, otypes=[bool])(rounded)
+    return _mirrored(param, np.where(outside, drawn, rounded))  # rounding must not leave the domain

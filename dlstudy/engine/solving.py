@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from dlstudy.engine import oracles
+from dlstudy.engine import graphs, oracles
 from dlstudy.engine.answers import CHOICE_LETTERS
 from dlstudy.engine.evaluation import formula_values
 from dlstudy.engine.results import OracleDisagreement, Solution, StepResult, Variant
@@ -26,8 +26,10 @@ AGREEMENT_ATOL = 1e-9
 def solve(template: Template, params: Mapping[str, Any], values: Mapping[str, Any] | None = None) -> Solution:
     """Run the oracle, evaluate the worked steps, and prove they agree.
 
-    ``values`` are the closed-form values if already computed (``Variant.formula_values``).
+    ``values`` are the closed-form values if already computed (``Variant.formula_values``). A graph
+    template is first made concrete for the parameters' expression (``engine.graphs``).
     """
+    template = graphs.concrete(template, params)
     if values is None:
         with np.errstate(all="ignore"):
             values = formula_values(template, params)

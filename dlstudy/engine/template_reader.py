@@ -26,8 +26,9 @@ PARAM_KEYS = {
     "word": ("default", "aliases", "phrases", "codes"),
     "flag": ("sample", "phrases", "aliases"),
     "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic"),
-    "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic"),
+    "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic", "symmetric"),
     "words": ("vocabulary", "aliases"),
+    "graph": ("range", "decimals", "exclude", "aliases"),
 }
 
 
@@ -189,6 +190,8 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
             raise reader.error(spec, f"parameter '{name}': 'sample' must be a list of true/false", "sample")
         phrases = _word_map(reader, spec, "phrases", ["true", "false"], str, name)
         return Param(name, kind, options=tuple(sample), phrases=phrases, default=default, **common)
+    if kind == "graph":
+        return _graph_param(reader, spec, name, common)
     if kind == "words":
         size = _sizes(reader, spec, name, kind, earlier)
         vocabulary = reader.words(spec, "vocabulary")
@@ -216,7 +219,29 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
     stochastic = spec.get("stochastic", False)
     if not isinstance(stochastic, bool):
         raise reader.error(spec, f"parameter '{name}': 'stochastic' is true or false", "stochastic")
-    return Param(name, kind, low=low, high=high, size=size, domain=domain, default=default, stochastic=stochastic, **common)
+    symmetric = spec.get("symmetric", False)
+    if not isinstance(symmetric, bool) or (symmetric and size[0] != size[1]):
+        raise reader.error(spec, f"parameter '{name}': 'symmetric: true' needs a square matrix, e.g. matrix: [d, d]", "symmetric")
+    return Param(name, kind, low=low, high=high, size=size, domain=domain, default=default, stochastic=stochastic,
+                 symmetric=symmetric, **common)
+
+
+def _graph_param(reader: Reader, spec: Any, name: str, common: dict[str, Any]) -> Param:
+    """A computational graph: the expressions sampling draws from, and the range its inputs are drawn in."""
+    from dlstudy.engine.graphs import GraphError, parse_graph
+
+    options = spec["graph"]
+    if not isinstance(options, list) or not options or not all(isinstance(o, str) for o in options):
+        raise reader.error(spec, f"parameter '{name}': 'graph' must be a list of expressions in quotes, e.g. ['(x + y)*z']")
+    for text in options:
+        try:
+            parse_graph(text)
+        except GraphError as exc:
+            raise reader.error(spec, f"parameter '{name}': {text!r}: {exc.message}", "graph") from None
+    if spec.get("range") is None:
+        raise reader.error(spec, f"parameter '{name}': give the range its inputs are drawn from, e.g. range: [-3, 3]")
+    low, high = _range(reader, spec, spec["range"], name)
+    return Param(name, "graph", options=tuple(options), low=low, high=high, **common)
 
 
 def _domain(reader: Reader, spec: Any, name: str, kind: str) -> Domain:

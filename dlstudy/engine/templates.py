@@ -54,6 +54,8 @@ def build_template(path: Path, data: Any, check_latex: bool = True) -> Template:
             raise reader.error(data, f"unknown key {key!r}{did_you_mean(str(key), TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}", key)
 
     params = _params(reader, data)
+    if any(p.kind == "graph" for p in params.values()):
+        return _graph_template(reader, data, template_id, params)
     cases_name = data.get("cases")
     cases: tuple[str, ...] = ()
     if cases_name is not None:
@@ -106,6 +108,58 @@ def build_template(path: Path, data: Any, check_latex: bool = True) -> Template:
         tags=reader.words(data, "tags"),
         symbols=_symbols(reader, data, known | set(step_names)),
         cost=reader.formula(data, cost, "cost", known, "cost") if cost is not None else None,
+    )
+
+
+GRAPH_ANSWER_KEYS = ("kind", "rtol", "atol", "sigfigs")
+
+
+def _graph_template(reader: Reader, data: Any, template_id: str, params: dict[str, Param]) -> Template:
+    """A template whose steps, answer parts and mistakes are generated from its graph parameter
+    (``engine.graphs``); the file gives the graph list, the statement, the oracle and the tolerance."""
+    graphs = [p for p in params.values() if p.kind == "graph"]
+    if len(graphs) > 1 or next(iter(params.values())).kind != "graph":
+        raise reader.error(data["params"], "a template has at most one graph parameter, and it comes first")
+    for key in ("steps", "mistakes", "constraints", "cases", "cost"):
+        if key in data:
+            raise reader.error(data, f"a graph template's {key} are generated from the graph; remove '{key}'", key)
+    answer_spec = reader.mapping(data, "answer")
+    for key in answer_spec:
+        if key not in GRAPH_ANSWER_KEYS:
+            raise reader.error(answer_spec, f"a graph template's answer takes only {', '.join(GRAPH_ANSWER_KEYS)}", key)
+    if reader.text(answer_spec, "kind") != "real":
+        raise reader.error(answer_spec, "a graph template's answer kind is real (f and each input's gradient)", "kind")
+    oracle = reader.text(data, "oracle")
+    from dlstudy.engine import graphs as graph_module, oracles
+
+    if not oracles.exists(oracle):
+        raise reader.error(data, f"unknown oracle {oracle!r}{did_you_mean(oracle, oracles.names())}", "oracle")
+    statement = reader.cased(data, "statement", (), "statement", None)
+    for text in statement.values():
+        reader.math_text(data, text, "statement", set(params) | {graph_module.INPUTS_PLACEHOLDER})
+    for param in params.values():
+        reader.math_text(data["params"], param.about, f"parameter '{param.name}' about", set())
+    return Template(
+        id=template_id,
+        topic=reader.text(data, "topic"),
+        title=reader.text(data, "title"),
+        statement={case: text.strip() for case, text in statement.items()},
+        params=params,
+        constraints=(),
+        oracle=oracle,
+        answer=Answer(
+            kind="real",
+            step=graph_module.ROOT,
+            rtol=float(reader.number(answer_spec, "rtol", 0.01)),
+            atol=float(reader.number(answer_spec, "atol", 1e-9)),
+            sigfigs=reader.number(answer_spec, "sigfigs"),
+        ),
+        steps=(),
+        mistakes=(),
+        cases=None,
+        source=str(reader.path),
+        tags=reader.words(data, "tags"),
+        symbols={},
     )
 
 

@@ -82,6 +82,43 @@ def _shape_dim(x, axis):
     return float(shape[axis])
 
 
+def _onehot(c: Any, size: Any) -> np.ndarray:
+    """``onehot(c, K)``: length K, 1 at position c; for a vector of positions, one such row per entry."""
+    n = int(size) if float(size) == int(size) and 1 <= float(size) <= 10**6 else -1
+    if n < 1:
+        raise ExprError(f"onehot(): the length must be a whole number from 1, got {format(float(size), 'g')}")
+    if np.ndim(c) == 0:
+        vector = np.zeros(n)
+        vector[_position(c, n)] = 1.0
+        return vector
+    positions = [_position(x, n) for x in np.asarray(c, dtype=float).reshape(-1)]
+    _check_elements(len(positions) * n)
+    table = np.zeros((len(positions), n))
+    table[np.arange(len(positions)), positions] = 1.0
+    return table
+
+
+def _inverse(m: Any) -> np.ndarray:
+    m = np.asarray(m, dtype=float)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ExprError(f"inv(): needs a square matrix, got shape {m.shape}")
+    try:
+        return np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        raise ExprError("inv(): the matrix is singular") from None
+
+
+def _positive_definite(m: Any) -> bool:
+    m = np.asarray(m, dtype=float)
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or not np.array_equal(m, m.T):
+        return False
+    try:
+        np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
 FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # name: (function, min args, max args)
     "floor": (np.floor, 1, 1),
@@ -144,6 +181,13 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "isint": (lambda x: bool(np.all(np.asarray(x) == np.round(x))), 1, 1),
     # additions: cnn
     # additions: mlp
+    # onehot(c, K): the one-hot vector of length K with a 1 at position c (1-based).
+    "onehot": (lambda c, K: _onehot(c, K), 2, 2),
+    # additions: foundations
+    # inv(M): the inverse of a square matrix (a singular one is an error, not inf).
+    "inv": (lambda m: _inverse(m), 1, 1),
+    # posdef(M): true when M is symmetric and positive definite (a covariance matrix), for constraints.
+    "posdef": (lambda m: _positive_definite(m), 1, 1),
     # additions: optim
     # additions: rnn
     # additions: rl (also the gnn and theory templates; helpers at the end of the file)
@@ -159,7 +203,6 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "gather": (lambda m, j: _gather(m, j), 2, 2),  # [M[1, j_1], M[2, j_2], ...], 1-based
     "take": (lambda x, j: _take(x, j), 2, 2),  # [x[j_1], x[j_2], ...], 1-based
     "det": (lambda m: float(np.linalg.det(_square(m))), 1, 1),
-    "inv": (lambda m: np.linalg.inv(_square(m)), 1, 1),
     "matpow": (lambda m, k: np.linalg.matrix_power(_square(m), _count(k, "matpow", 0)), 2, 2),
     "eigvals": (lambda m: _eigen(m)[0], 1, 1),  # of a symmetric matrix, largest first
     "eigvec": (lambda m, k: _eigen(m)[1][:, _position(k, np.shape(m)[0])], 2, 2),  # k-th, largest entry positive
@@ -185,7 +228,6 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     ),
     # onehot(x, V): the one-hot rows of word ids x (1..V): entry [t, w] is 1 where x_t = w, so that
     # onehot(q, V) @ counts picks each word's count and onehot(a, V) @ B @ onehot(b, V)' the bigram counts.
-    "onehot": (lambda x, V: (np.atleast_1d(np.asarray(x, dtype=float))[:, None] == np.arange(1, int(V) + 1)).astype(float), 2, 2),
     # additions: attention
     # causal_mask(n): the n x n matrix with 1 above the diagonal (key k after query t), 0 elsewhere
     "causal_mask": (lambda n: np.triu(np.ones((int(n), int(n))), 1) if 1 <= n <= 4096 else np.ones(-1), 1, 1),

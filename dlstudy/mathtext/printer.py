@@ -158,6 +158,8 @@ class _Unicode(_Walker):
 
     def call(self, n: Call) -> str:
         args = ", ".join(self.show(a) for a in n.args)
+        if n.func == "step" and len(n.args) == 1:  # the unit step as an indicator, as textbooks write it
+            return f"𝟙[{args} > 0]"
         if n.func in self._FENCES and len(n.args) == 1:
             opener, closer = self._FENCES[n.func]
             return f"{opener}{args}{closer}"
@@ -214,6 +216,8 @@ class _Latex(_Walker):
             return f"{opener}{args}{closer}"
         if n.func == "sqrt" and len(n.args) == 1:
             return rf"\sqrt{{{args}}}"
+        if n.func == "step" and len(n.args) == 1:
+            return rf"\mathbb{{1}}[{args} > 0]"
         if n.func in self._COMMANDS:
             head = "\\" + n.func
         elif n.func in self._SYMBOLS:
@@ -351,6 +355,8 @@ def parts(pieces: tuple[Piece, ...], style: str) -> tuple[Part, ...]:
 def _inline(v: Any, style: str) -> Part:
     """A value inside a sentence: words, shapes and plain numbers stay text; arrays, negative and
     scientific numbers are typeset."""
+    if isinstance(v, Node.__args__):
+        return ("math", expression(v, style))
     shown = format_value(v)
     if style == UNICODE or isinstance(v, (str, tuple)):
         return ("text", shown)
@@ -387,7 +393,10 @@ def _math_text(piece: MathText, style: str) -> str:
 
 
 def _value_in_math(v: Any, style: str) -> str:
-    """A value inside an author's formula: a vector inline as (a, b, c), a matrix displayed."""
+    """A value inside an author's formula: a vector inline as (a, b, c), a matrix displayed, an expression
+    (a graph parameter) as a formula."""
+    if isinstance(v, Node.__args__):
+        return expression(v, style)
     if style == UNICODE:
         return format_value(v)
     if isinstance(v, str):

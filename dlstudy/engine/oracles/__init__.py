@@ -28,6 +28,7 @@ Oracle = Callable[[Mapping[str, Any]], dict[str, Any]]
 MODULES = (
     "cnn", "mlp", "activations", "optim", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "vision", "misc",
     "gnn", "theory",
+    "graph", "foundations",
 )
 
 _REGISTRY: dict[str, Oracle] = {}

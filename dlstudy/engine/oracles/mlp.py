@@ -18,6 +18,16 @@ from dlstudy.engine.oracles.tensors import tensor, to_numpy
 from dlstudy.engine.oracles.activations import torch_activation
 
 
+def hidden_activation(name: str, fires_at_zero: bool = False):
+    """The torch function of a hidden unit: an activation, or a threshold unit (Heaviside step) that
+    outputs 1 above 0 and ``fires_at_zero`` (1 or 0) at exactly 0."""
+    import torch
+
+    if name == "step":
+        return lambda s: torch.heaviside(s, torch.tensor(1.0 if fires_at_zero else 0.0, dtype=s.dtype))
+    return torch_activation(name)
+
+
 @register("mlp_forward")
 def mlp_forward(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
@@ -28,7 +38,7 @@ def mlp_forward(p: Mapping[str, Any]) -> dict[str, Any]:
     with torch.no_grad():
         # F.linear takes weights as (out, in); the course's W1 is (in, out).
         s = F.linear(x, W1.T, b1)
-        h = torch_activation(str(p["act"]))(s)
+        h = hidden_activation(str(p["act"]), bool(p.get("fires_at_zero", False)))(s)
         y = F.linear(h, w2.reshape(1, -1), b2)
     return {"s": to_numpy(s), "h": to_numpy(h), "y": float(y[0])}
 
@@ -42,7 +52,11 @@ def output_delta_sigmoid_mse(p: Mapping[str, Any]) -> dict[str, Any]:
     y = tensor(p["y"])
     h = torch.sigmoid(s)
     h.retain_grad()
-    loss = 0.5 * F.mse_loss(h, y, reduction="sum")
+    convention = str(p.get("loss", "half_sse"))
+    if convention == "mse":
+        loss = F.mse_loss(h, y, reduction="mean")
+    else:
+        loss = (0.5 if convention == "half_sse" else 1.0) * F.mse_loss(h, y, reduction="sum")
     loss.backward()
     # g'(s) on its own: the element-wise slope of the sigmoid, by autograd.
     s2 = tensor(p["s"], grad=True)

@@ -19,7 +19,7 @@ from dlstudy.output.markup import Part
 
 @dataclass(frozen=True)
 class StepView:
-    what: tuple[Part, ...]  # the quantity, words and math
+    what: tuple[Part, ...]  # the label: text with math
     formula: str  # LaTeX, as the template writes it
     work: tuple[Part, ...]  # the numbers substituted, then the value
 
@@ -97,7 +97,7 @@ def answer_parts(solution: Solution) -> tuple[Part, ...]:
 def step_views(solution: Solution) -> tuple[StepView, ...]:
     """Each step: its LaTeX formula, then the formula with the numbers in and its value."""
     return tuple(
-        StepView(printer.parts(printer.text_pieces(step.what), printer.LATEX), step.latex, printer.parts(step.work, printer.LATEX))
+        StepView(printer.parts(step.what_pieces, printer.LATEX), step.latex, printer.parts(step.work, printer.LATEX))
         for step in solution.steps
     )
 
