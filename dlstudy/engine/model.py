@@ -223,7 +223,16 @@ class Template:
         return {step.name: step for step in self.steps}
 
     def case_of(self, params: Mapping[str, Any]) -> str:
-        return str(params[self.cases]) if self.cases else ""
+        """The case of a variant, from its parameters or from what formulas see (a word with ``codes``
+        is its number there, e.g. in a constraint on the convention in force)."""
+        if not self.cases:
+            return ""
+        value = params[self.cases]
+        if not isinstance(value, str):
+            for word, code in self.params[self.cases].codes.items():
+                if code == value:
+                    return word
+        return str(value)
 
     def env(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """What formulas see: words as their codes, flags as 1/0, sentences as word ids (1-based,
