@@ -343,7 +343,7 @@ def inverted_dropout(p: Mapping[str, Any]) -> dict[str, Any]:
     a, mask = _vec(p["a"]), _vec(p["mask"])
     noise = mask.copy()
     noise /= keep  # noise.div_(1 - p)
-    scale = float(np.array([1.0]) / keep)  # the noise of a kept unit
+    scale = float((np.array([1.0]) / keep)[0])  # the noise of a kept unit
     outcomes = np.stack([a * scale, a * 0.0])  # unit kept, unit dropped
     expected = np.array([keep, 1.0 - keep]) @ outcomes
     return {"q": keep, "scale": scale, "y": a * noise, "Ey": expected}
