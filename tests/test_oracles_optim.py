@@ -496,7 +496,10 @@ def test_schedule_oracles_equal_torch_lr_scheduler():
             rates = _torch_schedule(lr0, make, epochs)
             for epoch in range(1, epochs + 1):
                 out = get("lr_decay")({"schedule": schedule, "lr0": lr0, "c": c, "epoch": epoch})
-                assert out == {"factor": rates[epoch] / lr0, "lr": rates[epoch]}, (schedule, lr0, c, epoch)
+                assert out == {"k": epoch, "factor": rates[epoch] / lr0, "lr": rates[epoch]}, (schedule, lr0, c, epoch)
+                # PyTorch's numbering: epoch e (from 1) runs after e - 1 scheduler steps.
+                out = get("lr_decay")({"schedule": schedule, "lr0": lr0, "c": c, "epoch": epoch, "first_epoch": "undecayed"})
+                assert out == {"k": epoch - 1, "factor": rates[epoch - 1] / lr0, "lr": rates[epoch - 1]}, (schedule, lr0, c, epoch)
 
         S, gamma = int(rng.integers(1, 11)), float(rng.choice([0.1, 0.5, 0.2, 0.7]))
         rates = _torch_schedule(lr0, lambda opt: sched.StepLR(opt, step_size=S, gamma=gamma), epochs)

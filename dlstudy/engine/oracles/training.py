@@ -42,7 +42,7 @@ def gradient_descent_step(p: Mapping[str, Any]) -> dict[str, Any]:
             new = theta.detach().clone().add_(theta.grad, alpha=-lr)
             after = loss(new)
     return {
-        "L": float(before),
+        "L": float(before.detach()),
         "grad": to_numpy(theta.grad),
         "theta_new": to_numpy(new),
         "L_new": float(after),
@@ -106,7 +106,7 @@ def l1_regularized_step(p: Mapping[str, Any]) -> dict[str, Any]:
                 new = F.softshrink(plain, lr * lam)
             else:
                 new = w.detach().clone().add_(w.grad, alpha=-lr)
-    return {"penalty": float(penalty), "z": to_numpy(plain), "w_new": _clean(to_numpy(new))}
+    return {"penalty": float(penalty.detach()), "z": to_numpy(plain), "w_new": _clean(to_numpy(new))}
 
 
 @register("regularized_regression")
@@ -132,9 +132,9 @@ def regularized_regression(p: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "pred": to_numpy(pred),
         "r": _clean(to_numpy(residual)),
-        "data": float(data),
-        "penalty": float(penalty),
-        "loss": float(loss),
+        "data": float(data.detach()),
+        "penalty": float(penalty.detach()),
+        "loss": float(loss.detach()),
         "grad_w": _clean(to_numpy(w.grad)),
         "grad_b": float(_clean(to_numpy(b.grad))),
     }
