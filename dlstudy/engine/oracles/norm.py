@@ -2,7 +2,7 @@
 
 Batch norm in training mode is ``torch.nn.BatchNorm1d`` (its batch statistics from torch's own kernel:
 ``torch.native_batch_norm`` returns the batch mean and 1/sqrt(var + eps) it normalised with); in
-evaluation mode the same module after ``.eval()``; its backward pass is autograd through it.  Layer,
+evaluation mode the same module switched out of training; its backward pass is autograd through it.  Layer,
 instance and group norm are ``nn.LayerNorm``, ``nn.InstanceNorm1d`` and ``nn.GroupNorm``.  The
 conventions other than PyTorch's are computed with torch's operations too: normalising with the
 unbiased variance (course 002's ``x.var()``) is ``F.batch_norm`` handed those statistics, and Keras's
@@ -122,7 +122,8 @@ def batchnorm_running_stats(p: Mapping[str, Any]) -> dict[str, Any]:
 
 @register("batchnorm_eval_forward")
 def batchnorm_eval_forward(p: Mapping[str, Any]) -> dict[str, Any]:
-    """``nn.BatchNorm1d(C).eval()`` with the given running statistics, gamma and beta."""
+    """``nn.BatchNorm1d(C)`` in evaluation mode (``train(False)``) with the given running statistics,
+    gamma and beta."""
     import torch
 
     x = tensor(p["X"])
@@ -133,7 +134,7 @@ def batchnorm_eval_forward(p: Mapping[str, Any]) -> dict[str, Any]:
         bn.bias.copy_(tensor(_channels(p, "beta", channels, 0.0)))
         bn.running_mean.copy_(tensor(p["running_mean"]))
         bn.running_var.copy_(tensor(p["running_var"]))
-        bn.eval()
+        bn.train(False)
         y = bn(x)
         x_hat = torch.nn.functional.batch_norm(x, bn.running_mean, bn.running_var, None, None, False, 0.0, bn.eps)
     return {
@@ -145,7 +146,10 @@ def batchnorm_eval_forward(p: Mapping[str, Any]) -> dict[str, Any]:
 
 @register("batchnorm_backward")
 def batchnorm_backward(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Autograd through a training-mode BatchNorm1d: dL/dX, dL/dgamma, dL/dbeta for the upstream dL/dY."""
+    """Autograd through a training-mode BatchNorm1d: dL/dX, dL/dgamma, dL/dbeta for the upstream dL/dY.
+
+    The loss is the scalar sum(Y * dL/dY), whose gradient with respect to Y is the given dL/dY
+    (``Y.backward(dY)`` would be the same, but that path imports sympy, a third of a second)."""
     import torch
 
     x = tensor(p["X"], grad=True)
@@ -156,7 +160,7 @@ def batchnorm_backward(p: Mapping[str, Any]) -> dict[str, Any]:
         bn.bias.copy_(tensor(_channels(p, "beta", channels, 0.0)))
     with single_thread():
         y = bn(x)
-        y.backward(tensor(p["dY"]))
+        (y * tensor(p["dY"])).sum().backward()
     forward = _batchnorm_train(p)
     return {
         "mu": forward["mu"],
