@@ -57,8 +57,9 @@ def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
     if not quiet:
         console.print(f"[bold]{esc(template.title)}[/bold]: enter each quantity in turn.")
     for i, step in enumerate(template.steps, 1):
+        label = s.step(step.name).label_text
         while True:
-            text = ask("" if quiet else esc(f"{i}/{len(template.steps)} {step.what} ({step.name}) = "))
+            text = ask("" if quiet else esc(f"{i}/{len(template.steps)} {label} ({step.name}) = "))
             if text is None:
                 if not quiet:
                     console.print("Stopped: no more input.")
@@ -76,7 +77,7 @@ def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
             if result.correct:
                 console.print(f"  [green]✓[/green] {esc(step.name)} = {esc(result.expected)}")
             else:
-                console.print(f"  [bold red]✗ First wrong step: {esc(step.what)}[/bold red]")
+                console.print(f"  [bold red]✗ First wrong step: {esc(shown.label_text)}[/bold red]")
                 console.print(f"    {shown.formula}", markup=False)
                 console.print(f"    {shown.substituted}", style="cyan", markup=False)
                 for line in result.feedback:

@@ -46,7 +46,7 @@ def solution(s: Solution) -> None:
     console.print(f"[bold]Answer:[/bold] {esc(s.answer_text)}")
     console.print("[bold]Worked solution[/bold]")
     for i, step in enumerate(s.steps, 1):
-        console.print(f"  {i}. {step.what}:  {step.formula}", markup=False)
+        console.print(f"  {i}. {step.label_text}:  {step.formula}", markup=False)
         console.print(f"     {step.substituted}", style="cyan", markup=False)
 
 

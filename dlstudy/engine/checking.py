@@ -217,7 +217,7 @@ def _other_quantity(template: Template, solution: Solution, given: Any, kind: st
     """"That is <another quantity of the worked solution>": the student answered a different part."""
     if kind in ("expression", "choice"):
         return []
-    asked = template.step(step).what
+    asked = solution.step(step).label_text
     for other in template.steps:
         if other.name == step:
             continue
@@ -226,7 +226,7 @@ def _other_quantity(template: Template, solution: Solution, given: Any, kind: st
             continue
         other_kind = "real" if kind == "integer" and np.ndim(value) == 0 else kind
         if judge(template, other_kind, given, value, solution.params, other.name, explain=False).score == 1.0:
-            return [f"That is {other.what} ({other.name}); the question asks for {asked}."]
+            return [f"That is {solution.step(other.name).label_text} ({other.name}); the question asks for {asked}."]
     return []
 
 

@@ -37,6 +37,15 @@ class StepResult:
         return printer.formula(self.latex)
 
     @property
+    def label(self) -> tuple[printer.Piece, ...]:
+        """What the quantity is, as pieces: ``what`` may hold $...$ math."""
+        return printer.text_pieces(self.what)
+
+    @property
+    def label_text(self) -> str:
+        return printer.line(self.label)
+
+    @property
     def substituted(self) -> str:
         return printer.line(self.work)
 

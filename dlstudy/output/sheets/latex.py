@@ -79,7 +79,7 @@ def _problem(problem: SheetProblem, solutions: str) -> str:
 def _solution(problem: SheetProblem) -> str:
     lines = [rf"\textbf{{Answer:}} {tex_parts(problem.answer)}\par", r"\begin{enumerate}"]
     for step in problem.steps:
-        lines.append(rf"\item {tex_text(step.what)}: ${tex_breakable(step.formula)}$\\ {tex_parts(step.work)}")
+        lines.append(rf"\item {tex_parts(step.what)}: ${tex_breakable(step.formula)}$\\ {tex_parts(step.work)}")
     lines.append(r"\end{enumerate}")
     return "\n".join(lines)
 

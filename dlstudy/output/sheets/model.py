@@ -19,7 +19,7 @@ from dlstudy.output.markup import Part
 
 @dataclass(frozen=True)
 class StepView:
-    what: str
+    what: tuple[Part, ...]  # what the quantity is: words and math
     formula: str  # LaTeX, as the template writes it
     work: tuple[Part, ...]  # the numbers substituted, then the value
 
@@ -93,7 +93,10 @@ def answer_parts(solution: Solution) -> tuple[Part, ...]:
 
 def step_views(solution: Solution) -> tuple[StepView, ...]:
     """Each step: its LaTeX formula, then the formula with the numbers in and its value."""
-    return tuple(StepView(step.what, step.latex, printer.parts(step.work, printer.LATEX)) for step in solution.steps)
+    return tuple(
+        StepView(printer.parts(step.label, printer.LATEX), step.latex, printer.parts(step.work, printer.LATEX))
+        for step in solution.steps
+    )
 
 
 def sheet_problem(number: int, variant: Variant, solution: Solution) -> SheetProblem:

@@ -102,7 +102,7 @@ def _problem(problem: SheetProblem, solutions: str) -> str:
 
 def _solution(problem: SheetProblem) -> str:
     steps = ", ".join(
-        f"[{typst_text(step.what + ': ')}{_formula(step.formula)} \\ {typst_parts(step.work)}]" for step in problem.steps
+        f"[{typst_parts(step.what)}{typst_text(': ')}{_formula(step.formula)} \\ {typst_parts(step.work)}]" for step in problem.steps
     )
     answer = f"#block(sticky: true, below: 0.8em)[*Answer:* {typst_parts(problem.answer)}]"
     return f"#worked[{answer}\n#enum({steps})]"
