@@ -237,3 +237,32 @@ def test_group_norm_golden_extremes_are_layer_and_instance_norm():
     # Hand-worked layer norm of the row [1, 2, 3]: mean 2, variance 2/3, x_hat = -+sqrt(3/2) = -+1.2247.
     row = get("layernorm_forward")({"X": np.array([[1.0, 2.0, 3.0]]), "eps": 0.0})
     np.testing.assert_allclose(row["x_hat"], [[-1.2247449, 0.0, 1.2247449]], rtol=1e-7)
+
+
+# ---------------------------------------------------------------------------
+# The formula language's axis statistics the normalization templates use
+
+
+def test_axis_statistics_functions():
+    from dlstudy.mathtext import expr
+    from dlstudy.mathtext.functions import evaluate
+
+    X = np.array([[1.0, 5.0, 3.0], [2.0, 2.0, 8.0], [0.0, 4.0, 1.0], [6.0, 3.0, 3.0]])
+
+    def run(text):
+        return evaluate(expr.parse(text), {"X": X})
+
+    np.testing.assert_allclose(run("colmean(X)"), X.mean(axis=0))
+    np.testing.assert_allclose(run("colvar(X)"), X.var(axis=0))
+    np.testing.assert_allclose(run("colsum(X)"), X.sum(axis=0))
+    np.testing.assert_allclose(run("colmin(X)"), X.min(axis=0))
+    np.testing.assert_allclose(run("colmax(X)"), X.max(axis=0))
+    np.testing.assert_allclose(run("rowmean(X)"), X.mean(axis=1))
+    np.testing.assert_allclose(run("rowvar(X)"), X.var(axis=1))
+    # two groups of two rows: [1, 5, 3, 2, 2, 8] and [0, 4, 1, 6, 3, 3]
+    np.testing.assert_allclose(run("groupmean(X, 2)"), [21 / 6, 17 / 6])
+    np.testing.assert_allclose(run("groupvar(X, 2)"), [np.var([1, 5, 3, 2, 2, 8]), np.var([0, 4, 1, 6, 3, 3])])
+    np.testing.assert_allclose(run("repeat([1, 2], 2)"), [1, 1, 2, 2])
+    for bad in ("groupmean(X, 3)", "groupmean(X, 0)", "repeat([1, 2], 1.5)", "colmean([1, 2])"):
+        with pytest.raises(expr.ExprError):
+            run(bad)

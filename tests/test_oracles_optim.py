@@ -818,3 +818,11 @@ def test_minibatch_drop_last_matches_dataloader_and_costs_nothing_at_huge_n():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert out == {"per_epoch": 10**8, "last": 1, "total": 3 * 10**8} and peak < 10**6
+
+
+def test_case_of_a_coded_word_reads_formulas_values():
+    # A cases word with codes is its number in what formulas see (constraints test the convention).
+    template = get_template("sgd-momentum-step")
+    assert template.case_of({"convention": "ema-corrected"}) == "ema-corrected"
+    assert template.case_of(template.env({"convention": "ema-corrected"})) == "ema-corrected"
+    assert template.case_of({"convention": 1.0}) == "pytorch"
