@@ -508,7 +508,10 @@ def test_schedule_oracles_equal_torch_lr_scheduler():
             rates = _torch_schedule(lr0, make, epochs)
             for epoch in range(1, epochs + 1):
                 out = get("lr_decay")({"schedule": schedule, "lr0": lr0, "c": c, "epoch": epoch})
-                assert out == {"factor": rates[epoch] / lr0, "lr": rates[epoch]}, (schedule, lr0, c, epoch)
+                assert out == {"k": epoch, "factor": rates[epoch] / lr0, "lr": rates[epoch]}, (schedule, lr0, c, epoch)
+                # PyTorch's numbering: epoch e (from 1) runs after e - 1 scheduler steps.
+                out = get("lr_decay")({"schedule": schedule, "lr0": lr0, "c": c, "epoch": epoch, "first_epoch": "undecayed"})
+                assert out == {"k": epoch - 1, "factor": rates[epoch - 1] / lr0, "lr": rates[epoch - 1]}, (schedule, lr0, c, epoch)
 
         S, gamma = int(rng.integers(1, 11)), float(rng.choice([0.1, 0.5, 0.2, 0.7]))
         rates = _torch_schedule(lr0, lambda opt: sched.StepLR(opt, step_size=S, gamma=gamma), epochs)
@@ -567,3 +570,272 @@ def test_minibatch_golden():
     # batches per epoch, the last holding 60000 - 937*64 = 32 images.
     out = get("minibatch_iterations")({"n": 60000, "b": 64, "epochs": 14})
     assert (out["per_epoch"], out["last"], out["total"]) == (938, 32, 14 * 938)
+
+
+# ---------------------------------------------------------------------------
+# Momentum conventions (PyTorch, exponential average, bias-corrected), Nesterov, AdamW
+
+
+def test_momentum_conventions_match_torch_and_the_notes():
+    sgd = get("sgd_momentum_step")
+    for _ in range(200):
+        n = int(rng.integers(1, 5))
+        theta, g, v_prev = _vec(n), _vec(n), _vec(n, -2, 2)
+        mu, lr, t = float(rng.choice([0.0, 0.5, 0.9, 0.98])), float(rng.choice([0.01, 0.1, 0.5])), int(rng.integers(1, 9))
+        base = {"theta": theta, "g": g, "v_prev": v_prev, "mu": mu, "lr": lr, "t": t}
+        # The exponential average is torch.optim.SGD with dampening = momentum, from the loaded buffer.
+        new, after = _torch_step("SGD", theta, g, {"momentum_buffer": v_prev}, lr=lr, momentum=mu, dampening=mu)
+        out = sgd({**base, "convention": "ema"})
+        np.testing.assert_allclose(out["v"], after["momentum_buffer"] if mu else g, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(out["theta_new"], new, rtol=1e-12, atol=1e-12)
+        # Ng's notes (001, L88): v = beta v + (1 - beta) dW; v_corr = v / (1 - beta^t); W = W - alpha v_corr.
+        v = mu * v_prev + (1 - mu) * g
+        out = sgd({**base, "convention": "ema-corrected"})
+        np.testing.assert_allclose(out["v"], v, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(out["theta_new"], theta - lr * v / (1 - mu**t), rtol=1e-9, atol=1e-12)
+        # The default is PyTorch's: the convention parameter left out.
+        assert np.array_equal(sgd(base)["theta_new"], sgd({**base, "convention": "pytorch"})["theta_new"])
+
+
+def test_momentum_golden_conventions_table_and_ng_bias_correction():
+    # exercise-types.md, conventions row 1 (course notes 001 L88 vs torch.optim.SGD), by hand:
+    # PyTorch v = 0.9*[0.2, 0.1] + [0.5, -1] = [0.68, -0.91] -> [0.932, -0.909];
+    # EMA v = [0.23, -0.01] -> [0.977, -0.999]; corrected at t = 2 by 1 - 0.81 = 0.19 -> [0.8789, -0.9947].
+    p = {"theta": [1.0, -1.0], "g": [0.5, -1.0], "v_prev": [0.2, 0.1], "mu": 0.9, "lr": 0.1, "t": 2}
+    sgd = get("sgd_momentum_step")
+    np.testing.assert_allclose(sgd(p)["theta_new"], [0.932, -0.909], atol=5e-5)
+    np.testing.assert_allclose(sgd({**p, "convention": "ema"})["theta_new"], [0.977, -0.999], atol=5e-5)
+    np.testing.assert_allclose(sgd({**p, "convention": "ema-corrected"})["theta_new"], [0.8789, -0.9947], atol=5e-5)
+    # Ng, "Bias correction in exponentially weighted averages": with beta = 0.98 and v_0 = 0 the first
+    # average is v_1 = 0.02 theta_1, and dividing by 1 - 0.98 gives back theta_1 itself.
+    out = sgd({"theta": [0.0], "g": [40.0], "v_prev": [0.0], "mu": 0.98, "lr": 1.0, "t": 1, "convention": "ema-corrected"})
+    assert out["v"][0] == pytest.approx(0.8) and out["delta"][0] == pytest.approx(-40.0)
+
+
+def test_nesterov_matches_torch_optim():
+    nesterov = get("nesterov_step")
+    for _ in range(200):
+        n = int(rng.integers(1, 5))
+        theta, g, v_prev = _vec(n), _vec(n), _vec(n, -2, 2)
+        mu, lr = float(rng.choice([0.5, 0.9, 0.99, 0.3])), float(rng.choice([0.01, 0.1, 0.5]))
+        new, after = _torch_step("SGD", theta, g, {"momentum_buffer": v_prev}, lr=lr, momentum=mu, nesterov=True)
+        out = nesterov({"theta": theta, "g": g, "v_prev": v_prev, "mu": mu, "lr": lr})
+        np.testing.assert_allclose(out["v"], after["momentum_buffer"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(out["theta_new"], new, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(out["delta"], -lr * out["d"], rtol=1e-9, atol=1e-12)
+
+
+def test_nesterov_golden_bengio_reformulation():
+    # Bengio, Boulanger-Lewandowski & Pascanu (2012), "Advances in optimizing recurrent networks", Eq. 7:
+    # Nesterov momentum as theta_t = theta_{t-1} + mu^2 V_{t-1} - (1 + mu) eps g_t, with their velocity
+    # V = -eps v (v PyTorch's buffer). So theta_t = theta - lr (1 + mu) g - lr mu^2 v_prev.
+    theta, g, v_prev, mu, lr = np.array([1.0, -0.5]), np.array([0.4, 2.0]), np.array([0.3, -1.0]), 0.9, 0.1
+    out = get("nesterov_step")({"theta": theta, "g": g, "v_prev": v_prev, "mu": mu, "lr": lr})
+    np.testing.assert_allclose(out["theta_new"], theta - lr * (1 + mu) * g - lr * mu**2 * v_prev, rtol=1e-12)
+    # Hand-worked: v = 0.9*0.3 + 0.4 = 0.67, d = 0.4 + 0.9*0.67 = 1.003, theta = 1 - 0.1003 = 0.8997.
+    assert out["theta_new"][0] == pytest.approx(0.8997)
+
+
+def test_adamw_and_adam_l2_match_torch_optim():
+    adamw = get("adamw_step")
+    for _ in range(200):
+        n = int(rng.integers(1, 4))
+        theta, g = _vec(n), _vec(n)
+        t = int(rng.integers(1, 6))
+        lr, wd = float(rng.choice([0.1, 0.01, 0.001])), float(rng.choice([0.0, 0.01, 0.1, 1.0]))
+        p = {"theta": theta, "g": g, "lr": lr, "wd": wd, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "t": t,
+             "m_prev": np.zeros(n), "v_prev": np.zeros(n)}
+        state = {}
+        if t > 1:
+            p.update(m_prev=_vec(n, -1, 1), v_prev=np.round(rng.uniform(0, 0.05, n), 4))
+            state = {"step": t - 1, "exp_avg": p["m_prev"], "exp_avg_sq": p["v_prev"]}
+        for decay, opt_name in (("decoupled", "AdamW"), ("l2", "Adam")):
+            new, after = _torch_step(opt_name, theta, g, state, lr=lr, weight_decay=wd)
+            out = adamw({**p, "decay": decay})
+            np.testing.assert_allclose(out["theta_new"], new, rtol=1e-12, atol=1e-15, err_msg=decay)
+            np.testing.assert_allclose(out["m"], after["exp_avg"], rtol=1e-12, atol=1e-15, err_msg=decay)
+            np.testing.assert_allclose(out["v"], after["exp_avg_sq"], rtol=1e-12, atol=1e-15, err_msg=decay)
+            # the moments average the gradient the template says they see
+            m_prev = p["m_prev"]
+            np.testing.assert_allclose(out["m"], 0.9 * m_prev + 0.1 * out["g_eff"], rtol=1e-12, atol=1e-15)
+
+
+def test_adamw_golden_loshchilov_hutter():
+    adamw = get("adamw_step")
+    # PyTorch docs: AdamW's default weight_decay is 1e-2, Adam's is 0 (the L2 form is opt-in).
+    assert torch.optim.AdamW([torch.zeros(1, requires_grad=True)]).defaults["weight_decay"] == 0.01
+    assert torch.optim.Adam([torch.zeros(1, requires_grad=True)]).defaults["weight_decay"] == 0
+    # Loshchilov & Hutter (2019), Eq. 1: decoupled weight decay alone is theta <- (1 - lambda) theta
+    # (with PyTorch's AdamW, lambda is scaled by the learning rate). With a zero gradient the AdamW step
+    # is exactly that shrink: theta = [2, -1], lr = 0.1, wd = 0.5 -> [1.9, -0.95].
+    p = {"theta": [2.0, -1.0], "g": [0.0, 0.0], "lr": 0.1, "wd": 0.5, "b1": 0.9, "b2": 0.999, "eps": 1e-8,
+         "t": 1, "m_prev": [0.0, 0.0], "v_prev": [0.0, 0.0]}
+    np.testing.assert_allclose(adamw({**p, "decay": "decoupled"})["theta_new"], [1.9, -0.95], rtol=1e-12)
+    # Their Sec. 2: with L2 in Adam the decay term is normalized by sqrt(v_hat) like any gradient, so at
+    # t = 1 it moves every weight by about lr whatever lambda is: [2 - 0.1, -1 + 0.1] (up to epsilon).
+    for wd in (0.5, 0.001):
+        np.testing.assert_allclose(adamw({**p, "wd": wd, "decay": "l2"})["theta_new"], [1.9, -0.9], rtol=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# RMSprop's epsilon, LeCun initialization, dropout's keep probability
+
+
+def test_rmsprop_epsilon_inside_matches_tensorflow1_formula():
+    rms = get("rmsprop_step")
+    for _ in range(200):
+        n = int(rng.integers(1, 4))
+        theta, g, s_prev = _vec(n), _vec(n), np.round(rng.uniform(0, 3, n), 2)
+        rho, lr, eps = float(rng.choice([0.9, 0.99])), float(rng.choice([0.01, 0.1])), float(rng.choice([1e-8, 0.1, 1.0]))
+        out = rms({"theta": theta, "g": g, "s_prev": s_prev, "rho": rho, "lr": lr, "eps": eps, "eps_at": "inside"})
+        # tf.compat.v1.train.RMSPropOptimizer: ms = rho ms + (1 - rho) g^2; var -= lr g / sqrt(ms + epsilon)
+        s = rho * s_prev + (1 - rho) * g**2
+        np.testing.assert_allclose(out["theta_new"], theta - lr * g / np.sqrt(s + eps), rtol=1e-12, atol=1e-12)
+
+
+def test_rmsprop_golden_conventions_table():
+    # exercise-types.md, conventions row 2 (Ng's notes 001 L99 against torch.optim.RMSprop): with
+    # eps = 1e-8 both placements give [0.3652, -0.3246].
+    p = {"theta": [0.5, -0.5], "g": [1.0, -2.0], "s_prev": [0.5, 1.0], "rho": 0.9, "lr": 0.1, "eps": 1e-8}
+    for eps_at in ("outside", "inside"):
+        np.testing.assert_allclose(get("rmsprop_step")({**p, "eps_at": eps_at})["theta_new"], [0.3652, -0.3246], atol=5e-5)
+
+
+def test_init_lecun_equals_kaiming_linear_and_golden():
+    init = get("init_std")
+    for _ in range(50):
+        c_in, c_out, k = int(rng.integers(1, 300)), int(rng.integers(1, 300)), int(rng.integers(1, 8))
+        weight = torch.empty(c_out, c_in, k, k, device="meta")
+        fan_in, _ = torch.nn.init._calculate_fan_in_and_fan_out(weight)
+        std = torch.nn.init.calculate_gain("linear") / math.sqrt(fan_in)  # kaiming_normal_(nonlinearity="linear")
+        assert init({"scheme": "lecun", "c_in": c_in, "c_out": c_out, "k": k})["std"] == std
+    # LeCun, Bottou, Orr & Mueller (1998), Efficient BackProp, Sec. 4.6: std = fan_in^(-1/2); Ng's "Xavier"
+    # for 100 inputs is sqrt(1/100) = 0.1 (exercise-types.md conventions row 4), Glorot's 0.1155.
+    assert init({"scheme": "lecun", "c_in": 100, "c_out": 50, "k": 1})["std"] == pytest.approx(0.1)
+    assert init({"scheme": "xavier", "c_in": 100, "c_out": 50, "k": 1})["std"] == pytest.approx(0.11547, abs=5e-6)
+    # PyTorch's nn.init docs: for SELU use nonlinearity="linear" (gain 1), i.e. variance 1/fan_in
+    # (Klambauer et al. 2017), not calculate_gain("selu") = 3/4.
+    assert torch.nn.init.calculate_gain("selu") == 0.75 and torch.nn.init.calculate_gain("linear") == 1
+
+
+def test_dropout_keep_prob_convention():
+    drop = get("inverted_dropout")
+    for _ in range(100):
+        q = float(np.round(rng.uniform(0.05, 1.0), 2))
+        a, mask = _vec(5), rng.integers(0, 2, 5).astype(float)
+        ng = drop({"a": a, "mask": mask, "p": q, "convention": "ng"})
+        pt = drop({"a": a, "mask": mask, "p": 1 - q})
+        np.testing.assert_allclose(ng["y"], pt["y"], rtol=1e-12)
+        np.testing.assert_allclose(ng["Ey"], a, rtol=1e-12, atol=1e-15)
+    # Ng's course (inverted dropout, keep_prob = 0.8): a3 = a3 * d3 / keep_prob scales kept units by 1.25.
+    out = drop({"a": [1.0, 2.0, 4.0], "mask": [1.0, 0.0, 1.0], "p": 0.8, "convention": "ng"})
+    assert out["scale"] == 1.25 and out["q"] == 0.8
+    np.testing.assert_allclose(out["y"], [1.25, 0.0, 5.0])
+
+
+# ---------------------------------------------------------------------------
+# Schedules: numbering, closed forms at large epochs, cosine
+
+
+def test_schedules_closed_form_agrees_with_stepping_at_the_switch():
+    """Up to SIMULATED_EPOCHS the schedules are stepped, beyond it their closed form is used: both sides
+    of the switch follow the schedules' formulas."""
+    formulas = {
+        "exponential": lambda k: 0.5 * 0.9999**k,
+        "inverse_time": lambda k: 0.5 / (1 + 0.9999 * k),
+        "inverse_sqrt": lambda k: 0.5 * 0.9999 / math.sqrt(k),
+    }
+    for schedule, formula in formulas.items():
+        for epoch in (optim.SIMULATED_EPOCHS, optim.SIMULATED_EPOCHS + 1):
+            out = get("lr_decay")({"schedule": schedule, "lr0": 0.5, "c": 0.9999, "epoch": epoch})
+            assert out["lr"] == pytest.approx(formula(epoch), rel=1e-9), (schedule, epoch)
+    e = optim.SIMULATED_EPOCHS
+    for epoch in (e, e + 1, e + 7):
+        step = get("lr_step_decay")({"lr0": 1.0, "gamma": 0.999, "step_size": 7, "epoch": epoch})
+        assert step["drops"] == epoch // 7 and step["lr"] == pytest.approx(0.999 ** (epoch // 7), rel=1e-9)
+        warm = get("lr_warmup")({"lr": 0.1, "s": 0.5, "W": e + 3, "epoch": epoch})
+        assert warm["lr_e"] == pytest.approx(0.1 * (0.5 + 0.5 * min(epoch, e + 3) / (e + 3)), rel=1e-9)
+        for schedule, mult in (("annealing", 1), ("restarts", 1), ("restarts", 2)):
+            cos = get("lr_cosine")({"schedule": schedule, "lr": 1.0, "T_0": 333, "T_mult": mult, "epoch": epoch})
+            assert 0 <= cos["T_cur"] < cos["T_i"] or schedule == "annealing"
+            assert cos["lr_e"] == pytest.approx(0.5 * (1 + math.cos(math.pi * cos["T_cur"] / cos["T_i"])), abs=1e-9)
+
+
+def test_schedules_at_huge_epochs_do_not_loop_and_count_every_drop():
+    import time
+
+    start = time.perf_counter()
+    # epoch 2000 with gamma 0.1 every 2 epochs: the rate underflows to 0 long before the last drop,
+    # which must still be counted (an older oracle counted only visible changes and disagreed).
+    out = get("lr_step_decay")({"lr0": 0.1, "gamma": 0.1, "step_size": 2, "epoch": 2000})
+    assert out["drops"] == 1000 and out["lr"] == 0.0
+    out = get("lr_step_decay")({"lr0": 0.1, "gamma": 0.5, "step_size": 3, "epoch": 10**9})
+    assert out["drops"] == 10**9 // 3
+    assert get("lr_decay")({"schedule": "inverse_time", "lr0": 0.2, "c": 1.0, "epoch": 10**9})["lr"] == pytest.approx(0.2 / (1 + 10**9))
+    assert get("lr_warmup")({"lr": 0.05, "s": 0.5, "W": 4, "epoch": 10**9})["lr_e"] == 0.05
+    assert get("lr_cosine")({"schedule": "restarts", "lr": 1.0, "T_0": 1, "T_mult": 3, "epoch": 10**9})["T_i"] == 3**19  # (3^19 - 1)/2 <= 10^9 < (3^20 - 1)/2
+    assert time.perf_counter() - start < 1.0
+
+
+def test_lr_decay_golden_ng_numbering():
+    # Ng's numbers (alpha0 = 0.2, decay rate 1: 0.1, 0.067, 0.05, 0.04 in epochs 1-4) count epoch 1 as
+    # decayed once; with PyTorch's numbering the same schedule runs 0.2, 0.1, 0.067, 0.05.
+    got = [get("lr_decay")({"schedule": "inverse_time", "lr0": 0.2, "c": 1.0, "epoch": e, "first_epoch": "undecayed"})["lr"]
+           for e in (1, 2, 3, 4)]
+    np.testing.assert_allclose(got, [0.2, 0.1, 0.0667, 0.05], atol=5e-5)
+
+
+def test_cosine_schedules_equal_torch_lr_scheduler():
+    sched = torch.optim.lr_scheduler
+    for _ in range(60):
+        lr0, eta_min = float(rng.choice([0.1, 1.0, 0.05])), float(rng.choice([0.0, 0.001, 0.01]))
+        t_0, mult, epochs = int(rng.integers(1, 12)), int(rng.choice([1, 2, 3])), int(rng.integers(1, 60))
+        rates = _torch_schedule(lr0, lambda opt: sched.CosineAnnealingLR(opt, T_max=t_0, eta_min=eta_min), epochs)
+        for epoch in range(epochs + 1):
+            out = get("lr_cosine")({"schedule": "annealing", "lr": lr0, "eta_min": eta_min, "T_0": t_0, "epoch": epoch})
+            assert out["lr_e"] == pytest.approx(rates[epoch], rel=1e-12, abs=1e-15), (t_0, epoch)
+        rates = _torch_schedule(lr0, lambda opt: sched.CosineAnnealingWarmRestarts(opt, T_0=t_0, T_mult=mult, eta_min=eta_min), epochs)
+        for epoch in range(epochs + 1):
+            out = get("lr_cosine")({"schedule": "restarts", "lr": lr0, "eta_min": eta_min, "T_0": t_0, "T_mult": mult, "epoch": epoch})
+            assert out["lr_e"] == pytest.approx(rates[epoch], rel=1e-12, abs=1e-15), (t_0, mult, epoch)
+
+
+def test_cosine_golden_sgdr_restarts():
+    # Loshchilov & Hutter (2017), SGDR, Sec. 3 and Fig. 1: with T_0 = 10 and T_mult = 2 the cycles last
+    # 10, 20, 40, 80 epochs, so warm restarts (back to eta_max) happen at epochs 10, 30, 70 and 150.
+    cosine = get("lr_cosine")
+    for restarts, epoch in enumerate((10, 30, 70, 150), start=1):
+        out = cosine({"schedule": "restarts", "lr": 0.05, "T_0": 10, "T_mult": 2, "epoch": epoch})
+        assert (out["cycle"], out["T_cur"], out["T_i"], out["lr_e"]) == (restarts, 0, 10 * 2**restarts, 0.05)
+    # PyTorch's CosineAnnealingLR docs formula: halfway through (T_cur = T_max / 2) the rate is the
+    # mean of eta_max and eta_min; at T_max it is eta_min.
+    assert cosine({"schedule": "annealing", "lr": 0.1, "eta_min": 0.02, "T_0": 10, "epoch": 5})["lr_e"] == pytest.approx(0.06)
+    assert cosine({"schedule": "annealing", "lr": 0.1, "eta_min": 0.02, "T_0": 10, "epoch": 10})["lr_e"] == pytest.approx(0.02)
+
+
+def test_minibatch_drop_last_matches_dataloader_and_costs_nothing_at_huge_n():
+    from torch.utils.data import DataLoader
+
+    for _ in range(100):
+        n, b = int(rng.integers(1, 2000)), int(rng.integers(1, 300))
+        if b > n:
+            continue
+        out = get("minibatch_iterations")({"n": n, "b": b, "epochs": 2, "drop_last": "true"})
+        sizes = [len(batch) for batch in DataLoader(np.zeros(n), batch_size=b, drop_last=True)]
+        assert out["per_epoch"] == len(sizes) and out["last"] == sizes[-1] and out["total"] == 2 * len(sizes)
+    # n = 10^8 examples in batches of 1 (an older oracle built every index: gigabytes).
+    import tracemalloc
+
+    tracemalloc.start()
+    out = get("minibatch_iterations")({"n": 10**8, "b": 1, "epochs": 3})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert out == {"per_epoch": 10**8, "last": 1, "total": 3 * 10**8} and peak < 10**6
+
+
+def test_case_of_a_coded_word_reads_formulas_values():
+    # A cases word with codes is its number in what formulas see (constraints test the convention).
+    template = get_template("sgd-momentum-step")
+    assert template.case_of({"convention": "ema-corrected"}) == "ema-corrected"
+    assert template.case_of(template.env({"convention": "ema-corrected"})) == "ema-corrected"
+    assert template.case_of({"convention": 1.0}) == "pytorch"

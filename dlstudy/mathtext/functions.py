@@ -117,6 +117,23 @@ def _positive_definite(m: Any) -> bool:
     except np.linalg.LinAlgError:
         return False
     return True
+# -- optim block: statistics along an axis (batch / layer / instance / group norm, feature scaling)
+
+
+def _group_count(k) -> int:
+    value = float(k)
+    if value != int(value) or not 1 <= value <= 10**6:
+        raise ExprError(f"a count must be a whole number from 1 to 10^6, not {format(value, 'g')}")
+    return int(value)
+
+
+def _group_stat(stat, m, groups) -> np.ndarray:
+    """``stat`` over each of ``groups`` consecutive blocks of rows (every column of them)."""
+    m = _matrix(m)
+    count = _group_count(groups)
+    if m.shape[0] % count:
+        raise ExprError(f"{count} groups do not split {m.shape[0]} rows evenly")
+    return stat(m.reshape(count, -1), axis=1)
 
 
 FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
@@ -189,6 +206,23 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # posdef(M): true when M is symmetric and positive definite (a covariance matrix), for constraints.
     "posdef": (lambda m: _positive_definite(m), 1, 1),
     # additions: optim
+    # additions: optim (optimization, regularization, normalization, initialization, activations)
+    # Statistics along one axis of a matrix, for batch/layer/instance/group norm and feature scaling:
+    # colmean(X)[j] is the mean of column j (over the rows), rowmean(X)[i] the mean of row i; the
+    # variances are population variances (divide by the count), as batch norm normalises with.
+    "colmean": (lambda m: np.mean(_matrix(m), axis=0), 1, 1),
+    "colvar": (lambda m: np.var(_matrix(m), axis=0), 1, 1),
+    "colmin": (lambda m: np.min(_matrix(m), axis=0), 1, 1),
+    "colmax": (lambda m: np.max(_matrix(m), axis=0), 1, 1),
+    "rowmean": (lambda m: np.mean(_matrix(m), axis=1), 1, 1),
+    "rowvar": (lambda m: np.var(_matrix(m), axis=1), 1, 1),
+    "colsum": (lambda m: np.sum(_matrix(m), axis=0), 1, 1),
+    # groupmean(X, G): the rows of X (channels x positions) split into G consecutive groups of equal size;
+    # one mean (variance) over every entry of each group, GroupNorm's statistics.
+    "groupmean": (lambda m, g: _group_stat(np.mean, m, g), 2, 2),
+    "groupvar": (lambda m, g: _group_stat(np.var, m, g), 2, 2),
+    # repeat(v, k): each entry of v k times in a row, [a, b] -> [a, a, b, b] (a group's statistic per channel)
+    "repeat": (lambda v, k: np.repeat(np.atleast_1d(np.asarray(v, dtype=float)), _group_count(k)), 2, 2),
     # additions: rnn
     # additions: rl (also the gnn and theory templates; helpers at the end of the file)
     # Tables of a tabular MDP: P is (S*A) x S with row (s - 1)A + a, Q and R are S x A.

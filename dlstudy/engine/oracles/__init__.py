@@ -29,6 +29,7 @@ MODULES = (
     "cnn", "mlp", "activations", "optim", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "vision", "misc",
     "gnn", "theory",
     "graph", "foundations",
+    "training",
 )
 
 _REGISTRY: dict[str, Oracle] = {}
