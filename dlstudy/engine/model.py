@@ -100,6 +100,7 @@ class Param:
     exclude: tuple[float, ...] = ()  # values sampling never draws
     default: Any = None  # solve/check use it when the parameter is not given
     aliases: tuple[str, ...] = ()  # other names solve/check accept (the statement's symbol)
+    entries: tuple[str, ...] = ()  # vector: names that each give one entry, in order (k1, k2, k3 for k)
     phrases: Mapping[str, str] = field(default_factory=dict)  # word/flag: how the statement says each value
     codes: Mapping[str, float] = field(default_factory=dict)  # word: its number in formulas
     vocabulary: tuple[str, ...] = ()  # words: the words sampling draws from
@@ -144,6 +145,8 @@ class Param:
             data["default"] = self.default
         if self.aliases:
             data["aliases"] = list(self.aliases)
+        if self.entries:
+            data["entries"] = list(self.entries)
         return data
 
 
@@ -223,7 +226,14 @@ class Template:
         return {step.name: step for step in self.steps}
 
     def case_of(self, params: Mapping[str, Any]) -> str:
-        return str(params[self.cases]) if self.cases else ""
+        """The case (a word) of parameters, or of formula values where a word with ``codes`` is its number."""
+        if not self.cases:
+            return ""
+        value = params[self.cases]
+        if isinstance(value, str):
+            return value
+        codes = self.params[self.cases].codes
+        return next((word for word, code in codes.items() if code == value), str(value))
 
     def env(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """What formulas see: words as their codes, flags as 1/0, sentences as word ids (1-based,

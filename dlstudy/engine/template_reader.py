@@ -25,7 +25,7 @@ PARAM_KEYS = {
     "size": ("max", "default", "aliases"),
     "word": ("default", "aliases", "phrases", "codes"),
     "flag": ("sample", "phrases", "aliases"),
-    "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default"),
+    "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "entries"),
     "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default"),
     "words": ("vocabulary", "aliases"),
 }
@@ -212,7 +212,10 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
     if rng is None:
         raise reader.error(spec, f"parameter '{name}': give the entries' range, e.g. range: [-2, 2]")
     low, high = _range(reader, spec, rng, name)
-    return Param(name, kind, low=low, high=high, size=size, domain=domain, **common)
+    entries = reader.words(spec, "entries")
+    if entries and not all(_IDENTIFIER.fullmatch(e) for e in entries):
+        raise reader.error(spec, f"parameter '{name}': 'entries' must be names such as [k1, k2, k3]", "entries")
+    return Param(name, kind, low=low, high=high, size=size, domain=domain, entries=entries, **common)
 
 
 def _domain(reader: Reader, spec: Any, name: str, kind: str) -> Domain:

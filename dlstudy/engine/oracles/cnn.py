@@ -6,6 +6,7 @@ the result's shape; parameter counts from a real ``torch.nn`` module.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -15,22 +16,26 @@ from numpy.lib.stride_tricks import sliding_window_view
 from dlstudy.engine.oracles import register
 
 
+def _row(size: int) -> np.ndarray:
+    """A zero-copy stand-in for one row of ``size`` pixels (a zero-stride view: no memory at any size)."""
+    return np.broadcast_to(np.float32(0.0), (size,))
+
+
 def slide_1d(size: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
-    """Length of the output of sliding a dilated window over a padded axis, by doing it."""
-    padded = np.pad(np.arange(size, dtype=float), padding)
+    """Length of the output of sliding a dilated window over a padded axis, by doing it (on a zero-stride view)."""
     span = dilation * (kernel - 1) + 1
-    windows = sliding_window_view(padded, span)[::stride, ::dilation]
+    windows = sliding_window_view(_row(size + 2 * padding), span)[::stride, ::dilation]
+    assert windows.shape[1] == kernel
     return int(windows.shape[0])
 
 
 @register("conv2d_output_size")
 def conv2d_output_size(p: Mapping[str, Any]) -> dict[str, Any]:
+    # A square kernel on a square input acts on rows and columns alike: one padded row of the input is enough.
     n, k, pad, s, d = (int(p[name]) for name in ("n", "k", "p", "s", "d"))
-    image = np.pad(np.zeros((n, n)), pad)
     span = d * (k - 1) + 1
-    windows = sliding_window_view(image, (span, span))[::s, ::s, ::d, ::d]
-    assert windows.shape[2:] == (k, k)
-    return {"k_eff": span, "o": int(windows.shape[0])}
+    starts = sliding_window_view(_row(n + 2 * pad), span).shape[0]  # every position the window can start at
+    return {"k_eff": span, "q": (starts - 1) / s, "o": slide_1d(n, k, pad, s, d)}
 
 
 # ---------------------------------------------------------------------------
@@ -55,33 +60,38 @@ def conv_multiplies(n: int, c_in: int, c_out: int, k: int, s: int = 1, pad: int 
     grouped = windows.reshape(1, groups, c_in // groups, o, o, k, k)
     weight_shape = (c_out // groups, groups, c_in // groups, 1, 1, k, k)  # filters of each group
     product = np.broadcast_shapes(grouped.shape, weight_shape)
-    return o, int(np.prod(product, dtype=np.int64))
+    return o, math.prod(int(size) for size in product)  # Python ints: no overflow at any size
+
+
+def input_pixels(layers: tuple[tuple[str, int, int, int], ...], pixel: int) -> np.ndarray:
+    """Which input pixels reach ``pixel`` of the last layer's output (a boolean row), by tracing the windows back.
+
+    ``layers`` holds (kind, kernel, stride, dilation); a pooling window and a convolution window are treated
+    alike (a max-pool output depends on its whole window too).  Square kernels act on rows and columns
+    alike, so one row of pixels is enough.  Going down one layer, every marked position marks the k taps
+    of its window (d apart) in the layer below, the windows s apart.  The row grows only as far as the
+    marked pixels reach, so the work is the receptive field's size times the kernel taps.
+    """
+    marked = np.zeros(pixel + 1, dtype=bool)
+    marked[pixel] = True
+    for _, k, s, d in reversed(layers):
+        below = np.zeros((len(marked) - 1) * s + d * (k - 1) + 1, dtype=bool)
+        for tap in range(k):
+            below[tap * d : tap * d + (len(marked) - 1) * s + 1 : s] |= marked
+        marked = below
+    return marked
 
 
 def receptive_field(layers: tuple[tuple[str, int, int, int], ...]) -> list[tuple[int, int]]:
-    """(receptive field, jump) after each layer, found by sliding the real windows.
+    """(receptive field, jump) after each layer, found by tracing output pixels 0 and 1 back to the input.
 
-    ``layers`` holds (kind, kernel, stride, dilation); a pooling window and a
-    convolution window are treated alike (a max-pool output depends on its whole
-    window too).  Square kernels act on rows and columns alike, so one row of
-    pixels is enough.  ``influence[i, j]`` says whether input pixel i reaches
-    position j of the current layer: it starts as the identity and every layer
-    ORs it over its (strided, dilated) windows.  The receptive field is the span
-    of the input pixels reaching output pixel 0; the jump is how far that span
-    moves for output pixel 1.
+    The receptive field is the span of the input pixels reaching output pixel 0 of that layer; the jump is
+    how far that span moves for output pixel 1.
     """
-    # a row long enough for two output pixels of the whole stack (a generous bound, not the answer)
-    size, scale = 2, 1
-    for _, k, s, d in layers:
-        size += (d * (k - 1) + 1 + s) * scale
-        scale *= s
-    influence = np.eye(size, dtype=bool)
     found = []
-    for _, k, s, d in layers:
-        windows = sliding_window_view(influence, d * (k - 1) + 1, axis=1)[:, ::s, ::d]  # (input pixel, position, tap)
-        assert windows.shape[2] == k
-        influence = windows.any(axis=-1)
-        first, second = np.flatnonzero(influence[:, 0]), np.flatnonzero(influence[:, 1])
+    for depth in range(1, len(layers) + 1):
+        first = np.flatnonzero(input_pixels(layers[:depth], 0))
+        second = np.flatnonzero(input_pixels(layers[:depth], 1))
         found.append((int(first[-1] - first[0]) + 1, int(second[0] - first[0])))
     return found
 
@@ -96,12 +106,26 @@ def max_pool_2d(image: np.ndarray, k: int, s: int, pad: int) -> np.ndarray:
     return sliding_window_view(padded, (k, k))[::s, ::s].max(axis=(-2, -1))
 
 
+def pool_windows_1d(n: int, k: int, s: int, pad: int, ceil_mode: bool) -> int:
+    """How many pooling windows fit along an axis, as PyTorch's MaxPool2d places them (dilation 1).
+
+    The windows slide over the padded axis (a zero-stride view: no memory at any size).  With ceil_mode
+    the axis is extended by s - 1 pixels on the right so a last window that sticks out is kept, unless it
+    starts in the right padding (it would see no input pixel).  Only the last window can start there,
+    because the padding is at most half a window.
+    """
+    extra = s - 1 if ceil_mode else 0
+    windows = sliding_window_view(_row(n + 2 * pad + extra), k)[::s]
+    last_start = (windows.shape[0] - 1) * s
+    return windows.shape[0] - int(ceil_mode and last_start >= n + pad)
+
+
 @register("maxpool2d_output_size")
 def maxpool2d_output_size(p: Mapping[str, Any]) -> dict[str, Any]:
     n, k, s, pad = (int(p[name]) for name in ("n", "k", "s", "p"))
-    pooled = max_pool_2d(np.random.default_rng(0).standard_normal((n, n)), k, s, pad)
-    assert np.isfinite(pooled).all(), "a window lies entirely in the padding"
-    return {"o": int(pooled.shape[0])}
+    ceil_mode = p.get("rounding", "floor") == "ceil"
+    starts = sliding_window_view(_row(n + 2 * pad), k).shape[0]  # every position the window can start at
+    return {"q": (starts - 1) / s, "o": pool_windows_1d(n, k, s, pad, ceil_mode)}
 
 
 def conv_transpose_2d(x: np.ndarray, w: np.ndarray, stride: int, padding: int, output_padding: int) -> np.ndarray:
@@ -121,14 +145,35 @@ def conv_transpose_2d(x: np.ndarray, w: np.ndarray, stride: int, padding: int, o
     return out[padding : size - padding, padding : size - padding]
 
 
+# Longest output axis the transposed-convolution size oracle really stamps (8 MB of float64).
+STAMP_LIMIT = 10**6
+
+
+def conv_transpose_1d_length(n: int, k: int, s: int, pad: int, op: int, d: int) -> tuple[int, int]:
+    """(full length, output length) of a transposed convolution along one axis, by stamping.
+
+    Every input position stamps the dilated kernel's k taps into the output, the stamps s apart (the
+    real scatter-add of ConvTranspose2d on an all-ones input); the full output is as long as the stamps
+    reach; then output padding adds op at the end and padding cuts pad from both sides.  Beyond
+    STAMP_LIMIT the length is PyTorch's documented formula, which tests/test_oracles_cnn.py proves
+    equal to the stamping and to torch at small sizes.
+    """
+    reach = (n - 1) * s + d * (k - 1) + 1
+    if reach <= STAMP_LIMIT:
+        taps = (np.arange(n)[:, None] * s + np.arange(k)[None, :] * d).reshape(-1)
+        out = np.zeros(int(taps.max()) + 1)
+        np.add.at(out, taps, 1.0)
+        full = len(out)
+        out = np.concatenate([out, np.zeros(op)])[pad : full + op - pad]
+        return full, len(out)
+    return reach, reach + op - 2 * pad
+
+
 @register("conv_transpose2d_output_size")
 def conv_transpose2d_output_size(p: Mapping[str, Any]) -> dict[str, Any]:
-    n, k, s, pad, op = (int(p[name]) for name in ("n", "k", "s", "p", "op"))
-    rng = np.random.default_rng(0)
-    x, w = rng.standard_normal((n, n)), rng.standard_normal((k, k))
-    full = conv_transpose_2d(x, w, s, 0, 0)  # nothing cropped, nothing added
-    out = conv_transpose_2d(x, w, s, pad, op)
-    return {"full": int(full.shape[0]), "o": int(out.shape[0])}
+    n, k, s, pad, op, d = (int(p[name]) for name in ("n", "k", "s", "p", "op", "d"))
+    full, out = conv_transpose_1d_length(n, k, s, pad, op, d)
+    return {"full": full, "o": out}
 
 
 # ---------------------------------------------------------------------------
@@ -215,9 +260,15 @@ def depthwise_separable_cost(p: Mapping[str, Any]) -> dict[str, Any]:
 
 @register("receptive_field_stack")
 def receptive_field_stack(p: Mapping[str, Any]) -> dict[str, Any]:
-    k1, s1, k2, s2, k3, s3 = (int(p[name]) for name in ("k1", "s1", "k2", "s2", "k3", "s3"))
-    (r1, j1), (r2, j2), (r3, _) = _rf_cached((("conv", k1, s1, 1), ("pool", k2, s2, 1), ("conv", k3, s3, 1)))
-    return {"r1": r1, "j1": j1, "r2": r2, "j2": j2, "r3": r3}
+    kernels, strides = (np.asarray(p[name], dtype=float).astype(int) for name in ("k", "s"))
+    layers = tuple(("layer", int(k), int(s), 1) for k, s in zip(kernels, strides))
+    found = _rf_cached(layers)
+    jumps_after = [j for _, j in found]
+    return {
+        "j": np.array([1, *jumps_after[:-1]], dtype=float),  # the jump below each layer is the one after the previous
+        "r": np.array([r for r, _ in found], dtype=float),
+        "R": found[-1][0],
+    }
 
 
 @lru_cache(maxsize=1024)
@@ -228,18 +279,27 @@ def _rf_cached(layers: tuple[tuple[str, int, int, int], ...]) -> tuple[tuple[int
 @register("dilated_receptive_field")
 def dilated_receptive_field(p: Mapping[str, Any]) -> dict[str, Any]:
     k = int(p["k"])
-    layers = tuple(("conv", k, 1, int(p[d])) for d in ("d1", "d2", "d3"))
+    layers = tuple(("conv", k, 1, int(d)) for d in np.asarray(p["d"], dtype=float))
     spans = [_rf_cached((layer,))[0][0] for layer in layers]  # each layer alone: its effective kernel
-    return {"e1": spans[0], "e2": spans[1], "e3": spans[2], "r": _rf_cached(layers)[-1][0]}
+    return {"e": np.array(spans, dtype=float), "r": _rf_cached(layers)[-1][0]}
 
 
 @register("same_padding")
 def same_padding(p: Mapping[str, Any]) -> dict[str, Any]:
     n, k, d = (int(p[name]) for name in ("n", "k", "d"))
     span = _rf_cached((("conv", k, 1, d),))[0][0]  # the input pixels one dilated window covers
-    # try paddings until sliding the dilated window gives back n positions (skip those where it does not fit)
-    pad = next(q for q in range(span) if n + 2 * q >= span and slide_1d(n, k, q, 1, d) == n)
-    return {"k_eff": span, "p": pad}
+    # Bisect on the padding: the output grows with it. Slide the dilated window over each padded row
+    # tried (a zero-stride view) until one gives back n positions; too little padding for the window to
+    # fit at all counts as too little.
+    low, high = 0, span
+    while low < high:
+        middle = (low + high) // 2
+        if n + 2 * middle >= span and slide_1d(n, k, middle, 1, d) >= n:
+            high = middle
+        else:
+            low = middle + 1
+    assert slide_1d(n, k, low, 1, d) == n
+    return {"k_eff": span, "p": low}
 
 
 # ---------------------------------------------------------------------------
