@@ -155,11 +155,11 @@ def conv_transpose_1d_length(n: int, k: int, s: int, pad: int, op: int, d: int) 
     Every input position stamps the dilated kernel's k taps into the output, the stamps s apart (the
     real scatter-add of ConvTranspose2d on an all-ones input); the full output is as long as the stamps
     reach; then output padding adds op at the end and padding cuts pad from both sides.  Beyond
-    STAMP_LIMIT the length is PyTorch's documented formula, which tests/test_oracles_cnn.py proves
+    STAMP_LIMIT (output or taps) the length is PyTorch's documented formula, which tests/test_oracles_cnn.py proves
     equal to the stamping and to torch at small sizes.
     """
     reach = (n - 1) * s + d * (k - 1) + 1
-    if reach <= STAMP_LIMIT:
+    if reach <= STAMP_LIMIT and n * k <= STAMP_LIMIT:
         taps = (np.arange(n)[:, None] * s + np.arange(k)[None, :] * d).reshape(-1)
         out = np.zeros(int(taps.max()) + 1)
         np.add.at(out, taps, 1.0)
@@ -192,24 +192,31 @@ def _conv_counts(c_in: int, c_out: int, k: int, bias: bool, groups: int = 1) -> 
 
 @register("conv2d_param_count")
 def conv2d_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
-    per_filter, weights, biases = _conv_counts(int(p["c_in"]), int(p["c_out"]), int(p["k"]), p["bias"] == "with")
+    # (the old word form "with"/"without" still arrives from callers that predate the flag)
+    bias = p["bias"] if isinstance(p["bias"], bool) else p["bias"] == "with"
+    per_filter, weights, biases = _conv_counts(int(p["c_in"]), int(p["c_out"]), int(p["k"]), bias)
     return {"w_filter": per_filter, "weights": weights, "biases": biases, "total": weights + biases}
 
 
 @lru_cache(maxsize=512)
-def _flatten_linear(c: int, h: int, w: int, m: int) -> tuple[int, int, int]:
-    """(flattened length, weights, total params) of Flatten -> Linear(m) after a c x h x w map."""
+def _flatten_linear(c: int, h: int, w: int, m: int, bias: bool = True) -> tuple[int, int, int, int]:
+    """(flattened length, weights, biases, total params) of Flatten -> Linear(m) after a c x h x w map.
+
+    The map is a zero-stride NumPy view (no memory at any size); flattening keeps every one of its
+    entries; the layer is a real nn.Linear on the meta device.
+    """
     import torch
 
-    flat = torch.nn.Flatten()(torch.empty(1, c, h, w, device="meta")).shape[1]
-    linear = torch.nn.Linear(flat, m, device="meta")
-    return flat, linear.weight.numel(), sum(t.numel() for t in linear.parameters())
+    flat = np.broadcast_to(np.float32(0.0), (c, h, w)).size
+    linear = torch.nn.Linear(flat, m, bias=bias, device="meta")
+    biases = linear.bias.numel() if linear.bias is not None else 0
+    return flat, linear.weight.numel(), biases, sum(t.numel() for t in linear.parameters())
 
 
 @register("flatten_dense_param_count")
 def flatten_dense_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
-    flat, weights, total = _flatten_linear(int(p["c"]), int(p["h"]), int(p["w"]), int(p["m"]))
-    return {"flat": flat, "weights": weights, "total": total}
+    flat, weights, biases, total = _flatten_linear(int(p["c"]), int(p["h"]), int(p["w"]), int(p["m"]), bool(p.get("bias", True)))
+    return {"flat": flat, "weights": weights, "b": biases, "total": total}
 
 
 # ---------------------------------------------------------------------------
@@ -226,13 +233,21 @@ def conv2d_macs(p: Mapping[str, Any]) -> dict[str, Any]:
     return {"o": o, "per_output": per_output, "outputs": o * o * c_out, "macs": macs, "count": count}
 
 
+def same_conv_multiplies(n: int, c_in: int, c_out: int, k: int, groups: int = 1) -> tuple[int, int]:
+    """(output size, multiplications) of a stride-1 convolution with 'same' padding, as PyTorch's
+    padding='same' pads: k - 1 pixels in all, the odd one on the right and bottom for an even kernel
+    (symmetric padding (k - 1) // 2 would lose a row and a column there)."""
+    o, macs = conv_multiplies(n + k - 1, c_in, c_out, k, 1, 0, groups)  # the map with its k - 1 padding pixels
+    assert o == n
+    return o, macs
+
+
 @register("inception_bottleneck_macs")
 def inception_bottleneck_macs(p: Mapping[str, Any]) -> dict[str, Any]:
     n, c_in, c_out, k, r = (int(p[name]) for name in ("n", "c_in", "c_out", "k", "r"))
-    same = (k - 1) // 2
-    o, direct = conv_multiplies(n, c_in, c_out, k, 1, same)
+    o, direct = same_conv_multiplies(n, c_in, c_out, k)
     o1, reduce = conv_multiplies(n, c_in, r, 1)
-    o2, expand = conv_multiplies(o1, r, c_out, k, 1, same)
+    o2, expand = same_conv_multiplies(o1, r, c_out, k)
     assert o == o1 == o2 == n
     return {"direct": direct, "reduce": reduce, "expand": expand, "bottleneck": reduce + expand, "ratio": direct / (reduce + expand)}
 
@@ -240,12 +255,11 @@ def inception_bottleneck_macs(p: Mapping[str, Any]) -> dict[str, Any]:
 @register("depthwise_separable_cost")
 def depthwise_separable_cost(p: Mapping[str, Any]) -> dict[str, Any]:
     n, c_in, c_out, k = (int(p[name]) for name in ("n", "c_in", "c_out", "k"))
-    same = (k - 1) // 2
     std = _conv_counts(c_in, c_out, k, False)[1]
     dw = _conv_counts(c_in, c_in, k, False, c_in)[1]  # groups = c_in: one k x k filter per input channel
     pw = _conv_counts(c_in, c_out, 1, False)[1]
-    _, std_macs = conv_multiplies(n, c_in, c_out, k, 1, same)
-    o, dw_macs = conv_multiplies(n, c_in, c_in, k, 1, same, groups=c_in)
+    _, std_macs = same_conv_multiplies(n, c_in, c_out, k)
+    o, dw_macs = same_conv_multiplies(n, c_in, c_in, k, groups=c_in)
     _, pw_macs = conv_multiplies(o, c_in, c_out, 1)
     sep_macs = dw_macs + pw_macs
     return {
@@ -287,7 +301,9 @@ def dilated_receptive_field(p: Mapping[str, Any]) -> dict[str, Any]:
 @register("same_padding")
 def same_padding(p: Mapping[str, Any]) -> dict[str, Any]:
     n, k, d = (int(p[name]) for name in ("n", "k", "d"))
-    span = _rf_cached((("conv", k, 1, d),))[0][0]  # the input pixels one dilated window covers
+    taps = range(0, d * (k - 1) + 1, d)  # the positions of one dilated window's k taps (no memory at any size)
+    assert len(taps) == k
+    span = taps[-1] - taps[0] + 1  # the input pixels the window covers
     # Bisect on the padding: the output grows with it. Slide the dilated window over each padded row
     # tried (a zero-stride view) until one gives back n positions; too little padding for the window to
     # fit at all counts as too little.
@@ -307,24 +323,30 @@ def same_padding(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=512)
-def _gap_counts(c: int, h: int, m: int) -> tuple[int, int, int]:
-    """(GAP output length, params of Flatten -> Linear, params of GAP -> Flatten -> Linear)."""
-    import torch
-    from torch import nn
+def _gap_counts(c: int, h: int, m: int, bias: bool = True) -> tuple[int, int, int, int]:
+    """(GAP output length, biases, params of Flatten -> Linear, params of GAP -> Linear).
 
-    # A real (small) CPU tensor: pooling on the meta device goes through torch._refs, which imports
-    # torch._dynamo (about a second).
-    x = torch.zeros(1, c, h, h)
-    pooled = nn.Flatten()(nn.AdaptiveAvgPool2d(1)(x)).shape[1]
-    flat = nn.Flatten()(x).shape[1]
+    The feature map is a zero-stride NumPy view (no memory at any size, where a real tensor of
+    h = 1000, c = 2048 took 8 GB).  GAP is one h x h window per channel, slid with stride h: the view of
+    those windows has one position per channel.  The linear layers are real nn.Linear modules on the
+    meta device.
+    """
+    import torch
+
+    fmap = np.broadcast_to(np.float32(0.0), (c, h, h))
+    pooled = sliding_window_view(fmap, (h, h), axis=(1, 2))[:, ::h, ::h]  # (c, 1, 1, h, h): one window per channel
+    gap_len = math.prod(pooled.shape[:3])
     count = lambda module: sum(t.numel() for t in module.parameters())  # noqa: E731
-    return pooled, count(nn.Linear(flat, m, device="meta")), count(nn.Linear(pooled, m, device="meta"))
+    flat_linear = torch.nn.Linear(fmap.size, m, bias=bias, device="meta")
+    gap_linear = torch.nn.Linear(gap_len, m, bias=bias, device="meta")
+    biases = gap_linear.bias.numel() if gap_linear.bias is not None else 0
+    return gap_len, biases, count(flat_linear), count(gap_linear)
 
 
 @register("gap_vs_flatten")
 def gap_vs_flatten(p: Mapping[str, Any]) -> dict[str, Any]:
-    gap_len, flat_params, gap_params = _gap_counts(int(p["c"]), int(p["h"]), int(p["m"]))
-    return {"gap_len": gap_len, "flat_params": flat_params, "gap_params": gap_params, "saved": flat_params - gap_params}
+    gap_len, biases, flat_params, gap_params = _gap_counts(int(p["c"]), int(p["h"]), int(p["m"]), bool(p.get("bias", True)))
+    return {"gap_len": gap_len, "b": biases, "flat_params": flat_params, "gap_params": gap_params, "saved": flat_params - gap_params}
 
 
 # ---------------------------------------------------------------------------
