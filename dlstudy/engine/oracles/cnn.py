@@ -400,7 +400,7 @@ def layer_output_shape(layer: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
         return (shape[0], *window_positions(shape, layer.kernel_size, layer.stride, layer.padding, layer.dilation))
     if isinstance(layer, nn.Flatten):
         assert (layer.start_dim, layer.end_dim) == (1, -1)
-        return np.zeros(shape, dtype=bool).reshape(-1).shape
+        return (np.broadcast_to(False, shape).size,)  # every entry of the map, in one row (no memory at any size)
     raise TypeError(f"no shape rule for {type(layer).__name__}")
 
 
@@ -434,10 +434,10 @@ def lenet(c0: int, c1: int, k1: int, c2: int, k2: int, h: int, n: int, classes: 
 
 
 @lru_cache(maxsize=512)
-def _lenet_values(n: int, c0: int, c1: int, k1: int, c2: int, k2: int, h: int) -> dict[str, int]:
+def _lenet_values(n: int, c0: int, c1: int, k1: int, c2: int, k2: int, h: int, classes: int = 10) -> dict[str, int]:
     from torch import nn
 
-    net, shapes = lenet(c0, c1, k1, c2, k2, h, n)
+    net, shapes = lenet(c0, c1, k1, c2, k2, h, n, classes)
     counts = [sum(t.numel() for t in m.parameters()) for m in net if isinstance(m, (nn.Conv2d, nn.Linear))]
     values = dict(o1=shapes[0][1], q1=shapes[1][1], o2=shapes[2][1], q2=shapes[3][1], flat=shapes[4][0])
     values.update(zip(("p_conv1", "p_conv2", "p_fc1", "p_fc2"), counts))
@@ -447,7 +447,7 @@ def _lenet_values(n: int, c0: int, c1: int, k1: int, c2: int, k2: int, h: int) -
 
 @register("lenet_params")
 def lenet_params(p: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(_lenet_values(*(int(p[name]) for name in ("n", "c0", "c1", "k1", "c2", "k2", "h"))))
+    return dict(_lenet_values(*(int(p[name]) for name in ("n", "c0", "c1", "k1", "c2", "k2", "h")), int(p.get("m", 10))))
 
 
 ALEXNET_PAPER = {  # Krizhevsky et al. 2012, one tower (no grouping), 227x227 input as in the Caffe reference
@@ -456,42 +456,45 @@ ALEXNET_PAPER = {  # Krizhevsky et al. 2012, one tower (no grouping), 227x227 in
 }
 
 
-def alexnet(channels, kernels, stride1, padding, size, groups=(1, 1, 1, 1, 1), hidden=4096, classes=1000) -> tuple[list[Any], list[Any]]:
+def alexnet(channels, kernels, stride1, padding, size, groups=(1, 1, 1, 1, 1), hidden=4096, classes=1000, bias=True,
+            adaptive=False) -> tuple[list[Any], list[Any]]:
     """AlexNet's layers (ReLUs and dropout left out: no parameters, no shape change).
 
     Five convolutions with a 3x3/2 max-pool after conv1, conv2 and conv5; the
     feature maps are traced through the layers on a size x size x 3 input so fc6
-    is built on the flattened length they really produce.  Returns (conv layers, linear layers).
+    is built on the flattened length they really produce (torchvision's ``adaptive`` variant pools the
+    last map to 6 x 6 whatever the input size).  Returns (conv layers, linear layers).
     """
     from torch import nn
 
     convs, c_in = [], 3
     for i, (c, k, pad, g) in enumerate(zip(channels, kernels, padding, groups)):
-        convs.append(nn.Conv2d(c_in, c, k, stride=stride1 if i == 0 else 1, padding=pad, groups=g, device="meta"))
+        convs.append(nn.Conv2d(c_in, c, k, stride=stride1 if i == 0 else 1, padding=pad, groups=g, bias=bias, device="meta"))
         c_in = c
     features = [convs[0], nn.MaxPool2d(3, 2), convs[1], nn.MaxPool2d(3, 2), convs[2], convs[3], convs[4],
                 nn.MaxPool2d(3, 2), nn.Flatten()]
-    flat = run_shapes(features, size, 3)[-1][0]
-    linears = [nn.Linear(flat, hidden, device="meta"), nn.Linear(hidden, hidden, device="meta"),
-               nn.Linear(hidden, classes, device="meta")]
+    shapes = run_shapes(features[:-1], size, 3)
+    flat = shapes[-1][0] * 6 * 6 if adaptive else run_shapes(features, size, 3)[-1][0]
+    linears = [nn.Linear(flat, hidden, bias=bias, device="meta"), nn.Linear(hidden, hidden, bias=bias, device="meta"),
+               nn.Linear(hidden, classes, bias=bias, device="meta")]
     return convs, linears
 
 
-@lru_cache(maxsize=4)
-def _alexnet_layers() -> dict[str, tuple[int, int, int]]:
-    """layer name -> (inputs per unit, weights, total params) of the paper's AlexNet."""
-    convs, linears = alexnet(**ALEXNET_PAPER)
+@lru_cache(maxsize=64)
+def _alexnet_layers(classes: int = 1000, bias: bool = True) -> dict[str, tuple[int, int, int, int]]:
+    """layer name -> (inputs per unit, weights, biases, filters or units) of the paper's AlexNet."""
+    convs, linears = alexnet(**ALEXNET_PAPER, classes=classes, bias=bias)
     names = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
     return {
-        name: (m.weight[0].numel(), m.weight.numel(), sum(t.numel() for t in m.parameters()))
+        name: (m.weight[0].numel(), m.weight.numel(), m.bias.numel() if m.bias is not None else 0, m.weight.shape[0])
         for name, m in zip(names, convs + linears)
     }
 
 
 @register("alexnet_layer_params")
 def alexnet_layer_params(p: Mapping[str, Any]) -> dict[str, Any]:
-    fan_in, weights, total = _alexnet_layers()[str(p["layer"])]
-    return {"fan_in": fan_in, "weights": weights, "total": total}
+    fan_in, weights, biases, units = _alexnet_layers(int(p.get("m", 1000)), bool(p.get("bias", True)))[str(p["layer"])]
+    return {"fan_in": fan_in, "weights": weights, "units": units, "b": biases, "total": weights + biases}
 
 
 VGG_CONFIGS = {  # Simonyan & Zisserman 2014, Table 1: configurations A, B, D, E ("M" = 2x2 max-pool)
@@ -502,7 +505,7 @@ VGG_CONFIGS = {  # Simonyan & Zisserman 2014, Table 1: configurations A, B, D, E
 }
 
 
-def vgg_features(config: tuple[Any, ...]) -> list[Any]:
+def vgg_features(config: tuple[Any, ...], bias: bool = True) -> list[Any]:
     from torch import nn
 
     layers, c_in = [], 3
@@ -510,25 +513,31 @@ def vgg_features(config: tuple[Any, ...]) -> list[Any]:
         if item == "M":
             layers.append(nn.MaxPool2d(2, 2))
         else:
-            layers.append(nn.Conv2d(c_in, item, 3, padding=1, device="meta"))  # (ReLUs: no parameters, same shape)
+            layers.append(nn.Conv2d(c_in, item, 3, padding=1, bias=bias, device="meta"))  # (ReLUs: no parameters, same shape)
             c_in = item
     return layers + [nn.Flatten()]
 
 
-@lru_cache(maxsize=8)
-def _vgg_counts(name: str) -> dict[str, int]:
+def _biases(modules: Any) -> int:
+    return sum(m.bias.numel() for m in modules if m.bias is not None)
+
+
+@lru_cache(maxsize=64)
+def _vgg_counts(name: str, classes: int = 1000, bias: bool = True) -> dict[str, int]:
     from torch import nn
 
-    features = vgg_features(VGG_CONFIGS[name])
+    features = vgg_features(VGG_CONFIGS[name], bias)
     fc_in = run_shapes(features, 224, 3)[-1][0]
-    head = [nn.Linear(fc_in, 4096, device="meta"), nn.Linear(4096, 4096, device="meta"), nn.Linear(4096, 1000, device="meta")]
+    head = [nn.Linear(fc_in, 4096, bias=bias, device="meta"), nn.Linear(4096, 4096, bias=bias, device="meta"),
+            nn.Linear(4096, classes, bias=bias, device="meta")]
     convs = [m for m in features if isinstance(m, nn.Conv2d)]
     conv_w = sum(m.weight.numel() for m in convs)
-    conv_b = sum(m.bias.numel() for m in convs)
+    fc_w = sum(m.weight.numel() for m in head)
     fc_params = sum(t.numel() for m in head for t in m.parameters())
-    return {"conv_w": conv_w, "conv_b": conv_b, "fc_in": fc_in, "fc_params": fc_params, "total": conv_w + conv_b + fc_params}
+    return {"conv_w": conv_w, "conv_b": _biases(convs), "fc_in": fc_in, "fc_w": fc_w, "fc_b": _biases(head),
+            "fc_params": fc_params, "total": conv_w + _biases(convs) + fc_params}
 
 
 @register("vgg_param_count")
 def vgg_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(_vgg_counts(str(p["net"])))
+    return dict(_vgg_counts(str(p["net"]), int(p.get("m", 1000)), bool(p.get("bias", True))))
