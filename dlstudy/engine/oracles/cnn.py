@@ -541,3 +541,79 @@ def _vgg_counts(name: str, classes: int = 1000, bias: bool = True) -> dict[str, 
 @register("vgg_param_count")
 def vgg_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
     return dict(_vgg_counts(str(p["net"]), int(p.get("m", 1000)), bool(p.get("bias", True))))
+
+
+# ---------------------------------------------------------------------------
+# Convolution, pooling and transposed convolution by hand: values from torch.nn.functional
+
+
+def _image(value: Any):
+    """A NumPy matrix as a (1, 1, h, w) float64 tensor: one image, one channel."""
+    from dlstudy.engine.oracles.tensors import tensor
+
+    return tensor(value)[None, None]
+
+
+def _plain(t) -> np.ndarray:
+    """A (1, 1, h, w) tensor back as a NumPy matrix."""
+    from dlstudy.engine.oracles.tensors import to_numpy
+
+    return to_numpy(t)[0, 0]
+
+
+@register("conv2d_by_hand")
+def conv2d_by_hand(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    from dlstudy.engine.oracles.tensors import single_thread
+
+    pad, stride, bias = int(p["p"]), int(p["s"]), float(p["b"])
+    with single_thread():
+        x, kernel = _image(p["X"]), _image(p["K"])
+        if p["op"] == "convolution":  # a true convolution slides the kernel rotated by 180 degrees
+            kernel = torch.flip(kernel, dims=(-2, -1))
+        out = F.conv2d(x, kernel, bias=torch.tensor([bias], dtype=torch.float64), stride=stride, padding=pad)
+        padded = F.pad(x, (pad, pad, pad, pad))
+    y = _plain(out)
+    return {"Xp": _plain(padded), "Kf": _plain(kernel), "o_h": y.shape[0], "o_w": y.shape[1], "y11": float(y[0, 0]), "Y": y}
+
+
+@register("pooling_by_hand")
+def pooling_by_hand(p: Mapping[str, Any]) -> dict[str, Any]:
+    import torch.nn.functional as F
+
+    from dlstudy.engine.oracles.tensors import single_thread
+
+    k, stride, mode = int(p["k"]), int(p["s"]), str(p["mode"])
+    with single_thread():
+        x = _image(p["X"])
+        if mode == "max":
+            out = F.max_pool2d(x, k, stride)
+        elif mode == "avg":
+            out = F.avg_pool2d(x, k, stride)
+        else:  # the square root of each window's sum of squares
+            out = F.lp_pool2d(x, 2.0, k, stride)
+    y = _plain(out)
+    return {"o_h": y.shape[0], "o_w": y.shape[1], "y11": float(y[0, 0]), "Y": y}
+
+
+@register("conv_transpose_by_hand")
+def conv_transpose_by_hand(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The output from torch's conv_transpose2d; the zero-insertion intermediates built with torch ops."""
+    import torch
+    import torch.nn.functional as F
+
+    from dlstudy.engine.oracles.tensors import single_thread
+
+    stride, pad, extra = int(p["s"]), int(p["p"]), int(p["op"])
+    with single_thread():
+        x, kernel = _image(p["X"]), _image(p["K"])
+        kh, kw = kernel.shape[-2:]
+        out = F.conv_transpose2d(x, kernel, stride=stride, padding=pad, output_padding=extra)
+        spread = torch.zeros(1, 1, (x.shape[-2] - 1) * stride + 1, (x.shape[-1] - 1) * stride + 1, dtype=x.dtype)
+        spread[..., ::stride, ::stride] = x  # s - 1 zeros between neighbours
+        padded = F.pad(spread, (kw - pad - 1, kw - pad - 1 + extra, kh - pad - 1, kh - pad - 1 + extra))
+        rotated = torch.flip(kernel, dims=(-2, -1))
+    y = _plain(out)
+    return {"Z": _plain(spread), "Zp": _plain(padded), "Kf": _plain(rotated), "o_h": y.shape[0], "o_w": y.shape[1], "Y": y}
