@@ -39,11 +39,19 @@ def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], temp
     return _draw_entries(param, rng, shape)
 
 
+class _NoSuchShape(Exception):
+    """A size formula gave no positive size for the parameters drawn so far (e.g. a kernel larger than the
+    input): the draw is rejected, as a failed constraint would reject it."""
+
+
 def array_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
     """The shape of an array parameter, its sizes read from the parameters it names."""
-    return tuple(
+    shape = tuple(
         int(env[d]) if isinstance(d, str) else int(d.run(env)) if isinstance(d, Formula) else int(d) for d in param.size
     )
+    if any(size < 1 for size in shape):
+        raise _NoSuchShape(param.name)
+    return shape
 
 
 def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -67,8 +75,11 @@ def sample(template: Template, seed: int) -> Variant:
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
             params: dict[str, Any] = {}
-            for name, param in template.params.items():
-                params[name] = _draw(param, rng, params, template)
+            try:
+                for name, param in template.params.items():
+                    params[name] = _draw(param, rng, params, template)
+            except _NoSuchShape:
+                continue
             if first_violated(template, template.env(params), sampling=True) is not None:
                 continue
             try:
@@ -122,8 +133,11 @@ def sample_domain(template: Template, seed: int) -> Variant:
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
             params: dict[str, Any] = {}
-            for name, param in template.params.items():
-                params[name] = _draw_domain(param, rng, params, template)
+            try:
+                for name, param in template.params.items():
+                    params[name] = _draw_domain(param, rng, params, template)
+            except _NoSuchShape:
+                continue
             env = template.env(params)
             if first_violated(template, env, sampling=False) is not None:
                 continue

@@ -617,3 +617,47 @@ def conv_transpose_by_hand(p: Mapping[str, Any]) -> dict[str, Any]:
         rotated = torch.flip(kernel, dims=(-2, -1))
     y = _plain(out)
     return {"Z": _plain(spread), "Zp": _plain(padded), "Kf": _plain(rotated), "o_h": y.shape[0], "o_w": y.shape[1], "Y": y}
+
+
+@register("conv_backward")
+def conv_backward(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Gradients by torch autograd through F.conv2d; the padded input is a leaf of its own so its gradient is read too."""
+    import torch
+    import torch.nn.functional as F
+
+    from dlstudy.engine.oracles.tensors import single_thread
+
+    stride, pad = int(p["s"]), int(p["p"])
+    with single_thread():
+        x, kernel, upstream = _image(p["X"]), _image(p["K"]), _image(p["G"])
+        padded = F.pad(x, (pad, pad, pad, pad)).detach().requires_grad_(True)
+        kernel.requires_grad_(True)
+        bias = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        out = F.conv2d(padded, kernel, bias, stride=stride)
+        assert out.shape == upstream.shape, "the upstream gradient has the output's shape"
+        d_padded, d_kernel, d_bias = torch.autograd.grad((out * upstream).sum(), (padded, kernel, bias))
+        spread = torch.zeros(1, 1, (upstream.shape[-2] - 1) * stride + 1, (upstream.shape[-1] - 1) * stride + 1,
+                             dtype=upstream.dtype)
+        spread[..., ::stride, ::stride] = upstream
+    h, w = np.shape(p["X"])
+    d_padded = _plain(d_padded)
+    return {"Gd": _plain(spread), "dK": _plain(d_kernel), "db": float(d_bias[0]), "dXp": d_padded,
+            "dX": d_padded[pad : pad + h, pad : pad + w]}
+
+
+@register("maxpool_backward")
+def maxpool_backward(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The pooled map from F.max_pool2d and the input gradient by torch autograd through it."""
+    import torch
+    import torch.nn.functional as F
+
+    from dlstudy.engine.oracles.tensors import single_thread
+
+    k, stride = int(p["k"]), int(p["s"])
+    with single_thread():
+        x, upstream = _image(p["X"]), _image(p["G"])
+        x.requires_grad_(True)
+        out = F.max_pool2d(x, k, stride)
+        assert out.shape == upstream.shape, "the upstream gradient has the pooled map's shape"
+        (grad,) = torch.autograd.grad((out * upstream).sum(), x)
+    return {"Y": _plain(out), "dX": _plain(grad)}
