@@ -233,6 +233,8 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # additions: cnn
     "cumsum": (_cumulative(np.cumsum), 1, 1),  # running sums s_1, s_1 + s_2, ...
     "cumprod": (_cumulative(np.cumprod), 1, 1),  # running products s_1, s_1 s_2, ...
+    # lag(v, first): each entry's predecessor, [first, v_1, ..., v_{n-1}] (a layer's input width)
+    "lag": (lambda v, first: np.concatenate([[float(first)], _cumulative(lambda a: a)(v)[:-1]]), 2, 2),
     "pad": (_pad, 2, 5),  # zero padding: pad(X, p), pad(X, p_rows, p_cols), pad(X, top, bottom, left, right)
     "dilate": (_dilate, 2, 2),  # dilate(X, s): s - 1 zeros between entries (transposed convolution)
     "rot180": (lambda k: _matrix(k)[::-1, ::-1], 1, 1),  # the kernel flipped both ways
