@@ -736,3 +736,84 @@ def cnn_memory(p: Mapping[str, Any]) -> dict[str, Any]:
         "act_bytes": acts * size, "param_bytes": params * size,
         "opt_bytes": optimizer_buffers(str(p["opt"])) * params * size,
     }
+
+
+# ---------------------------------------------------------------------------
+# Inception module and ResNet blocks (torchvision's layout, built from torch.nn on the meta device)
+
+
+def inception_branches(c_in: int, c1: int, r3: int, c3: int, r5: int, c5: int, cp: int, bias: bool = True) -> list[list[Any]]:
+    """GoogLeNet's four branches (Szegedy et al. 2014, Fig. 2b), ReLUs left out (no parameters, same shape)."""
+    from torch import nn
+
+    conv = lambda c_from, c_to, k: nn.Conv2d(c_from, c_to, k, padding=k // 2, bias=bias, device="meta")  # noqa: E731
+    return [
+        [conv(c_in, c1, 1)],
+        [conv(c_in, r3, 1), conv(r3, c3, 3)],
+        [conv(c_in, r5, 1), conv(r5, c5, 5)],
+        [nn.MaxPool2d(3, 1, padding=1), conv(c_in, cp, 1)],
+    ]
+
+
+@register("inception_module")
+def inception_module(p: Mapping[str, Any]) -> dict[str, Any]:
+    from torch import nn
+
+    n, c_in = int(p["n"]), int(p["c_in"])
+    branches = inception_branches(c_in, *(int(p[name]) for name in ("c1", "r3", "c3", "r5", "c5", "cp")), bool(p["bias"]))
+    outputs = [run_shapes(branch, n, c_in)[-1] for branch in branches]
+    assert all(shape[1:] == (n, n) for shape in outputs), "'same' padding keeps the map size"
+    # the concatenation along the channels, on zero-stride stand-ins for the branch outputs
+    joined = np.concatenate([np.broadcast_to(np.float32(0.0), (shape[0], 1, 1)) for shape in outputs])
+    weights = [sum(m.weight.numel() for m in branch if isinstance(m, nn.Conv2d)) for branch in branches]
+    params = sum(t.numel() for branch in branches for m in branch for t in m.parameters())
+    macs = sum(conv_multiplies(n + m.kernel_size[0] - 1, m.in_channels, m.out_channels, m.kernel_size[0])[1]
+               for branch in branches for m in branch if isinstance(m, nn.Conv2d))  # 'same': k - 1 padding pixels
+    return {"c_out": joined.shape[0], "w_1": weights[0], "w_3": weights[1], "w_5": weights[2], "w_p": weights[3],
+            "weights": sum(weights), "b_all": params - sum(weights), "total": params, "macs": macs}
+
+
+class _Block:
+    """One torchvision-style ResNet block as plain lists of modules: (main path, shortcut or [] for the identity)."""
+
+    def __init__(self, kind: str, c_in: int, c: int, stride: int, bn: bool = True) -> None:
+        from torch import nn
+
+        conv = lambda a, b, k, s=1: nn.Conv2d(a, b, k, stride=s, padding=k // 2, bias=False, device="meta")  # noqa: E731
+        norm = lambda ch: [nn.BatchNorm2d(ch, device="meta")] if bn else []  # noqa: E731
+        if kind == "basic":  # He et al. 2016, Fig. 5 left; torchvision's BasicBlock
+            self.c_out = c
+            self.main = [conv(c_in, c, 3, stride), *norm(c), conv(c, c, 3), *norm(c)]
+        else:  # Fig. 5 right with torchvision's stride on the 3x3 convolution (ResNet v1.5)
+            self.c_out = 4 * c
+            self.main = [conv(c_in, c, 1), *norm(c), conv(c, c, 3, stride), *norm(c), conv(c, 4 * c, 1), *norm(4 * c)]
+        self.shortcut = [conv(c_in, self.c_out, 1, stride), *norm(self.c_out)] if stride != 1 or c_in != self.c_out else []
+
+    def modules(self) -> list[Any]:
+        return self.main + self.shortcut
+
+    def params(self) -> int:
+        return sum(t.numel() for m in self.modules() for t in m.parameters())
+
+
+def _conv_and_norm_shapes(layers: list[Any], n: int, c_in: int) -> tuple[int, ...]:
+    """The output shape of convolutions and batch norms (which keep the shape) on an n x n x c_in map."""
+    from torch import nn
+
+    convs = [m for m in layers if isinstance(m, nn.Conv2d)]
+    return run_shapes(convs, n, c_in)[-1]
+
+
+@register("resnet_block")
+def resnet_block(p: Mapping[str, Any]) -> dict[str, Any]:
+    from torch import nn
+
+    n, c_in, c, stride = (int(p[name]) for name in ("n", "c_in", "c", "s"))
+    block = _Block(str(p["block"]), c_in, c, stride, bool(p["bn"]))
+    out = _conv_and_norm_shapes(block.main, n, c_in)
+    if block.shortcut:
+        assert _conv_and_norm_shapes(block.shortcut, n, c_in) == out, "the projection matches the main path"
+    count = lambda modules, kind: sum(t.numel() for m in modules if isinstance(m, kind) for t in m.parameters())  # noqa: E731
+    return {"c_out": out[0], "o": out[1], "proj": int(bool(block.shortcut)), "w_main": count(block.main, nn.Conv2d),
+            "bn_main": count(block.main, nn.BatchNorm2d), "shortcut": sum(t.numel() for m in block.shortcut for t in m.parameters()),
+            "total": block.params()}
