@@ -27,6 +27,7 @@ Oracle = Callable[[Mapping[str, Any]], dict[str, Any]]
 # Every module that defines oracles; importing them fills the registry.
 MODULES = (
     "cnn", "mlp", "activations", "optim", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "vision", "misc",
+    "compression",
 )
 
 _REGISTRY: dict[str, Oracle] = {}

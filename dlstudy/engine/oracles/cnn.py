@@ -817,3 +817,48 @@ def resnet_block(p: Mapping[str, Any]) -> dict[str, Any]:
     return {"c_out": out[0], "o": out[1], "proj": int(bool(block.shortcut)), "w_main": count(block.main, nn.Conv2d),
             "bn_main": count(block.main, nn.BatchNorm2d), "shortcut": sum(t.numel() for m in block.shortcut for t in m.parameters()),
             "total": block.params()}
+
+
+RESNETS = {  # He et al. 2016, Table 1: block kind and blocks per stage (torchvision's resnet18 ... resnet152)
+    "resnet18": ("basic", (2, 2, 2, 2)), "resnet34": ("basic", (3, 4, 6, 3)), "resnet50": ("bottleneck", (3, 4, 6, 3)),
+    "resnet101": ("bottleneck", (3, 4, 23, 3)), "resnet152": ("bottleneck", (3, 8, 36, 3)),
+}
+
+
+def resnet(name: str, classes: int = 1000) -> dict[str, list[Any]]:
+    """torchvision's ResNet as parts (stem, layer1..layer4, fc) of real nn modules on the meta device."""
+    from torch import nn
+
+    kind, blocks = RESNETS[name]
+    parts: dict[str, list[Any]] = {
+        "stem": [nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False, device="meta"), nn.BatchNorm2d(64, device="meta")],
+    }
+    c_in = 64
+    for i, (width, count) in enumerate(zip((64, 128, 256, 512), blocks), 1):
+        stage = []
+        for j in range(count):
+            block = _Block(kind, c_in, width, 2 if (i > 1 and j == 0) else 1)
+            stage += block.modules()
+            c_in = block.c_out
+        parts[f"stage{i}"] = stage
+    parts["fc"] = [nn.Linear(c_in, classes, device="meta")]
+    return parts
+
+
+@lru_cache(maxsize=64)
+def _model_counts(name: str, classes: int) -> dict[str, int]:
+    if name == "alexnet":  # torchvision's variant: 64/192/384/256/256 filters, conv1 padding 2, AdaptiveAvgPool2d(6)
+        convs, linears = alexnet((64, 192, 384, 256, 256), (11, 5, 3, 3, 3), 4, (2, 2, 1, 1, 1), 224,
+                                 classes=classes, adaptive=True)
+        parts = {"stem": [convs[0]], "stage1": [convs[1]], "stage2": [convs[2]], "stage3": [convs[3]],
+                 "stage4": [convs[4]], "fc": linears}
+    else:
+        parts = resnet(name, classes)
+    counts = {part: sum(t.numel() for m in modules for t in m.parameters()) for part, modules in parts.items()}
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+@register("model_params")
+def model_params(p: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(_model_counts(str(p["net"]), int(p["m"])))
