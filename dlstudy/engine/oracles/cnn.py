@@ -862,3 +862,27 @@ def _model_counts(name: str, classes: int) -> dict[str, int]:
 @register("model_params")
 def model_params(p: Mapping[str, Any]) -> dict[str, Any]:
     return dict(_model_counts(str(p["net"]), int(p["m"])))
+
+
+@register("grouped_conv")
+def grouped_conv(p: Mapping[str, Any]) -> dict[str, Any]:
+    k, c_in, c_out, groups = (int(p[name]) for name in ("k", "c_in", "c_out", "g"))
+    per_filter, weights, biases = _conv_counts(c_in, c_out, k, bool(p["bias"]), groups)
+    standard = _conv_counts(c_in, c_out, k, False)[1]
+    return {"per_filter": per_filter, "weights": weights, "b_all": biases, "total": weights + biases,
+            "ratio": standard / weights}
+
+
+@register("asymmetric_conv")
+def asymmetric_conv(p: Mapping[str, Any]) -> dict[str, Any]:
+    from torch import nn
+
+    k, c_in, c_mid, c_out = (int(p[name]) for name in ("k", "c_in", "c_mid", "c_out"))
+    full = nn.Conv2d(c_in, c_out, k, bias=False, device="meta")
+    pair = [nn.Conv2d(c_in, c_mid, (1, k), bias=False, device="meta"), nn.Conv2d(c_mid, c_out, (k, 1), bias=False, device="meta")]
+    # the pair sees a k x k window: a 1 x k then a k x 1 window, traced back along each axis
+    rows = receptive_field((("conv", 1, 1, 1), ("conv", k, 1, 1)))[-1][0]
+    cols = receptive_field((("conv", k, 1, 1), ("conv", 1, 1, 1)))[-1][0]
+    assert (rows, cols) == (k, k)
+    full_weights, pair_weights = full.weight.numel(), sum(m.weight.numel() for m in pair)
+    return {"full": full_weights, "pair": pair_weights, "saving": 1 - pair_weights / full_weights}
