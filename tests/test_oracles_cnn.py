@@ -713,7 +713,16 @@ def test_cnn_memory_golden():
     assert layers[0].weight.numel() == 1_728
     assert next(m for m in layers if isinstance(m, torch.nn.Linear)).weight.numel() == 102_760_448
     # PyTorch docs: SGD with momentum keeps a momentum_buffer per parameter; Adam keeps exp_avg and exp_avg_sq.
-    assert [cnn.optimizer_buffers(name) for name in ("sgd", "momentum", "adam")] == [0, 1, 2]
+    # The oracle's table against one real step of each optimizer: the state tensors of the parameter's shape.
+    weight = torch.zeros(3, requires_grad=True)
+    makers = {"sgd": lambda: torch.optim.SGD([weight], lr=0.1), "momentum": lambda: torch.optim.SGD([weight], lr=0.1, momentum=0.9),
+              "adam": lambda: torch.optim.Adam([weight])}
+    for name, make in makers.items():
+        optimizer = make()
+        weight.grad = torch.ones(3)
+        optimizer.step()
+        buffers = sum(1 for state in optimizer.state.values() for v in state.values() if torch.is_tensor(v) and v.shape == weight.shape)
+        assert cnn.optimizer_buffers(name) == buffers == {"sgd": 0, "momentum": 1, "adam": 2}[name]
 
 
 def test_grouped_conv_golden():

@@ -667,25 +667,14 @@ def maxpool_backward(p: Mapping[str, Any]) -> dict[str, Any]:
 # Memory of a VGG-style network (CS231n's VGG table, plus optimizer state)
 
 
-@lru_cache(maxsize=8)
+# Buffers of a parameter's shape each optimizer keeps (PyTorch: SGD's momentum_buffer; Adam's exp_avg and
+# exp_avg_sq).  Not found by running an optimizer here: importing torch.optim imports torch._dynamo and sympy
+# (seconds); tests/test_oracles_cnn.py checks the table against a real optimizer step.
+OPTIMIZER_BUFFERS = {"sgd": 0, "momentum": 1, "adam": 2}
+
+
 def optimizer_buffers(name: str) -> int:
-    """How many tensors the shape of a parameter the optimizer keeps for it, by running one real step.
-
-    A two-entry parameter on the CPU is enough: the buffers have the parameter's shape whatever its size.
-    (On the meta device a step imports sympy, a second or more.)
-    """
-    import torch
-
-    weight = torch.zeros(2, requires_grad=True)
-    optimizer = {
-        "sgd": lambda: torch.optim.SGD([weight], lr=0.1),
-        "momentum": lambda: torch.optim.SGD([weight], lr=0.1, momentum=0.9),
-        "adam": lambda: torch.optim.Adam([weight]),
-    }[name]()
-    weight.grad = torch.ones(2)
-    optimizer.step()
-    return sum(1 for state in optimizer.state.values() for value in state.values()
-               if torch.is_tensor(value) and value.shape == weight.shape)
+    return OPTIMIZER_BUFFERS[name]
 
 
 def vgg_style(n: int, c0: int, filters: tuple[int, ...], pools: tuple[int, ...], units: tuple[int, ...], bias: bool):
