@@ -368,17 +368,17 @@ def _pair(value: Any) -> tuple[int, int]:
 def window_positions(shape: tuple[int, ...], kernel: Any, stride: Any, padding: Any = 0, dilation: Any = 1) -> tuple[int, int]:
     """(rows, columns) of window positions on a (channels, h, w) map, by sliding the real windows.
 
-    The map is zero-padded on every side (a zero-copy view), a window spanning the
+    One channel of the map is zero-padded on every side (a zero-copy view), a window spanning the
     dilated kernel is slid over it with the stride, and the taps are taken every
     ``dilation`` pixels; the view's shape says how many windows fit.
     """
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (_pair(v) for v in (kernel, stride, padding, dilation))
-    channels, h, w = shape
-    padded = np.broadcast_to(np.float32(0.0), (channels, h + 2 * ph, w + 2 * pw))
+    _, h, w = shape  # every channel has the same window positions: one channel is enough
+    padded = np.broadcast_to(np.float32(0.0), (h + 2 * ph, w + 2 * pw))
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    windows = sliding_window_view(padded, span, axis=(1, 2))[:, ::sh, ::sw, ::dh, ::dw]  # (c, rows, cols, kh, kw)
-    assert windows.shape[3:] == (kh, kw)
-    return int(windows.shape[1]), int(windows.shape[2])
+    windows = sliding_window_view(padded, span)[::sh, ::sw, ::dh, ::dw]  # (rows, cols, kh, kw)
+    assert windows.shape[2:] == (kh, kw)
+    return int(windows.shape[0]), int(windows.shape[1])
 
 
 def layer_output_shape(layer: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
