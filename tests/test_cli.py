@@ -100,17 +100,17 @@ def test_check_against_a_generated_seed():
 
 
 def test_steps_stop_at_the_first_wrong_one():
-    ok = run("check", *ALEXNET, "--steps", input="11\n55\n")
+    ok = run("check", *ALEXNET, "--steps", input="11\n54\n55\n")  # k_eff, strides q, output size
     assert ok.exit_code == 0 and "Every step is right" in ok.stdout
-    wrong = run("check", *ALEXNET, "--steps", input="11\n54\n")
+    wrong = run("check", *ALEXNET, "--steps", input="11\n54\n54\n")
     assert wrong.exit_code == 1 and "First wrong step: output size" in wrong.stdout and "= 55" in wrong.stdout
-    first_wrong = run("check", *ALEXNET, "--steps", "--json", input="12\n55\n")
+    first_wrong = run("check", *ALEXNET, "--steps", "--json", input="12\n54\n55\n")
     data = json.loads(first_wrong.stdout)
     assert first_wrong.exit_code == 1 and len(data["steps"]) == 1 and data["steps"][0]["expected"] == "11"
 
 
 def test_steps_reprompt_on_format_errors():
-    result = run("check", *ALEXNET, "--steps", input="eleven\n11\n55\n")
+    result = run("check", *ALEXNET, "--steps", input="eleven\n11\n54\n55\n")
     assert result.exit_code == 0 and "whole number" in result.stdout
 
 
@@ -118,7 +118,7 @@ def test_steps_reprompt_on_format_errors():
     "args, message",
     [
         (["solve", "conv-outpt-size"], "did you mean 'conv-output-size'"),
-        (["solve", "conv-output-size", "n=5"], "needs k, p, s, d"),
+        (["solve", "conv-output-size", "n=5"], "needs k"),  # p, s, d and the stride rule have defaults
         (["solve", "conv-output-size", "n=5", "k=11", "p=0", "s=1", "d=1"], "kernel is larger than the padded input"),
         (["solve", "conv-output-size", "n=5", "k=3", "p=0", "s=1", "d=1", "x=1"], "no parameter 'x'"),
         (["solve", "conv-output-size", "n=five", "k=3", "p=0", "s=1", "d=1"], "parameter n"),

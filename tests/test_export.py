@@ -178,12 +178,16 @@ def test_problem_variants_are_the_engines(home, deck, tmp_path):
     for seed in (1, 2, 3):
         front, back = notes[guid("mini-problem", seed)]["fields"]
         variant, solution = exercises.generate("conv-output-size", seed)
-        assert variant.statement in front
+        # the statement as the sheets render it (its math as \( ... \) for MathJax)
+        from dlstudy.output import anki
+        from dlstudy.output.sheets.model import statement_parts
+
+        assert anki._parts_html(statement_parts(variant)) in front
         assert f"dlstudy generate conv-output-size --seed {seed}" in front
         assert f"(typed: <code>{solution.answer_text}</code>)" in back
         assert rf"<b>Answer:</b> \({solution.answer_text}\)" in back  # an integer answer reads the same in LaTeX
         assert back.count("<li>") == len(solution.steps)
-        assert r"\left\lfloor" in back  # each step's formula, as LaTeX for MathJax
+        assert r"q = \frac{n + 2p - k_{\mathrm{eff}}}{s}" in back  # each step's formula, as LaTeX for MathJax
 
 
 def test_reexport_keeps_guids_and_ids(home, deck, tmp_path):

@@ -100,6 +100,7 @@ class Param:
     exclude: tuple[float, ...] = ()  # values sampling never draws
     default: Any = None  # solve/check use it when the parameter is not given
     aliases: tuple[str, ...] = ()  # other names solve/check accept (the statement's symbol)
+    entries: tuple[str, ...] = ()  # vector: names that each give one entry, in order (k1, k2, k3 for k)
     phrases: Mapping[str, str] = field(default_factory=dict)  # word/flag: how the statement says each value
     codes: Mapping[str, float] = field(default_factory=dict)  # word: its number in formulas
     vocabulary: tuple[str, ...] = ()  # words: the words sampling draws from
@@ -153,6 +154,8 @@ class Param:
             data["default"] = self.default
         if self.aliases:
             data["aliases"] = list(self.aliases)
+        if self.entries:
+            data["entries"] = list(self.entries)
         return data
 
 

@@ -115,8 +115,9 @@ def _concrete_for(template: Template, raw: Mapping[str, str]) -> Template:
 
 
 def _by_name(template: Template, raw: Mapping[str, str]) -> dict[str, str]:
-    """The given values keyed by parameter name (aliases resolved)."""
+    """The given values keyed by parameter name (aliases resolved, entries gathered into their vector)."""
     names = {alias: p.name for p in template.params.values() for alias in (p.name, *p.aliases)}
+    raw = _gather_entries(template, raw)
     out: dict[str, str] = {}
     for given, text in raw.items():
         if given not in names:
@@ -129,8 +130,29 @@ def _by_name(template: Template, raw: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def _gather_entries(template: Template, raw: Mapping[str, str]) -> dict[str, str]:
+    """``k1=3 k2=2 k3=3`` -> ``k=[3, 2, 3]`` for a vector that lists ``entries: [k1, k2, k3]`` (the names an
+    older fixed-size form of the template used); all of them or none, and not together with the vector."""
+    out = dict(raw)
+    for param in template.params.values():
+        given = [e for e in param.entries if e in out]
+        if not given:
+            continue
+        missing = [e for e in param.entries if e not in out]
+        if missing:
+            raise DlstudyError(
+                f"parameter {param.name} is given entry by entry as {', '.join(param.entries)}; {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} missing (or give the whole vector, {param.name}=[...])"
+            )
+        if any(alias in out for alias in (param.name, *param.aliases)):
+            raise DlstudyError(f"parameter {param.name} is given twice (as a vector and as {', '.join(given)})")
+        out[param.name] = "[" + ", ".join(out.pop(e) for e in param.entries) + "]"
+    return out
+
+
 def _signature(param: Param) -> str:
     shown = param.name + (f"/{'/'.join(param.aliases)}" if param.aliases else "")
+    shown += f" (or {', '.join(param.entries)})" if param.entries else ""
     return f"[{shown}]" if param.optional else shown
 
 

@@ -40,11 +40,19 @@ def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], temp
     return _draw_entries(param, rng, shape)
 
 
+class _NoSuchShape(Exception):
+    """A size formula gave no positive size for the parameters drawn so far (e.g. a kernel larger than the
+    input): the draw is rejected, as a failed constraint would reject it."""
+
+
 def array_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
     """The shape of an array parameter, its sizes read from the parameters it names."""
-    return tuple(
+    shape = tuple(
         int(env[d]) if isinstance(d, str) else int(d.run(env)) if isinstance(d, Formula) else int(d) for d in param.size
     )
+    if any(size < 1 for size in shape):
+        raise _NoSuchShape(param.name)
+    return shape
 
 
 def _probability_rows(rng: np.random.Generator, shape: tuple[int, ...], decimals: int) -> np.ndarray:
@@ -103,7 +111,10 @@ def sample(template: Template, seed: int) -> Variant:
     generic = template
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
-            template, params = _draw_all(generic, lambda p, drawn, t: _draw(p, rng, drawn, t))
+            try:
+                template, params = _draw_all(generic, lambda p, drawn, t: _draw(p, rng, drawn, t))
+            except _NoSuchShape:
+                continue
             if first_violated(template, template.env(params), sampling=True) is not None:
                 continue
             try:
@@ -157,7 +168,10 @@ def sample_domain(template: Template, seed: int) -> Variant:
     generic = template
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
-            template, params = _draw_all(generic, lambda p, drawn, t: _draw_domain(p, rng, drawn, t))
+            try:
+                template, params = _draw_all(generic, lambda p, drawn, t: _draw_domain(p, rng, drawn, t))
+            except _NoSuchShape:
+                continue
             env = template.env(params)
             if first_violated(template, env, sampling=False) is not None:
                 continue

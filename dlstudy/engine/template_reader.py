@@ -25,7 +25,7 @@ PARAM_KEYS = {
     "size": ("max", "default", "aliases"),
     "word": ("default", "aliases", "phrases", "codes"),
     "flag": ("sample", "phrases", "aliases"),
-    "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic"),
+    "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic", "entries"),
     "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic", "symmetric"),
     "words": ("vocabulary", "aliases"),
     "graph": ("range", "decimals", "exclude", "aliases"),
@@ -222,8 +222,11 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
     symmetric = spec.get("symmetric", False)
     if not isinstance(symmetric, bool) or (symmetric and size[0] != size[1]):
         raise reader.error(spec, f"parameter '{name}': 'symmetric: true' needs a square matrix, e.g. matrix: [d, d]", "symmetric")
+    entries = reader.words(spec, "entries")
+    if entries and not all(_IDENTIFIER.fullmatch(e) for e in entries):
+        raise reader.error(spec, f"parameter '{name}': 'entries' must be names such as [k1, k2, k3]", "entries")
     return Param(name, kind, low=low, high=high, size=size, domain=domain, default=default, stochastic=stochastic,
-                 symmetric=symmetric, **common)
+                 symmetric=symmetric, entries=entries, **common)
 
 
 def _graph_param(reader: Reader, spec: Any, name: str, common: dict[str, Any]) -> Param:

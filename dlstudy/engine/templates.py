@@ -169,7 +169,7 @@ def _params(reader: Reader, data: Any) -> dict[str, Param]:
     names: dict[str, str] = {}
     for name, spec in specs.items():
         param = parse_param(reader, str(name), spec, params)
-        for alias in (param.name, *param.aliases):
+        for alias in (param.name, *param.aliases, *param.entries):
             if alias in names:
                 raise reader.error(specs, f"parameter name {alias!r} is already used by '{names[alias]}'", name)
             names[alias] = param.name

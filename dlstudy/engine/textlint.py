@@ -30,6 +30,9 @@ _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 CODE_FUNCTIONS = (
     "ifelse", "concat", "ngram_counts", "outer", "cols", "rows", "len", "isint", "sort", "row", "col", "diag", "all",
     "any", "transpose",
+    # cnn: sliding-window helpers (a worked line writes the operation in words or symbols instead)
+    "pad", "dilate", "rot180", "xcorr2d", "maxpool2d", "avgpool2d", "l2pool2d", "maxpool_route", "lag", "cumsum",
+    "cumprod",
 )
 _CODE = [
     (re.compile(r"\b(" + "|".join(CODE_FUNCTIONS) + r")\("), "the helper {0}()"),

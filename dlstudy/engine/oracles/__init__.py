@@ -30,6 +30,7 @@ MODULES = (
     "gnn", "theory",
     "graph", "foundations",
     "training",
+    "compression",
 )
 
 _REGISTRY: dict[str, Oracle] = {}

@@ -196,11 +196,13 @@ def distill_loss(p: Mapping[str, Any]) -> dict[str, Any]:
     soft_targets = torch.softmax(teacher, dim=-1)
     # cross-entropy with probability targets: -sum q log softmax(student / T)
     cross_entropy = F.cross_entropy(student[None], soft_targets[None])
+    # Hinton et al. scale the soft term by T^2 so its gradients keep their size as T changes (the default)
+    scale = T**2 if p.get("scale", "squared") == "squared" else 1.0
     return {
         "q": soft_targets.numpy(),
         "p": torch.softmax(student, dim=-1).numpy(),
         "H": float(cross_entropy),
-        "L": float(T**2 * cross_entropy),
+        "L": float(scale * cross_entropy),
     }
 
 
