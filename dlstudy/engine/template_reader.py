@@ -196,7 +196,7 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
             raise reader.error(spec, f"parameter '{name}': give the words sampling draws from, e.g. vocabulary: [the, cat, sat]")
         return Param(name, kind, size=size, vocabulary=vocabulary, **common)
     domain = _domain(reader, spec, name, kind)
-    default = reader.number(spec, "default") if kind not in ARRAY_KINDS else None
+    default = reader.number(spec, "default") if kind not in ARRAY_KINDS else _array_default(reader, spec, name, earlier)
     if default is not None and domain.violation(default):
         raise reader.error(spec, f"parameter '{name}': default {default:g} {domain.violation(default)}", "default")
     if kind == "choice":
@@ -213,6 +213,18 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
         raise reader.error(spec, f"parameter '{name}': give the entries' range, e.g. range: [-2, 2]")
     low, high = _range(reader, spec, rng, name)
     return Param(name, kind, low=low, high=high, size=size, domain=domain, **common)
+
+
+def _array_default(reader: Reader, spec: Any, name: str, earlier: dict[str, Param]) -> Formula | None:
+    """A vector's or matrix's default: a formula of the number parameters above it, filled into its shape
+    (``w: {vector: n, default: 'a'}`` makes every box a-wide unless w is given)."""
+    if spec.get("default") is None:
+        return None
+    text = spec["default"]
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = repr(text)
+    scalars = {p.name for p in earlier.values() if p.kind not in ARRAY_KINDS}
+    return reader.formula(spec, text, f"parameter '{name}' default", scalars, "default")
 
 
 def _domain(reader: Reader, spec: Any, name: str, kind: str) -> Domain:

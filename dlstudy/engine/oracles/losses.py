@@ -22,8 +22,10 @@ def softmax_cross_entropy(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch.nn.functional as F
 
     z = tensor(p["z"]).reshape(1, -1)
-    loss = F.cross_entropy(z, torch.tensor([int(p["c"]) - 1]))
-    return {"p": to_numpy(F.softmax(z, dim=-1)[0]), "L": float(loss)}
+    target = torch.tensor([int(p["c"]) - 1])  # the template numbers classes from 1, torch from 0
+    loss = F.cross_entropy(z, target)
+    probabilities = F.softmax(z, dim=-1)[0]
+    return {"p": to_numpy(probabilities), "pc": float(probabilities[target[0]]), "L": float(loss)}
 
 
 @register("binary_cross_entropy")
@@ -41,30 +43,32 @@ def mse_gradient(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch.nn.functional as F
 
     yhat = tensor(p["yhat"], grad=True)
-    loss = F.mse_loss(yhat, tensor(p["y"]))  # reduction="mean", as nn.MSELoss
+    loss = F.mse_loss(yhat, tensor(p["y"]), reduction=str(p.get("reduction", "mean")))  # nn.MSELoss's reductions
     loss.backward()
     return {"L": float(loss.detach()), "g": to_numpy(yhat.grad)}
 
 
 @register("multiclass_hinge")
 def multiclass_hinge(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Multiclass SVM (Weston-Watkins) loss with margin 1, summed over the wrong classes.
+    """Multiclass SVM (Weston-Watkins) loss with margin Delta: summed over the wrong classes, or divided by K.
 
-    torch's multi_margin_loss divides the sum by the number of classes C, so
-    the summed loss is C times it.  Each class's own term comes from the same
-    torch loss on the pair of scores [s_c, s_j] (C = 2, so times 2).
+    torch's multi_margin_loss divides the sum by the number of classes K (reduction "mean" here
+    is that convention); the summed loss is K times it.  Each class's own term comes from the
+    same torch loss on the pair of scores [s_c, s_j] (K = 2, so times 2).
     """
     import torch
     import torch.nn.functional as F
 
     s = tensor(p["s"])
     c = int(p["c"]) - 1
+    margin = float(p.get("Delta", 1.0))
     classes = s.shape[0]
-    loss = classes * F.multi_margin_loss(s.reshape(1, -1), torch.tensor([c]), margin=1.0)
+    per_class = F.multi_margin_loss(s.reshape(1, -1), torch.tensor([c]), margin=margin)
     pairs = torch.stack([s[c].expand(classes), s], dim=1)  # row j: [s_c, s_j]
-    terms = 2 * F.multi_margin_loss(pairs, torch.zeros(classes, dtype=torch.long), margin=1.0, reduction="none")
+    terms = 2 * F.multi_margin_loss(pairs, torch.zeros(classes, dtype=torch.long), margin=margin, reduction="none")
     terms[c] = 0.0  # the correct class contributes no term
-    return {"m": to_numpy(terms), "L": float(loss)}
+    summed = str(p.get("reduction", "sum")) == "sum"
+    return {"sc": float(s[c]), "m": to_numpy(terms), "L": float(classes * per_class if summed else per_class)}
 
 
 @register("triplet_loss")
@@ -99,15 +103,22 @@ def precision_recall_f1(p: Mapping[str, Any]) -> dict[str, Any]:
 
 @register("perplexity")
 def perplexity(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Perplexity = exp(mean negative log-likelihood of the observed tokens), via torch's cross-entropy.
+    """Perplexity = exp(mean negative log-likelihood of the observed tokens in nats), via torch's cross-entropy.
 
     Each token t gets a 2-way distribution [q_t, 1 - q_t] with the observed
-    token first; cross_entropy on its log-probabilities is the mean NLL.
+    token first; cross_entropy on its log-probabilities is the mean NLL in nats.
+    In bits the NLL is divided by ln 2 and the perplexity is 2 to its power,
+    which is the same number.
     """
+    import math
+
     import torch
     import torch.nn.functional as F
 
     q = tensor(p["q"])
     log_probs = torch.log(torch.stack([q, 1 - q], dim=1))
     nll = F.cross_entropy(log_probs, torch.zeros(q.shape[0], dtype=torch.long))
+    if str(p.get("unit", "nats")) == "bits":
+        nll_bits = float(nll) / math.log(2.0)
+        return {"nll": nll_bits, "ppl": float(2.0**nll_bits)}
     return {"nll": float(nll), "ppl": float(torch.exp(nll))}
