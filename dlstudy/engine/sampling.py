@@ -167,11 +167,11 @@ def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any
         lo, hi = _domain_interval(param, float(low), float(high))
         if param.domain.integer:
             return int(rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1))
-        return round(float(rng.uniform(lo, hi)), 2)
+        return min(max(round(float(rng.uniform(lo, hi)), 2), lo), hi)  # rounding must not cross an open bound
     shape = array_shape(param, template.env(drawn))
     if param.kind == "words":
         return Sentence(tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=shape[0])))
     lo, hi = _domain_interval(param, float(param.low), float(param.high))
     if param.domain.integer:
         return rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=shape).astype(float)
-    return np.round(rng.uniform(lo, hi, size=shape), 2)
+    return np.clip(np.round(rng.uniform(lo, hi, size=shape), 2), lo, hi)  # rounding must not cross an open bound

@@ -60,8 +60,9 @@ def gan_discriminator_loss(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch.nn.functional as F
 
     d_real, d_fake = tensor(p["dr"]), tensor(p["df"])
-    # Labels 1 for real, 0 for generated, as in the PyTorch DCGAN tutorial (errD = errD_real + errD_fake).
-    real = F.binary_cross_entropy(d_real, torch.ones_like(d_real))
+    # Targets s for real (1, or 0.9 with one-sided label smoothing, Salimans et al. 2016) and 0 for generated,
+    # as in the PyTorch DCGAN tutorial (errD = errD_real + errD_fake).
+    real = F.binary_cross_entropy(d_real, torch.full_like(d_real, float(p.get("real_label", 1.0))))
     fake = F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
     return {"loss_real": float(real), "loss_fake": float(fake), "loss_d": float(real + fake)}
 
@@ -131,12 +132,14 @@ def binary_cross_entropy(x: Any, y: Any, weight: Any = 1.0, reduction: str = "su
 
 @register("gan_optimal_discriminator")
 def gan_optimal_discriminator(p: Mapping[str, Any]) -> dict[str, Any]:
-    p_data = np.array([p["pd"], 1.0 - p["pd"]])
-    p_g = np.array([p["pg"], 1.0 - p["pg"]])
+    """D* and V(D*, G) on K points; the template lists the first K - 1 probabilities, the last point takes the rest."""
+    listed_data, listed_g = (np.atleast_1d(np.asarray(p[k], dtype=float)) for k in ("pd", "pg"))
+    p_data = np.append(listed_data, 1.0 - listed_data.sum())
+    p_g = np.append(listed_g, 1.0 - listed_g.sum())
     d_star = optimal_discriminator(p_data, p_g)
     # V(D, G) = E_data[log D] + E_g[log(1 - D)], each expectation a BCE (label 1 for data, 0 for generated)
     # weighted by the probabilities.
     value = -binary_cross_entropy(d_star, 1.0, weight=p_data, reduction="sum") - binary_cross_entropy(
         d_star, 0.0, weight=p_g, reduction="sum"
     )
-    return {"dstar": d_star, "value": float(value)}
+    return {"P": p_data, "Q": p_g, "dstar": d_star, "value": float(value)}
