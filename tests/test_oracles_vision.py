@@ -59,21 +59,37 @@ def _torch_nms(boxes, scores, threshold):
     return keep, iou
 
 
+def test_iou_with_real_corners_matches_torch_corner_arithmetic():
+    rng = np.random.default_rng(7)
+    for _ in range(400):
+        corners = rng.uniform(-5, 5, size=(2, 2, 2))
+        boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1) + 0.01], axis=1)
+        inter, union = _torch_box_iou(boxes[:1], boxes[1:])
+        got = get("iou_boxes")(_iou_params(boxes[0], boxes[1]))
+        assert got["inter"] == pytest.approx(float(inter), abs=1e-12)
+        assert got["iou"] == pytest.approx(float(inter / union), rel=1e-12, abs=1e-12)
+
+
+def _nms_params(boxes, scores, threshold):
+    boxes = np.asarray(boxes, dtype=float)
+    return {"x": boxes[:, 0], "y": boxes[:, 1], "w": boxes[:, 2] - boxes[:, 0], "h": boxes[:, 3] - boxes[:, 1],
+            "s": np.asarray(scores, dtype=float), "t": threshold}
+
+
 def test_nms_matches_independent_torch_nms():
     rng = np.random.default_rng(2)
     checked = 0
     for _ in range(400):
-        side = int(rng.integers(1, 6))
-        x, y = rng.integers(0, 6, 3).astype(float), rng.integers(0, 6, 3).astype(float)
-        scores = rng.permutation(np.arange(1, 10))[:3] / 10
+        n = int(rng.integers(1, 8))
+        top_left = rng.uniform(0, 6, size=(n, 2))
+        boxes = np.concatenate([top_left, top_left + rng.uniform(0.5, 4, size=(n, 2))], axis=1)
+        scores = rng.permutation(np.arange(1, 20))[:n] / 20
         threshold = float(rng.choice([0.1, 0.2, 0.3, 0.5, 0.7]))
-        boxes = np.stack([x, y, x + side, y + side], axis=1)
         keep, iou = _torch_nms(boxes, scores, threshold)
-        pair_iou = np.array([iou[0, 1], iou[0, 2], iou[1, 2]])
-        if np.any(np.isclose(pair_iou, threshold)):
+        if np.any(np.isclose(iou.numpy(), threshold)):
             continue  # a tie with the threshold: > versus >= would matter
-        got = get("nms_keep")({"a": side, "x": x, "y": y, "s": scores, "t": threshold})
-        np.testing.assert_allclose(got["iou"], pair_iou)
+        got = get("nms_keep")(_nms_params(boxes, scores, threshold))
+        np.testing.assert_allclose(got["iou"], iou.numpy(), rtol=1e-12, atol=1e-12)
         np.testing.assert_array_equal(got["keep"], keep.numpy())
         np.testing.assert_array_equal(got["order"], np.argsort(-scores) + 1)
         checked += 1
@@ -84,9 +100,18 @@ def test_nms_worked_example():
     # Worked by hand: 2x2 boxes at (0,0), (1,0), (2,0) with scores 0.9, 0.8, 0.7 and t = 0.3.
     # IoU(1,2) = IoU(2,3) = 2/6 = 1/3 > 0.3, IoU(1,3) = 0: box 2 is suppressed by box 1, and box 3
     # survives because the suppressed box 2 cannot suppress it.
-    got = get("nms_keep")({"a": 2, "x": np.array([0.0, 1, 2]), "y": np.zeros(3), "s": np.array([0.9, 0.8, 0.7]), "t": 0.3})
-    np.testing.assert_allclose(got["iou"], [1 / 3, 0, 1 / 3])
+    boxes = [[0, 0, 2, 2], [1, 0, 3, 2], [2, 0, 4, 2]]
+    got = get("nms_keep")(_nms_params(boxes, [0.9, 0.8, 0.7], 0.3))
+    np.testing.assert_allclose(got["iou"], [[1, 1 / 3, 0], [1 / 3, 1, 1 / 3], [0, 1 / 3, 1]])
     np.testing.assert_array_equal(got["keep"], [1, 0, 1])
+
+
+def test_nms_template_accepts_the_old_equal_squares_form():
+    # The template's first form gave one side a for three equal squares; a still fills in w and h.
+    from dlstudy.engine import exercises
+
+    solution = exercises.solve_numbers("nms-keep", ["a=2", "x=[0,1,2]", "y=[0,0,0]", "s=[0.9,0.8,0.7]", "t=0.3"])
+    np.testing.assert_array_equal(solution.answer, [1, 0, 1])
 
 
 def test_style_loss_matches_both_published_normalisations():

@@ -182,7 +182,8 @@ def _array_default(template: Template, param: Param, params: Mapping[str, Any]) 
     for entry in value.reshape(-1):
         problem = param.domain.violation(float(entry))
         if problem:
-            raise DlstudyError(f"{_where(param)} (default {param.default.text}): every entry {problem}, got {float(entry):g}")
+            raise DlstudyError(f"{_where(param)} was left out, and its default {param.default.text} gives {float(entry):g}: "
+                               f"every entry {problem}")
     return value
 
 

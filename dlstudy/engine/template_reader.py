@@ -197,7 +197,7 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
         return Param(name, kind, size=size, vocabulary=vocabulary, **common)
     domain = _domain(reader, spec, name, kind)
     default = reader.number(spec, "default") if kind not in ARRAY_KINDS else _array_default(reader, spec, name, earlier)
-    if default is not None and domain.violation(default):
+    if default is not None and not isinstance(default, Formula) and domain.violation(default):
         raise reader.error(spec, f"parameter '{name}': default {default:g} {domain.violation(default)}", "default")
     if kind == "choice":
         options = spec[kind]
@@ -212,7 +212,7 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
     if rng is None:
         raise reader.error(spec, f"parameter '{name}': give the entries' range, e.g. range: [-2, 2]")
     low, high = _range(reader, spec, rng, name)
-    return Param(name, kind, low=low, high=high, size=size, domain=domain, **common)
+    return Param(name, kind, low=low, high=high, size=size, domain=domain, default=default, **common)
 
 
 def _array_default(reader: Reader, spec: Any, name: str, earlier: dict[str, Param]) -> Formula | None:

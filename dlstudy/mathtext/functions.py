@@ -285,6 +285,7 @@ LOSSES_GENERATIVE_VISION_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int
     "confusion": (_confusion, 3, 3),
     "seq": (_seq, 1, 1),
     "rowsums": (_rowsums, 1, 1),
+    "vec": (_flat, 1, 1),  # the entries row by row, as one vector
     "boxiou": (_box_iou, 4, 4),
     "ranking": (_order_desc, 1, 1),
     "nms": (_greedy_nms, 3, 4),

@@ -1,8 +1,8 @@
 """Oracles for computer vision: box overlap (IoU), non-max suppression, style transfer losses.
 
-Boxes are rasterised on an integer pixel grid and their pixels counted, so IoU
-is measured, not computed from the corner formula.  NMS runs the greedy loop
-over those measured overlaps.  Gram matrices and the style/content losses are
+Boxes are rasterised on the grid their own edges cut the plane into and the
+cells' areas added up, so IoU is measured (for real corners too), not computed
+from the corner formula.  NMS runs the greedy loop over those measured overlaps.  Gram matrices and the style/content losses are
 computed with torch on real (1, C, H, W) feature tensors.
 """
 
@@ -15,36 +15,50 @@ import numpy as np
 from dlstudy.engine.oracles import register
 
 
-def rasterize(boxes: np.ndarray) -> np.ndarray:
-    """Boolean masks (n, H, W): pixel (row r, column c) covers [c, c+1) x [r, r+1); box = [x1, y1, x2, y2]."""
+def edge_grid(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes [x1, y1, x2, y2] (n, 4) as boolean masks over the grid their own edges cut the plane into.
+
+    Every distinct x edge and y edge cuts the plane; each cell of that grid is
+    either inside a box or outside it, so region areas are sums of cell areas:
+    a pixel count on an uneven grid, exact for real corners.  Returns the masks
+    (n, rows, columns) and the cells' areas (rows, columns).
+    """
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
-    size = int(max(1.0, np.ceil(boxes.max())))
-    grid = np.arange(size)
-    cols = (grid >= boxes[:, 0:1]) & (grid < boxes[:, 2:3])  # (n, W): which pixel columns each box covers
-    rows = (grid >= boxes[:, 1:2]) & (grid < boxes[:, 3:4])  # (n, H)
-    return rows[:, :, None] & cols[:, None, :]
+    xs, ys = np.unique(boxes[:, [0, 2]]), np.unique(boxes[:, [1, 3]])
+    left, right, top, bottom = xs[:-1], xs[1:], ys[:-1], ys[1:]
+    cols = (left >= boxes[:, 0:1]) & (right <= boxes[:, 2:3])  # (n, columns): the cells a box spans
+    rows = (top >= boxes[:, 1:2]) & (bottom <= boxes[:, 3:4])  # (n, rows)
+    return rows[:, :, None] & cols[:, None, :], np.outer(bottom - top, right - left)
 
 
-def pixel_overlap(masks: np.ndarray, i: int, j: int) -> tuple[int, int]:
-    """(intersection, union) of masks i and j, by counting pixels."""
-    return int(np.count_nonzero(masks[i] & masks[j])), int(np.count_nonzero(masks[i] | masks[j]))
+def region_area(mask: np.ndarray, cell_area: np.ndarray) -> float:
+    return float(cell_area[mask].sum())
 
 
 @register("iou_boxes")
 def iou_boxes(p: Mapping[str, Any]) -> dict[str, Any]:
     boxes = np.array([[p["ax1"], p["ay1"], p["ax2"], p["ay2"]], [p["bx1"], p["by1"], p["bx2"], p["by2"]]], dtype=float)
-    masks = rasterize(boxes)
-    inter, union = pixel_overlap(masks, 0, 1)
+    masks, cell_area = edge_grid(boxes)
+    inter = region_area(masks[0] & masks[1], cell_area)
+    union = region_area(masks[0] | masks[1], cell_area)
     return {
-        "area_a": int(np.count_nonzero(masks[0])),
-        "area_b": int(np.count_nonzero(masks[1])),
+        "area_a": region_area(masks[0], cell_area),
+        "area_b": region_area(masks[1], cell_area),
         "inter": inter,
         "union": union,
         "iou": inter / union,
     }
 
 
-PAIRS = ((0, 1), (0, 2), (1, 2))  # the pair order the template uses: (1,2), (1,3), (2,3)
+def pairwise_iou(boxes: np.ndarray) -> np.ndarray:
+    """n x n IoUs, each pair measured on its own edge grid (1 on the diagonal)."""
+    n = len(boxes)
+    iou = np.eye(n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            masks, cell_area = edge_grid(boxes[[i, j]])
+            iou[i, j] = iou[j, i] = region_area(masks[0] & masks[1], cell_area) / region_area(masks[0] | masks[1], cell_area)
+    return iou
 
 
 def greedy_nms(scores: np.ndarray, iou: np.ndarray, threshold: float) -> list[int]:
@@ -58,29 +72,12 @@ def greedy_nms(scores: np.ndarray, iou: np.ndarray, threshold: float) -> list[in
 
 @register("nms_keep")
 def nms_keep(p: Mapping[str, Any]) -> dict[str, Any]:
-    side = float(p["a"])
-    x, y, s = (np.asarray(p[k], dtype=float) for k in ("x", "y", "s"))
-    boxes = np.stack([x, y, x + side, y + side], axis=1)
-    masks = rasterize(boxes)
-    n = len(boxes)
-    iou = np.eye(n)
-    inter = []
-    for i, j in PAIRS:
-        overlap, union = pixel_overlap(masks, i, j)
-        inter.append(overlap)
-        iou[i, j] = iou[j, i] = overlap / union
-    kept = greedy_nms(s, iou, float(p["t"]))
-    order = np.argsort(-s, kind="stable")
-    keep = np.zeros(n)
-    keep[kept] = 1.0
-    return {
-        "inter": np.array(inter, dtype=float),
-        "iou": np.array([iou[i, j] for i, j in PAIRS]),
-        "order": order.astype(float) + 1.0,
-        "keep_2nd": float(keep[order[1]]),
-        "keep_3rd": float(keep[order[2]]),
-        "keep": keep,
-    }
+    x, y, w, h, s = (np.asarray(p[k], dtype=float).reshape(-1) for k in ("x", "y", "w", "h", "s"))
+    boxes = np.stack([x, y, x + w, y + h], axis=1)
+    iou = pairwise_iou(boxes)
+    keep = np.zeros(len(s))
+    keep[greedy_nms(s, iou, float(p["t"]))] = 1.0
+    return {"iou": iou, "order": np.argsort(-s, kind="stable").astype(float) + 1.0, "keep": keep}
 
 
 def _feature_map(*channels: Any):
@@ -122,8 +119,11 @@ def content_loss(p: Mapping[str, Any]) -> dict[str, Any]:
 
     generated = torch.tensor(np.asarray(p["F"], dtype=float))
     content = torch.tensor(np.asarray(p["P"], dtype=float))
-    return {
-        "D": (generated - content).numpy(),
-        # Gatys et al. (2016), eq. 1: L_content = 1/2 sum (F - P)^2
-        "J": float(0.5 * F.mse_loss(generated, content, reduction="sum")),
-    }
+    squared = F.mse_loss(generated, content, reduction="sum")
+    channels, positions = generated.shape
+    if str(p.get("scale", "gatys")) == "assignment":
+        # deeplearning.ai's style-transfer assignment: J = 1/(4 n_H n_W n_C) sum (a_C - a_G)^2
+        loss = squared / (4 * positions * channels)
+    else:
+        loss = 0.5 * squared  # Gatys et al. (2016), eq. 1: L_content = 1/2 sum (F - P)^2
+    return {"D": (generated - content).numpy(), "J": float(loss)}
