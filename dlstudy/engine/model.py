@@ -223,7 +223,14 @@ class Template:
         return {step.name: step for step in self.steps}
 
     def case_of(self, params: Mapping[str, Any]) -> str:
-        return str(params[self.cases]) if self.cases else ""
+        """The case word, from parameters or from what formulas see (where a word with codes is its number)."""
+        if not self.cases:
+            return ""
+        value = params[self.cases]
+        if isinstance(value, str):
+            return value
+        codes = self.params[self.cases].codes
+        return next((word for word, code in codes.items() if code == value), str(value))
 
     def env(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """What formulas see: words as their codes, flags as 1/0, sentences as word ids (1-based,

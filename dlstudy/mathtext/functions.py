@@ -284,6 +284,7 @@ LOSSES_GENERATIVE_VISION_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int
     "cosine": (_cosine, 2, 2),
     "confusion": (_confusion, 3, 3),
     "seq": (_seq, 1, 1),
+    "eye": (lambda n: np.eye(_whole(n, 1, 3000, "eye's size")), 1, 1),
     "rowsums": (_rowsums, 1, 1),
     "vec": (_flat, 1, 1),  # the entries row by row, as one vector
     "boxiou": (_box_iou, 4, 4),
