@@ -175,3 +175,22 @@ def test_an_array_may_default_to_a_formula_of_the_numbers(tmp_path):
         coerce_params(template, {"x": "[0, 1]"})
     with pytest.raises(DlstudyError, match="unknown name 'b'"):
         parse_template(write(tmp_path, ARRAY_DEFAULT.replace("default: 'a'", "default: 'b'")))
+
+
+def test_a_placeholder_after_an_operator_command_is_a_value():
+    from dlstudy.mathtext.markup import placeholder_names
+
+    assert placeholder_names(r"an $h \times w = {h} \times {w}$ grid") == ["h", "w"]
+    assert placeholder_names(r"$a \le {b}$") == ["b"]
+    assert placeholder_names(r"$\frac{n}{s}$, $x_{t}$, $\mathrm{x}{a}$") == []  # LaTeX's own groups
+
+
+def test_word_cases_with_codes_resolve_from_formula_values():
+    # label-smoothing-cross-entropy's convention word has codes (all = 1, others = 2): formulas see the number,
+    # the worked steps still pick the case by its word.
+    template = get_template("label-smoothing-cross-entropy")
+    assert template.case_of({"spread": 2.0}) == "others" and template.case_of({"spread": "all"}) == "all"
+    from dlstudy.engine import exercises
+
+    solution = exercises.solve_numbers("label-smoothing-cross-entropy", ["z=[2,1,0.1]", "c=1", "eps=0.1", "spread=others"])
+    assert solution.answer == pytest.approx(0.562, abs=1e-3)
