@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from dlstudy.errors import LocatedError, Location
+from dlstudy.files import read_text
 from dlstudy.paths import data_dir
+
+MAX_STEP_MINUTES = 30 * 24 * 60  # a learning step longer than a month is not a learning step
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class Config:
     fuzz: bool = True
     new_per_day: int = 20
     decks: tuple[Path, ...] = field(default_factory=tuple)
+    backups_kept: int = 10  # daily copies of the review history (0: none)
 
 
 def config_path() -> Path:
@@ -29,14 +33,14 @@ def config_path() -> Path:
 def load_config(path: Path | None = None) -> Config:
     """Read the config file; a missing file means the defaults. Bad values are one-line errors."""
     path = path or config_path()
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return Config()
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "config file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LocatedError(*_decode_error(path, text, exc)) from None
-    known = {"desired_retention", "learning_steps", "relearning_steps", "fuzz", "new_per_day", "decks"}
+    known = {"desired_retention", "learning_steps", "relearning_steps", "fuzz", "new_per_day", "decks", "backups_kept"}
 
     def fail(key: str, problem: str) -> LocatedError:
         return LocatedError(_location_of(path, text, key), problem)
@@ -55,8 +59,10 @@ def load_config(path: Path | None = None) -> Config:
         value = data.get(key)
         if value is None:
             return default
-        if not isinstance(value, list) or not all(isinstance(v, (int, float)) and v > 0 for v in value):
-            raise fail(key, f"{key} must be a list of minutes, e.g. [1, 10]")
+        if not isinstance(value, list) or not value or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= MAX_STEP_MINUTES for v in value
+        ):
+            raise fail(key, f"{key} must be a list of minutes from 1 second to 30 days, e.g. [1, 10]")
         return tuple(timedelta(minutes=v) for v in value)
 
     decks = data.get("decks", [])
@@ -72,6 +78,7 @@ def load_config(path: Path | None = None) -> Config:
         fuzz=fuzz,
         new_per_day=int(number("new_per_day", 20, 0, 10000)),
         decks=tuple(Path(d).expanduser() for d in decks),
+        backups_kept=int(number("backups_kept", 10, 0, 365)),
     )
 
 

@@ -39,6 +39,16 @@ class _LineLoader(_Base):  # type: ignore[misc, valid-type]
 
 
 def _mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
+    seen: dict[Any, Any] = {}
+    for key, _ in node.value:
+        if isinstance(key, yaml.ScalarNode):
+            if key.value in seen:
+                first = seen[key.value]
+                raise yaml.MarkedYAMLError(
+                    problem=f"duplicate key {key.value!r} (first on line {first.line + 1}); a key may appear once",
+                    problem_mark=key.start_mark,
+                )
+            seen[key.value] = key.start_mark
     result = LineDict(loader.construct_mapping(node, deep=True))
     result.line = node.start_mark.line + 1
     result.column = node.start_mark.column + 1
@@ -71,12 +81,9 @@ def line_of(value: Any) -> int:
 
 def load_yaml(path: Path) -> Any:
     """Parse ``path`` with a safe loader; a syntax error or a tag like !!python/object is a LocatedError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LocatedError(Location(str(path)), f"cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise LocatedError(Location(str(path)), "not UTF-8 text") from None
+    from dlstudy.files import read_text
+
+    text = read_text(path, "YAML file")
     try:
         loader = _LineLoader(text)
         try:

@@ -123,7 +123,7 @@ def test_steps_reprompt_on_format_errors():
         (["solve", "conv-output-size", "n=5", "n=6"], "given twice"),
         (["check", *ALEXNET], "either --answer"),
         (["check", "conv-output-size", "--seed", "1", "n=5", "--answer", "1"], "not both"),
-        (["drill", "no-such-topic"], "neither a topic nor a problem id"),
+        (["drill", "no-such-topic"], "not a topic or a problem id"),
         (["generate", "nope"], "unknown problem id"),
     ],
 )

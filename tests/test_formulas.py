@@ -1,4 +1,4 @@
-"""Formula sheets: every formula card and derivation, grouped by topic, rendered as math."""
+"""Formula sheets: a crib sheet of the decks' formulas (only the math that states something), grouped by topic."""
 
 from __future__ import annotations
 
@@ -33,17 +33,33 @@ def test_markdown_sheet_has_topics_and_balanced_math(tmp_path):
         assert len(re.findall(r"(?<!\\)\$", line)) % 2 == 0, line
 
 
-def test_pdf_sheet_renders_math_one_or_two_pages_per_topic(tmp_path):
+def test_the_whole_course_fits_a_crib_sheet_of_at_most_four_pages(tmp_path):
     pdfium = pytest.importorskip("pypdfium2")
     out = tmp_path / "f.pdf"
-    result = runner.invoke(app, ["formulas", "cnn", "optimization", "-o", str(out), "--json"])
+    result = runner.invoke(app, ["formulas", "-o", str(out), "--json"])
     assert result.exit_code == 0, result.output
     document = pdfium.PdfDocument(str(out))
-    assert 2 <= len(document) <= 4
+    assert len(document) <= 4
     text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
-    assert "Convolutional neural networks" in text
-    for raw in ("\\frac", "\\sigma", "\\mathrm", "\\left"):
+    assert "Convolutional neural networks" in text and "Reinforcement learning" in text  # topics flow on
+    for raw in ("\\frac", "\\sigma", "\\mathrm", "\\left", "`", "$"):
         assert raw not in text
+
+
+def test_only_formulas_reach_the_sheet():
+    topics = collect(load_decks(), ["cnn"])
+    for entry in (e for t in topics for e in t.entries):
+        assert any(kind == "math" for line in entry.body for kind, _ in line), entry  # no prose answers
+        assert not any(kind == "text" and len(content) > 5 for line in entry.body for kind, content in line), entry
+        assert sum(len(content) for _, content in entry.label) <= 60, entry.label
+
+
+def test_topics_option_picks_topics(tmp_path):
+    out = tmp_path / "f.md"
+    result = runner.invoke(app, ["formulas", "--topics", "cnn,rnn", "--format", "md", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [l for l in out.read_text().splitlines() if l.startswith("## ")] == [
+        "## Convolutional neural networks", "## Recurrent neural networks"]
 
 
 @pytest.mark.parametrize(

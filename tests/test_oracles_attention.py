@@ -158,3 +158,67 @@ def test_attention_flops_golden():
     assert oracle({"n": 1024, "d": 64, "heads": 1})["total"] == 268_435_456
     assert oracle({"n": 2048, "d": 64, "heads": 1})["total"] == 4 * 268_435_456
     assert oracle({"n": 1024, "d": 64, "heads": 8})["total"] == 268_435_456  # heads split d, same total
+
+
+def test_positional_encoding_matches_the_full_table_and_does_not_allocate_at_huge_d():
+    # The PyTorch tutorial's full table (Vaswani et al. 2017, sec. 3.5) at small sizes, entry by entry.
+    oracle = get("positional_encoding")
+    for d in (4, 6, 16):
+        positions = np.arange(12, dtype=float)[:, None]
+        div_term = np.exp(np.arange(0, d, 2) * (-np.log(10000.0) / d))
+        table = np.zeros((12, d))
+        table[:, 0::2], table[:, 1::2] = np.sin(positions * div_term), np.cos(positions * div_term)
+        for pos in range(12):
+            for k in range(d):
+                assert oracle({"pos": pos, "k": k, "d": d})["pe"] == pytest.approx(table[pos, k], abs=1e-15)
+    # d_model = 10^8 (the example): one entry, no table
+    assert oracle({"pos": 5, "k": 0, "d": 10**8})["pe"] == pytest.approx(np.sin(5.0), abs=1e-15)
+
+
+def test_mha_param_count_without_bias_and_huge():
+    oracle = get("mha_param_count")
+    assert oracle({"E": 512, "heads": 8, "bias": False})["total"] == 4 * 512 * 512
+    assert oracle({"E": 10**9, "heads": 8, "bias": True})["total"] == 4 * 10**18 + 4 * 10**9
+
+
+# ---------------------------------------------------------------------------
+# Additive attention, Transformer layer parameters, KV cache
+
+
+def test_additive_attention_matches_numpy_and_the_uniform_case():
+    rng = np.random.default_rng(1)
+    oracle = get("additive_attention")
+    for _ in range(40):
+        T, m, n, a = (int(v) for v in rng.integers(1, 5, 4))
+        p = {"s": rng.normal(size=m), "H": rng.normal(size=(T, n)), "Ws": rng.normal(size=(a, m)),
+             "Wh": rng.normal(size=(a, n)), "v": rng.normal(size=a)}
+        e = np.array([p["v"] @ np.tanh(p["Ws"] @ p["s"] + p["Wh"] @ h) for h in p["H"]])
+        alpha = np.exp(e - e.max()) / np.exp(e - e.max()).sum()
+        out = oracle(p)
+        np.testing.assert_allclose(out["e"], e, atol=1e-12)
+        np.testing.assert_allclose(out["c"], alpha @ p["H"], atol=1e-12)
+    # Bahdanau et al. (2015), eq. 5-6: with v = 0 every alignment score is 0, so α_j = 1/T and the
+    # context is the mean of the annotations h_j.
+    H = np.array([[1.0, 2.0], [3.0, -2.0], [5.0, 0.0]])
+    out = oracle({"s": np.ones(2), "H": H, "Ws": np.ones((2, 2)), "Wh": np.ones((2, 2)), "v": np.zeros(2)})
+    np.testing.assert_allclose(out["alpha"], [1 / 3] * 3)
+    np.testing.assert_allclose(out["c"], [3.0, 0.0])
+
+
+def test_transformer_layer_params_golden():
+    oracle = get("transformer_layer_params")
+    # BERT-base (Devlin et al. 2019: L = 12, H = 768, A = 12, d_ff = 4H): 7,087,872 parameters per layer
+    # (Hugging Face bert-base-uncased: 85,054,464 in its 12 encoder layers).
+    assert oracle({"d": 768, "heads": 12, "dff": 3072})["total"] == 7_087_872
+    assert 12 * oracle({"d": 768, "heads": 12, "dff": 3072})["total"] == 85_054_464
+    # Vaswani et al. (2017) base: d_model = 512, h = 8, d_ff = 2048.
+    assert oracle({"d": 512, "heads": 8, "dff": 2048})["total"] == 3_152_384
+
+
+def test_kv_cache_golden():
+    oracle = get("kv_cache_bytes")
+    # Llama 2 7B (Touvron et al. 2023: 32 layers, 32 heads of 128) in float16: 2 · 32 · 4096 · 2 bytes
+    # = 512 KiB per token, so a 4096-token sequence needs 2 GiB.
+    assert oracle({"L": 32, "heads": 32, "dh": 128, "b": 1, "n": 1, "dtype": "float16"})["total"] == 512 * 1024
+    assert oracle({"L": 32, "heads": 32, "dh": 128, "b": 1, "n": 4096, "dtype": "float16"})["total"] == 2 * 1024**3
+    assert oracle({"L": 2, "heads": 4, "dh": 8, "b": 3, "n": 5, "dtype": "float32"})["total"] == 2 * 2 * 4 * 8 * 3 * 5 * 4

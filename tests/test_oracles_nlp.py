@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from dlstudy.mathtext import expr
 from dlstudy.mathtext import functions
 from dlstudy.engine.oracles import get
-from dlstudy.engine.oracles.nlp import beam_search, bigram_factors, clipped_matches, sentence_bleu
+from dlstudy.engine.model import Sentence
+from dlstudy.engine.oracles.nlp import beam_search, bigram_factors, clipped_matches, closest_reference_length, sentence_bleu
 
 rng = np.random.default_rng(7)
 
@@ -93,10 +94,10 @@ def test_noise_distribution_golden_cs224n():
 
 
 def _numpy_bigram_factors(C, q, k, next_types):
-    """Independent count: ids padded with 0 = <s> and 4 = </s>, bigrams as rows of a window array."""
-    padded = np.hstack([np.zeros((len(C), 1)), C, np.full((len(C), 1), 4.0)])
+    """Independent count: ids padded with 0 = <s> and -1 = </s>, bigrams as rows of a window array."""
+    padded = np.hstack([np.zeros((len(C), 1)), C, np.full((len(C), 1), -1.0)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2, axis=1).reshape(-1, 2)
-    sentence = np.concatenate([[0.0], q, [4.0]])
+    sentence = np.concatenate([[0.0], q, [-1.0]])
     factors = []
     for h, w in zip(sentence[:-1], sentence[1:]):
         pair = np.sum((windows[:, 0] == h) & (windows[:, 1] == w))
@@ -107,15 +108,31 @@ def _numpy_bigram_factors(C, q, k, next_types):
 
 
 def test_bigram_probability_matches_numpy_count():
-    for _ in range(300):
-        C = rng.integers(1, 4, (3, 3)).astype(float)
-        q = rng.integers(1, 4, 3).astype(float)
-        for smoothing, k in (("mle", 0.0), ("laplace", 1.0)):
-            got = get("bigram_sentence_probability")({"C": C, "q": q, "smoothing": smoothing})
-            expected = _numpy_bigram_factors(C, q, k, next_types=4)
-            # an unseen history word makes its MLE factor 0/0 (the template's constraint refuses that)
-            np.testing.assert_allclose(got["probs"], expected, rtol=1e-12)
-            np.testing.assert_allclose(got["P"], np.prod(expected), rtol=1e-12, atol=1e-15)
+    for _ in range(200):
+        S, L, T = (int(v) for v in rng.integers(2, 5, 3))
+        C = rng.integers(1, 5, (S, L)).astype(float)
+        q = rng.integers(1, 5, T).astype(float)
+        V = int(max(C.max(), q.max()))  # ids 1..V are the vocabulary
+        for smoothing, k in (("mle", 0.0), ("laplace", 1.0), ("add-k", 0.25)):
+            for eos in (True, False):
+                got = get("bigram_sentence_probability")({"C": C, "q": q, "smoothing": smoothing, "k": k, "eos": eos})
+                expected = _numpy_bigram_factors(C, q, k, next_types=V + eos)
+                # an unseen history word makes its MLE factor 0/0 (the template's constraint refuses that)
+                np.testing.assert_allclose(got["probs"], expected[:-1], rtol=1e-12)
+                end = expected[-1] if eos else 1.0
+                np.testing.assert_allclose(got["p_end"], end, rtol=1e-12)
+                np.testing.assert_allclose(got["P"], np.prod(expected[:-1]) * end, rtol=1e-12, atol=1e-15)
+                assert got["V"] == V
+
+
+def test_bigram_end_token_convention():
+    # Course notes 004 L126 stop at P(w_n | w_{n-1}); Jurafsky & Martin pad </s> and multiply P(</s> | w_n).
+    # Corpus <s> 1 2 3 / <s> 1 3 2 / <s> 2 3 3, sentence 1 3 2: P(1|<s>) = 2/3, P(3|1) = 1/2, P(2|3) = 1/4
+    # (3 occurs 4 times), P(</s>|2) = 1/3 (2 occurs 3 times, once sentence-final).
+    C, q = np.array([[1, 2, 3], [1, 3, 2], [2, 3, 3]], dtype=float), np.array([1, 3, 2], dtype=float)
+    without = get("bigram_sentence_probability")({"C": C, "q": q, "smoothing": "mle", "eos": False})
+    assert without["P"] == pytest.approx(1 / 12, abs=1e-15)
+    assert get("bigram_sentence_probability")({"C": C, "q": q, "smoothing": "mle", "eos": True})["P"] == pytest.approx(1 / 36)
 
 
 def test_bigram_golden_jurafsky_martin():
@@ -238,3 +255,17 @@ def test_ngram_counts_refuses_bad_arguments():
             functions.evaluate(expr.parse(text))
     counts = functions.evaluate(expr.parse("ngram_counts([1, 2, 1; 2, 2, 3], 2, 3)"))
     np.testing.assert_array_equal(counts, [[0, 1, 0], [1, 1, 1], [0, 0, 0]])  # rows are separate sentences
+
+
+def test_bleu_tie_rule_and_words():
+    # Candidate of 5 words, references of 4 and 6: equally close. NLTK's closest_ref_length and sacreBLEU
+    # take the shorter (4); the template's other convention takes the longer (6).
+    refs = [["a"] * 4, ["a"] * 6]
+    assert closest_reference_length(refs, 5) == 4
+    assert closest_reference_length(refs, 5, "longer") == 6
+    # Sentences typed as words: Papineni et al. (2002) sec. 2.1.1's "the the the the the the the" against
+    # "the cat is on the mat" / "there is a cat on the mat" has modified unigram precision 2/7.
+    out = get("bleu_2")({"x": Sentence(tuple("the the the the the the the".split())),
+                         "r1": Sentence(tuple("the cat is on the mat".split())),
+                         "r2": Sentence(tuple("there is a cat on the mat".split()))})
+    assert out["p1"] == pytest.approx(2 / 7)

@@ -49,23 +49,35 @@ def test_lstm_cell_matches_torch_lstmcell():
 
 
 def test_lstm_cell_step_oracle_matches_torch():
-    """The template's layout (W rows i, f, g, o; u; b = b_ih + b_hh) loaded into a real LSTMCell(2, 1)."""
+    """The template's layout (W rows i, f, g, o; U; b = b_ih + b_hh) loaded into a real LSTMCell(n, m), any sizes."""
     oracle = get("lstm_cell_step")
     for _ in range(100):
-        p = {"x": rng.integers(-2, 3, 2).astype(float), "h_prev": float(_one_decimal()), "c_prev": float(_one_decimal() * 2),
-             "W": _one_decimal(4, 2), "u": _one_decimal(4), "b": _one_decimal(4)}
-        cell = torch.nn.LSTMCell(2, 1, dtype=torch.float64)
-        _load(cell, weight_ih=p["W"], weight_hh=p["u"], bias_ih=p["b"], bias_hh=np.zeros(4))
+        n, m = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+        p = {"n": n, "m": m, "x": rng.integers(-2, 3, n).astype(float), "h_prev": _one_decimal(m),
+             "c_prev": _one_decimal(m) * 2, "W": _one_decimal(4 * m, n), "U": _one_decimal(4 * m, m), "b": _one_decimal(4 * m)}
+        cell = torch.nn.LSTMCell(n, m, dtype=torch.float64)
+        _load(cell, weight_ih=p["W"], weight_hh=p["U"], bias_ih=p["b"], bias_hh=np.zeros(4 * m))
         with torch.no_grad():
-            h_ref, c_ref = cell(torch.tensor(p["x"])[None], (_t([[p["h_prev"]]]), _t([[p["c_prev"]]])))
+            h_ref, c_ref = cell(_t(p["x"])[None], (_t(p["h_prev"])[None], _t(p["c_prev"])[None]))
         out = oracle(p)
-        assert out["h"] == pytest.approx(float(h_ref), abs=1e-12)
-        assert out["c"] == pytest.approx(float(c_ref), abs=1e-12)
+        np.testing.assert_allclose(out["h"], h_ref[0].numpy(), atol=1e-12)
+        np.testing.assert_allclose(out["c"], c_ref[0].numpy(), atol=1e-12)
         # the gates, from torch's own stacked pre-activations
-        z = torch.tensor(p["W"]) @ torch.tensor(p["x"]) + torch.tensor(p["u"]) * p["h_prev"] + torch.tensor(p["b"])
+        z = _t(p["W"]) @ _t(p["x"]) + _t(p["U"]) @ _t(p["h_prev"]) + _t(p["b"])
         np.testing.assert_allclose(out["z"], z.numpy(), atol=1e-12)
-        assert [out[g] for g in "ifo"] == pytest.approx(torch.sigmoid(z[[0, 1, 3]]).tolist(), abs=1e-12)
-        assert out["g"] == pytest.approx(math.tanh(float(z[2])), abs=1e-12)
+        zi, zf, zg, zo = z.split(m)
+        for gate, ref in (("i", torch.sigmoid(zi)), ("f", torch.sigmoid(zf)), ("g", torch.tanh(zg)), ("o", torch.sigmoid(zo))):
+            np.testing.assert_allclose(out[gate], ref.numpy(), atol=1e-12)
+
+
+def test_lstm_cell_step_issue_example_input_3_hidden_2():
+    # The issue's example: input size 3, hidden size 2; the one-unit layout (a flat u of 4) also still works.
+    out = get("lstm_cell_step")({"x": np.array([1.0, -1.0, 0.5]), "h_prev": np.array([0.2, -0.3]), "c_prev": np.array([0.5, 1.0]),
+                                 "W": np.full((8, 3), 0.1), "U": np.tile(np.eye(2), (4, 1)), "b": np.zeros(8)})
+    assert out["h"].shape == (2,) and out["z"].shape == (8,)
+    flat = get("lstm_cell_step")({"x": np.array([1.0, 2.0]), "h_prev": 0.5, "c_prev": 1.0, "W": np.ones((4, 2)),
+                                  "U": np.array([0.1, 0.2, 0.3, 0.4]), "b": np.zeros(4)})
+    assert flat["z"] == pytest.approx([3.05, 3.1, 3.15, 3.2])
 
 
 def test_gru_cell_matches_torch_grucell():
@@ -81,30 +93,48 @@ def test_gru_cell_matches_torch_grucell():
         np.testing.assert_allclose(gru_cell(x, h, w_ih, w_hh, b_ih, b_hh)["h"], h_ref[0].numpy(), rtol=1e-12, atol=1e-12)
 
 
+def _keras_gru_reset_before(x, h, w_ih, w_hh, b_ih, b_hh):
+    """Cho et al. (2014) eq. 5-8 / Keras GRU(reset_after=False), written out per unit with torch ops:
+    h~ = tanh(W x + U (r * h)), biases added outside the reset gate."""
+    m = h.shape[0]
+    gi, hr_hz = w_ih @ x + b_ih, w_hh[: 2 * m] @ h + b_hh[: 2 * m]
+    r = torch.sigmoid(gi[:m] + hr_hz[:m])
+    z = torch.sigmoid(gi[m : 2 * m] + hr_hz[m:])
+    cand = torch.tanh(gi[2 * m :] + w_hh[2 * m :] @ (r * h) + b_hh[2 * m :])
+    return (1 - z) * cand + z * h
+
+
 def test_gru_cell_step_oracle_matches_torch():
     oracle = get("gru_cell_step")
     for _ in range(100):
-        p = {"x": rng.integers(-2, 3, 2).astype(float), "h_prev": float(_one_decimal()), "W": _one_decimal(3, 2),
-             "b_i": _one_decimal(3), "u": _one_decimal(3), "b_h": _one_decimal(3)}
-        cell = torch.nn.GRUCell(2, 1, dtype=torch.float64)
-        _load(cell, weight_ih=p["W"], weight_hh=p["u"], bias_ih=p["b_i"], bias_hh=p["b_h"])
+        n, m = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+        p = {"n": n, "m": m, "x": rng.integers(-2, 3, n).astype(float), "h_prev": _one_decimal(m), "W": _one_decimal(3 * m, n),
+             "b_i": _one_decimal(3 * m), "U": _one_decimal(3 * m, m), "b_h": _one_decimal(3 * m), "reset_after": "true"}
+        cell = torch.nn.GRUCell(n, m, dtype=torch.float64)
+        _load(cell, weight_ih=p["W"], weight_hh=p["U"], bias_ih=p["b_i"], bias_hh=p["b_h"])
         with torch.no_grad():
-            h_ref = cell(_t(p["x"])[None], _t([[p["h_prev"]]]))
+            h_ref = cell(_t(p["x"])[None], _t(p["h_prev"])[None])
         out = oracle(p)
-        assert out["h"] == pytest.approx(float(h_ref), abs=1e-12)
+        np.testing.assert_allclose(out["h"], h_ref[0].numpy(), atol=1e-12)
         # torch's own gate split: r and z from the summed parts, n with r inside the hidden part
-        gi = torch.tensor(p["W"]) @ torch.tensor(p["x"]) + torch.tensor(p["b_i"])
-        gh = torch.tensor(p["u"]) * p["h_prev"] + torch.tensor(p["b_h"])
-        assert out["r"] == pytest.approx(float(torch.sigmoid(gi[0] + gh[0])), abs=1e-12)
-        assert out["z"] == pytest.approx(float(torch.sigmoid(gi[1] + gh[1])), abs=1e-12)
-        assert out["n"] == pytest.approx(float(torch.tanh(gi[2] + out["r"] * gh[2])), abs=1e-12)
+        gi = _t(p["W"]) @ _t(p["x"]) + _t(p["b_i"])
+        gh = _t(p["U"]) @ _t(p["h_prev"]) + _t(p["b_h"])
+        np.testing.assert_allclose(out["r"], torch.sigmoid(gi[:m] + gh[:m]).numpy(), atol=1e-12)
+        np.testing.assert_allclose(out["z"], torch.sigmoid(gi[m : 2 * m] + gh[m : 2 * m]).numpy(), atol=1e-12)
+        np.testing.assert_allclose(out["n_cand"], torch.tanh(gi[2 * m :] + _t(out["r"]) * gh[2 * m :]).numpy(), atol=1e-12)
+        # reset_after = false: the reset gate scales h before the recurrent matrix
+        before = oracle({**p, "reset_after": "false"})
+        ref = _keras_gru_reset_before(_t(p["x"]), _t(p["h_prev"]), _t(p["W"]), _t(p["U"]), _t(p["b_i"]), _t(p["b_h"]))
+        np.testing.assert_allclose(before["h"], ref.numpy(), atol=1e-12)
+        if m == 1:  # one unit: r * (u h) = u (r h), so the two conventions differ only by r * b_hn vs b_hn
+            assert before["n_cand"] == pytest.approx(np.tanh(gi[2].item() + p["U"][2, 0] * out["r"][0] * p["h_prev"][0] + p["b_h"][2]))
 
 
 def test_lstm_cell_golden_zero_weights():
     # With all weights and biases zero every gate is sigma(0) = 1/2 and the candidate tanh(0) = 0
     # (Hochreiter & Schmidhuber 1997 / PyTorch LSTMCell equations): c_t = c_{t-1}/2, h_t = tanh(c_t)/2.
     out = get("lstm_cell_step")({"x": np.array([1.0, -2.0]), "h_prev": 0.5, "c_prev": 1.0,
-                                 "W": np.zeros((4, 2)), "u": np.zeros(4), "b": np.zeros(4)})
+                                 "W": np.zeros((4, 2)), "U": np.zeros((4, 1)), "b": np.zeros(4)})
     assert (out["i"], out["f"], out["g"], out["o"]) == (0.5, 0.5, 0.0, 0.5)
     assert out["c"] == 0.5
     assert out["h"] == pytest.approx(0.5 * math.tanh(0.5), abs=1e-15)
@@ -114,7 +144,7 @@ def test_gru_cell_golden_update_gate_convention():
     # PyTorch GRUCell docs: h' = (1 - z) * n + z * h. A huge update-gate bias gives z -> 1, so the state
     # is kept (h' = h); a huge negative one gives z -> 0, so h' = n = tanh(W_in x + b_in + r*(W_hn h + b_hn)).
     base = {"x": np.array([1.0, 1.0]), "h_prev": 0.3, "W": np.array([[0.0, 0.0], [0.0, 0.0], [0.5, 0.5]]),
-            "b_i": np.zeros(3), "u": np.array([0.0, 0.0, 1.0]), "b_h": np.array([0.0, 50.0, 0.0])}
+            "b_i": np.zeros(3), "U": np.array([[0.0], [0.0], [1.0]]), "b_h": np.array([0.0, 50.0, 0.0])}
     assert get("gru_cell_step")(base)["h"] == pytest.approx(0.3, abs=1e-12)
     base["b_h"] = np.array([0.0, -50.0, 0.0])
     # r = sigma(0) = 1/2 inside the hidden part: n = tanh(1 + 0.5*0.3)
@@ -217,13 +247,23 @@ def test_bptt_golden_linear_regime():
 
 def test_rnn_param_count_matches_modules():
     oracle = get("rnn_param_count")
-    for _ in range(100):
-        n, m = int(rng.integers(1, 300)), int(rng.integers(1, 256))
-        for cell in ("LSTM", "GRU"):
-            module = getattr(torch.nn, cell)(n, m, device="meta")
+    for _ in range(60):
+        n, m, bias = int(rng.integers(1, 300)), int(rng.integers(1, 256)), bool(rng.integers(2))
+        for cell, keras in (("LSTM", "LSTM"), ("GRU", "GRU"), ("RNN", "SimpleRNN")):
+            module = getattr(torch.nn, cell)(n, m, bias=bias, device="meta")
             total = sum(p.numel() for p in module.parameters())
-            assert oracle({"layer": f"PyTorch-{cell}", "n": n, "m": m})["total"] == total
-            assert oracle({"layer": f"Keras-{cell}", "n": n, "m": m})["total"] == total - module.bias_hh_l0.numel()
+            one_bias = module.bias_hh_l0.numel() if bias else 0
+            assert oracle({"layer": f"PyTorch-{cell}", "n": n, "m": m, "bias": bias})["total"] == total
+            keras_total = oracle({"layer": f"Keras-{keras}", "n": n, "m": m, "bias": bias, "reset_after": "false"})["total"]
+            assert keras_total == total - one_bias
+        gru_after = oracle({"layer": "Keras-GRU", "n": n, "m": m, "bias": bias, "reset_after": "true"})["total"]
+        assert gru_after == sum(p.numel() for p in torch.nn.GRU(n, m, bias=bias, device="meta").parameters())
+
+
+def test_rnn_param_count_huge_sizes_do_not_allocate():
+    # The issue's example n = m = 10^9: 4(n m + m^2 + 2m) = 8,000,000,008,000,000,000, counted on meta tensors.
+    out = get("rnn_param_count")({"layer": "PyTorch-LSTM", "n": 10**9, "m": 10**9, "bias": True})
+    assert out["total"] == 8_000_000_008_000_000_000
 
 
 def test_rnn_param_count_golden():
@@ -236,8 +276,11 @@ def test_rnn_param_count_golden():
     assert oracle({"layer": "Keras-LSTM", "n": 64, "m": 128})["total"] == 98816
     # ... and the encoder LSTM(64) on 64-dim embeddings 33,024.
     assert oracle({"layer": "Keras-LSTM", "n": 64, "m": 64})["total"] == 33024
-    # Same guide: GRU(256) with the TF2 default reset_after=True (two bias vectors, as PyTorch) has 247,296.
+    # Same guide: GRU(256) with the TF2 default reset_after=True (two bias vectors, as PyTorch) has 247,296,
+    # and SimpleRNN(128) on the GRU's 256-dim output 49,280.
     assert oracle({"layer": "PyTorch-GRU", "n": 64, "m": 256})["total"] == 247296
+    assert oracle({"layer": "Keras-GRU", "n": 64, "m": 256, "reset_after": "true"})["total"] == 247296
+    assert oracle({"layer": "Keras-SimpleRNN", "n": 256, "m": 128})["total"] == 49280
 
 
 def test_birnn_output_shape_matches_meta_built_module():

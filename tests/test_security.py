@@ -132,3 +132,33 @@ def test_source_never_calls_eval_exec_or_unsafe_yaml():
     for path in source.rglob("*.py"):
         lines = [l for l in path.read_text().splitlines() if banned.search(l)]
         assert not lines, f"{path.name}: {lines}"
+
+
+def test_a_symbolic_comparison_that_runs_too_long_is_cut_off():
+    import time
+
+    from dlstudy.engine.symbolic import _within
+
+    started = time.monotonic()
+    assert _within(0.5, lambda: time.sleep(30) or True) is False
+    assert time.monotonic() - started < 5
+    assert _within(5, lambda: True) is True
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "[" + "+".join(["1"] * 1000) + ", 0]",  # a left-deep chain: deep tree, no parentheses
+        "[1" + "'" * 500 + ", 0]",  # a transpose chain
+        "outer(outer(outer(ones, ones), ones), ones)".replace("ones", "[" + ",".join(["1"] * 40) + "]"),
+    ],
+)
+def test_hostile_answers_are_refused_in_one_short_line(answer):
+    from typer.testing import CliRunner
+
+    from dlstudy.cli.app import app
+
+    result = CliRunner().invoke(app, ["check", "adam-first-step", "--seed", "1", "--answer", answer])
+    assert result.exit_code in (1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert all(len(line) < 400 for line in result.output.splitlines())

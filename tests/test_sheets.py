@@ -107,7 +107,8 @@ def test_pdf_answers_equal_the_engine(tmp_path):
     for seed in (1, 2):
         result = sheets.make_sheets(ids, count=len(ids), seed=seed, output=tmp_path / f"{seed}.pdf")
         key = pdf_pages(tmp_path / f"{seed}.pdf")[-1]
-        found = [float(x) for x in re.findall(r"Answer:\s*(-?\d+(?:\.\d+)?)", key)]
+        # thousands are separated by thin spaces on the sheet (1 982 720)
+        found = [float(re.sub(r"\s", "", x)) for x in re.findall(r"Answer:\s*(-?\d{1,3}(?:[\u2009\u202f ]\d{3})*(?:\.\d+)?)", key)]
         expected = [exercises.generate(p.id, p.seed)[1] for p in result.versions[0].problems]
         assert len(found) == len(expected)
         for value, solution in zip(found, expected):
@@ -122,6 +123,7 @@ _NUMBER = r"(-?\d+(?:\.\d+)?)(?: \\times 10\^\{(-?\d+)\})?|10\^\{(-?\d+)\}"
 
 
 def parse_number(text: str) -> float:
+    text = re.sub(r"(?<=\d)(?:\\,|\\mspace\{3mu\})(?=\d{3})", "", text)  # thousands separators
     match = re.fullmatch(_NUMBER, text.strip())
     assert match, f"not a number: {text!r}"
     mantissa, exponent, power = match.groups()
@@ -165,7 +167,15 @@ def test_markdown_key_equals_the_engine_for_every_template(tmp_path, seed):
         want = displayed(expected, sigfigs)
         got = parse_answer(written[1:-1])
         assert got.size == np.size(want), (problem_id, written)
-        assert np.allclose(got.reshape(np.shape(want)), want, rtol=1e-9, atol=0), (problem_id, problem_seed, written)
+        if np.ndim(want) == 0:
+            assert np.allclose(got.reshape(np.shape(want)), want, rtol=1e-9, atol=0), (problem_id, problem_seed, written)
+            continue
+        # a vector or matrix prints one number of decimals per column (as many as its largest entry needs):
+        # every entry is the live value rounded to the decimals written
+        cells = re.findall(r"-?\d+\.(\d+)", written)
+        decimals = min((len(c) for c in cells), default=0)
+        assert np.allclose(got.reshape(np.shape(want)), expected, rtol=0, atol=0.5 * 10.0**-decimals * (1 + 1e-9)), (
+            problem_id, problem_seed, written)
     assert {p.id for p in result.versions[0].problems} == {t.id for t in all_templates()}
 
 
@@ -312,7 +322,7 @@ def test_cli_says_what_it_wrote(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["sheet", "no-such-topic"], "neither a topic nor a problem id"),
+        (["sheet", "no-such-topic"], "not a topic or a problem id"),
         (["sheet", "-n", "0"], "-n must be between 1"),
         (["sheet", "--versions", "0"], "--versions must be between 1"),
         (["sheet", "--format", "docx"], "--format must be one of pdf, tex, md"),

@@ -36,6 +36,7 @@ from dlstudy.cards.decks import check_unique, deck_files, default_deck_paths, lo
 from dlstudy.cards.lint import ID_PATTERN, lint_file
 from dlstudy.cards.markup import math_problems
 from dlstudy.cards.model import Deck
+from dlstudy.spreadsheet import restore
 from dlstudy.errors import DlstudyError, LocatedError, Location
 
 MAX_SHOWN = 20
@@ -101,7 +102,8 @@ class _Problems:
 
 
 def _clean(cell: str) -> str:
-    return cell.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").strip()
+    """A cell's text: a formula guard that `dlstudy export csv` put in front taken off, line ends and tabs plain."""
+    return restore(cell).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").strip()
 
 
 def _records(file: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
@@ -120,16 +122,9 @@ def _records(file: Path, text: str, delimiter: str) -> list[tuple[int, list[str]
 
 def read_rows(file: Path) -> list[_Row]:
     """The cards of a CSV file; every problem found is raised at once as ``FILE:LINE:COL: ...``."""
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DlstudyError(f"{file}: no such file") from None
-    except IsADirectoryError:
-        raise DlstudyError(f"{file}: is a folder, not a CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise DlstudyError(f"{file}: not UTF-8 text (byte {exc.start + 1}); save it as CSV UTF-8") from None
-    except OSError as exc:
-        raise DlstudyError(f"{file}: cannot read ({exc.strerror})") from None
+    from dlstudy.files import read_text
+
+    text = read_text(file, "CSV file").removeprefix("\ufeff")
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line else ","
     problems = _Problems(file)
@@ -159,7 +154,7 @@ def read_rows(file: Path) -> list[_Row]:
             continue
         front = _clean(record[columns["front"]])
         back = _clean(record[columns["back"]])
-        tags = split_tags(record[columns["tags"]]) if "tags" in columns and columns["tags"] < len(record) else []
+        tags = split_tags(restore(record[columns["tags"]])) if "tags" in columns and columns["tags"] < len(record) else []
         before = len(problems.items)
         for side, value in (("front", front), ("back", back)):
             column = columns[side] + 1

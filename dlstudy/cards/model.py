@@ -11,6 +11,7 @@ round-trip through ``to_dict``/``from_dict`` (the deck cache is JSON).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -89,6 +90,11 @@ class Deck:
     notes: tuple[Note, ...]
     cards: tuple[Card, ...]  # every card of every note, in note order
     source: str
+
+    @property
+    def short_title(self) -> str:
+        """The title's head, for headings: "Recurrent neural networks" of "Recurrent neural networks, LSTM/GRU, ..."."""
+        return re.split(r":| - |,| \(", self.title)[0].strip()
 
     def to_dict(self) -> dict[str, Any]:
         return {

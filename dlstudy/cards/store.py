@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from dlstudy.errors import DlstudyError
+from dlstudy.files import describe_os_error
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -150,6 +152,24 @@ def _card_values(card: CardRow) -> tuple:
     )
 
 
+class _GuardedConnection:
+    """A SQLite connection whose errors arrive as one-line DlstudyErrors (see ``database_problem``)."""
+
+    def __init__(self, raw: sqlite3.Connection, path: Path) -> None:
+        self.raw = raw
+        self.path = path
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        try:
+            return self.raw.execute(sql, *args)
+        except sqlite3.Error as exc:
+            doing = "read" if sql.lstrip().upper().startswith(("SELECT", "PRAGMA")) else "save"
+            raise DlstudyError(f"{self.path}: {database_problem(exc, doing)}") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
 class Store:
     """One SQLite database of review history."""
 
@@ -157,21 +177,34 @@ class Store:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        except OSError as exc:
+            raise DlstudyError(
+                f"cannot create the data folder {path.parent}: {describe_os_error(exc)}; "
+                "set DLSTUDY_HOME to a folder you can write"
+            ) from None
+        with self.guarded("open"):
+            self.db = _GuardedConnection(sqlite3.connect(path, timeout=30, isolation_level=None), path)
             self._use_wal()
             self.db.execute("PRAGMA synchronous=FULL")  # a review survives a power cut, not only a kill
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise DlstudyError(f"{path}: cannot open the review database ({exc})") from None
+
+    @contextmanager
+    def guarded(self, doing: str) -> Iterator[None]:
+        """SQLite's errors as one line that says what happened and what to do; nothing committed is lost
+        (a failed transaction rolls back as a whole)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise DlstudyError(f"{self.path}: {database_problem(exc, doing)}") from None
 
     def _use_wal(self) -> None:
         """WAL mode (it persists in the file). Switching a new database can fail with "locked" without
         waiting for the busy timeout when another process is creating it too, so retry for a while."""
         for attempt in range(200):
             try:
-                if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    self.db.execute("PRAGMA journal_mode=WAL")
+                if self.db.raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.db.raw.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or attempt == 199:
@@ -209,11 +242,24 @@ class Store:
 
         class _Transaction:
             def __enter__(self) -> sqlite3.Connection:
-                store.db.execute("BEGIN IMMEDIATE")
+                with store.guarded("start a write"):
+                    store.db.execute("BEGIN IMMEDIATE")
                 return store.db
 
             def __exit__(self, kind, value, traceback) -> None:
-                store.db.execute("COMMIT" if kind is None else "ROLLBACK")
+                if kind is None:
+                    try:
+                        store.db.raw.execute("COMMIT")
+                        return
+                    except sqlite3.Error as exc:
+                        value = exc
+                if store.db.raw.in_transaction:
+                    try:
+                        store.db.raw.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # SQLite rolls back by itself when it cannot
+                if isinstance(value, sqlite3.Error):
+                    raise DlstudyError(f"{store.path}: {database_problem(value, 'save')}") from None
 
         return _Transaction()
 
@@ -322,11 +368,37 @@ class Store:
         db.execute(f"INSERT OR REPLACE INTO cards ({_CARD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _card_values(card))
 
 
+def database_problem(exc: sqlite3.Error, doing: str) -> str:
+    """What a SQLite error means for the user, and what to do about it."""
+    text = str(exc).lower()
+    if "disk is full" in text or "disk i/o" in text:
+        return (f"could not {doing}: the disk is full (or failing); what was on screen was not saved, every review "
+                "before it is. Free some space and run the command again")
+    if "readonly" in text or "read-only" in text:
+        return f"could not {doing}: the review database is read-only; make the file and its folder writable"
+    if "locked" in text or "busy" in text:
+        return f"could not {doing}: another dlstudy is writing the review database; try again in a moment"
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return (f"the review database is damaged ({exc}); dlstudy will not write to it. Restore a backup: "
+                "`dlstudy backup list`, then `dlstudy backup restore NAME`")
+    if "unable to open" in text:
+        return f"could not {doing}: cannot open the review database (is its folder writable?)"
+    return f"could not {doing} the review database: {exc}"
+
+
 def database_path() -> Path:
     from dlstudy.paths import data_dir
 
     return data_dir() / "reviews.sqlite3"
 
 
-def open_store(path: Path | None = None) -> Store:
-    return Store(path or database_path())
+def open_store(path: Path | None = None, backup: bool = True) -> Store:
+    """The review history; the first opening of a day also backs it up (``cards.backup``)."""
+    store = Store(path or database_path())
+    if backup:
+        from dlstudy.cards import backup as backups
+        from dlstudy.clock import system_clock
+        from dlstudy.config import load_config
+
+        backups.daily(store.db.raw, store.path, system_clock(), load_config().backups_kept)
+    return store

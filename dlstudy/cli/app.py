@@ -14,6 +14,7 @@ from dlstudy.cli.base import app
 from dlstudy.cli import problem_commands  # noqa: E402, F401, I001
 from dlstudy.cli import study_commands  # noqa: E402, F401
 from dlstudy.cli import output_commands  # noqa: E402, F401
+from dlstudy.cli import history_commands  # noqa: E402, F401
 
 __all__ = ["app", "main"]
 

@@ -110,33 +110,51 @@ def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
             if outcome is None:
                 console.print("Stopped.")
                 break
-            given, result = outcome
+            given, results = outcome
             answer = problem.solution()
-            if result is not None:
-                verdict(result)
+            for part in results or ():
+                label = problem.template.step(part.step).what if len(problem.template.answer.asked) > 1 else ""
+                verdict(part, label=label)
             solution(answer)
-            session.record(problem, given, result)
+            session.record(problem, given, results)
     drill_summary(session.rows, session.points)
 
 
-def _drill_answer(ask, interactive: bool, session, problem) -> tuple[str, Verdict | None] | None:
-    """The student's verdict for one problem; None when they quit, END_OF_INPUT when stdin ends."""
-    kind = problem.template.answer.kind
-    while True:
-        text = ask("Your answer: ")
-        if text is None:
-            return END_OF_INPUT
-        if text.lower() in ("quit", "q", "exit"):
-            return None
-        if text.lower() in ("skip", "?") or (text == "" and not interactive):
-            return "—", None
-        if text == "":
-            console.print(f"  Type your answer ({FORMAT_EXAMPLES[kind]}), or skip.", style="dim", markup=False)
-            continue
-        try:
-            return text, session.check(problem, text)
-        except AnswerFormatError as exc:
-            console.print(f"  {exc.message}", style="yellow", markup=False)
+def _drill_answer(ask, interactive: bool, session, problem) -> tuple[str, list[Verdict] | None] | None:
+    """The student's verdicts for one problem (one per part it asks for); None when they quit,
+    END_OF_INPUT when stdin ends."""
+    template = problem.template
+    parts = template.answer.asked
+    given: list[str] = []
+    verdicts: list[Verdict] = []
+    for number, part in enumerate(parts, 1):
+        label = "Your answer: " if len(parts) == 1 else f"Part {number}/{len(parts)}, {_math(template.step(part).what)}: "
+        kind = template.answer.kind if part == template.answer.step else "real"
+        while True:
+            text = ask(esc(label))
+            if text is None:
+                return END_OF_INPUT
+            if text.lower() in ("quit", "q", "exit"):
+                return None
+            if text.lower() in ("skip", "?") or (text == "" and not interactive):
+                return "—", None
+            if text == "":
+                console.print(f"  Type your answer ({FORMAT_EXAMPLES.get(kind, 'a number')}), or skip.", style="dim", markup=False)
+                continue
+            try:
+                verdicts.append(session.check(problem, text, part if len(parts) > 1 else None))
+            except AnswerFormatError as exc:
+                console.print(f"  {exc.message}", style="yellow", markup=False)
+                continue
+            given.append(text)
+            break
+    return "; ".join(given), verdicts
+
+
+def _math(text: str) -> str:
+    from dlstudy.mathtext import printer
+
+    return printer.line(printer.text_pieces(text))
 
 
 # ---------------------------------------------------------------------------

@@ -11,17 +11,19 @@ from dlstudy.cli.base import DECK_OPTION_HELP, JSON_HELP, app, group, print_json
 @app.command("formulas")
 def formulas_command(
     topics: List[str] = typer.Argument(None, metavar="[TOPIC]...", help="Decks/topics; all by default."),
+    topic_list: Optional[str] = typer.Option(None, "--topics", metavar="T1,T2", help="Topics to include, comma-separated (same as TOPIC arguments)."),
     fmt: str = typer.Option("pdf", "--format", "-f", help="pdf or md."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default formulas[-TOPICS].FORMAT)."),
     deck: List[str] = typer.Option([], "--deck", help=DECK_OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """A compact formula sheet from the decks' formula cards and derivations, grouped by topic."""
+    """A crib sheet of the course's formulas: the math of the decks' formula cards and derivations, dense, by topic."""
     from dlstudy.cards import study
     from dlstudy.output.formula_sheet import write_formula_sheet
 
     _, decks = study.open_decks(deck)
-    result = write_formula_sheet(decks, topics or [], fmt, output)
+    chosen = [*(topics or []), *(t.strip() for t in (topic_list or "").split(",") if t.strip())]
+    result = write_formula_sheet(decks, chosen, fmt, output)
     if as_json:
         print_json(result.to_dict())
     else:
@@ -32,7 +34,7 @@ def formulas_command(
 def sheet_command(
     selection: List[str] = typer.Argument(None, metavar="[TOPIC|ID]...", help="Topics or template ids; all by default."),
     count: int = typer.Option(10, "-n", "--count", help="Problems per sheet."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed of the sheet (printed on it); version v uses seed + v - 1."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Seed of the sheet (printed on it); version v uses seed + v - 1."),
     versions: int = typer.Option(1, "--versions", help="How many different versions, each from its own seed."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", metavar="pdf|tex|md", help="Output format; default: from -o's suffix, else pdf."),
     output: Optional[str] = typer.Option(
@@ -45,6 +47,7 @@ def sheet_command(
     ),
     title: Optional[str] = typer.Option(None, "--title", help="Heading printed on the sheet."),
     merge: bool = typer.Option(False, "--merge", help="With --versions: one file holding every version, each followed by its key."),
+    space: float = typer.Option(1.0, "--space", min=0, max=5, help="Room to work under each problem, as a multiple of the usual (which grows with the problem's steps); 0 for none."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (files, seeds, problem ids and seeds) instead of text."),
 ) -> None:
     """Printable practice sheets with answer keys: PDF (no TeX needed), LaTeX or Markdown.
@@ -59,7 +62,7 @@ def sheet_command(
     with terminal.sheet_progress(show=not as_json and versions > 1) as progress:
         result = make_sheets(
             selection or [], count=count, seed=seed, versions=versions, fmt=fmt, output=output,
-            solutions=solutions, title=title, merge=merge, progress=progress,
+            solutions=solutions, title=title, merge=merge, progress=progress, space=space,
         )
     if as_json:
         print_json(result.to_dict())

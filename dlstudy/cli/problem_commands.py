@@ -10,13 +10,30 @@ from dlstudy.errors import DlstudyError
 
 @app.command("problems")
 def problems_command(
+    problem_id: Optional[str] = typer.Argument(None, metavar="[ID]", help="Show one template: its statement, parameters and an example."),
     topic: Optional[str] = typer.Option(None, "--topic", "-t", help="Only this topic, e.g. cnn."),
+    search: List[str] = typer.Option([], "--search", "-S", help="Only templates mentioning these words (ids, titles, tags, statements), e.g. lstm."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """List the problem templates."""
+    """List the problem templates, find them by words, or show one with every parameter it takes."""
+    from dlstudy.engine import exercises
     from dlstudy.engine.templates import all_templates
 
+    if problem_id is not None:
+        described = exercises.describe(problem_id)
+        if as_json:
+            print_json(described)
+            return
+        from dlstudy.cli import terminal
+
+        terminal.problem_details(described)
+        return
     templates = all_templates(topic)
+    if search:
+        found = {t.id for t in exercises.search(search)}
+        templates = [t for t in templates if t.id in found]
+        if not templates:
+            raise DlstudyError(f"no problem mentions {' '.join(search)!r}; list them all with `dlstudy problems`")
     if as_json:
         print_json([t.summary() for t in templates])
         return
@@ -28,7 +45,7 @@ def problems_command(
 @app.command("generate")
 def generate_command(
     problem_id: str = typer.Argument(..., metavar="ID", help="Template id (see `dlstudy problems`)."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed; the same seed gives the same variant."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Seed; the same seed gives the same variant."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Generate one variant of a problem, with its answer key and worked solution."""
@@ -66,15 +83,18 @@ def solve_command(
 def check_command(
     problem_id: str = typer.Argument(..., metavar="ID", help="Template id (see `dlstudy problems`)."),
     params: List[str] = typer.Argument(None, metavar="NAME=VALUE...", help=PARAMS_HELP),
-    answer: Optional[str] = typer.Option(None, "--answer", "-a", help="Your final answer, e.g. 55x55x96 or 3/4."),
+    answer: List[str] = typer.Option(
+        [], "--answer", "-a",
+        help="Your answer, e.g. 55x55x96 or 3/4; repeat it for a question with several parts (in order, or part=value).",
+    ),
     steps: bool = typer.Option(False, "--steps", help="Enter each intermediate quantity in turn; stop at the first wrong one."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Check against the variant `generate --seed` printed instead of NAME=VALUE."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Check against the variant `generate --seed` printed instead of NAME=VALUE."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Check your answer (exit 0 right, 1 wrong, 2 bad input), with feedback and the worked solution."""
     from dlstudy.engine import exercises
 
-    if steps == (answer is not None):
+    if steps == bool(answer):
         raise DlstudyError("give either --answer TEXT or --steps")
     solution = exercises.solution_for(problem_id, params or [], seed)
     if steps:
@@ -85,24 +105,35 @@ def check_command(
             print_json({"id": solution.template.id, "correct": all(v.correct for v in verdicts),
                         "steps": [v.to_dict() for v in verdicts]})
         raise typer.Exit(0 if verdicts and all(v.correct for v in verdicts) else 1)
-    from dlstudy.engine.checking import check
+    from dlstudy.engine.checking import check, check_parts
 
-    verdict = check(solution.template, solution, answer)
+    template = solution.template
+    if len(template.answer.asked) == 1 and len(answer) == 1:
+        verdicts = (check(template, solution, answer[0]),)
+    else:
+        verdicts = check_parts(template, solution, answer)
+    correct = all(v.correct for v in verdicts) and len(verdicts) == len(template.answer.asked)
     if as_json:
-        print_json({"id": solution.template.id, **verdict.to_dict(), "steps": [s.to_dict() for s in solution.steps]})
+        if len(template.answer.asked) == 1:
+            print_json({"id": template.id, **verdicts[0].to_dict(), "steps": [s.to_dict() for s in solution.steps]})
+        else:
+            print_json({"id": template.id, "correct": correct,
+                        "score": round(sum(v.score for v in verdicts) / len(template.answer.asked), 4),
+                        "parts": [v.to_dict() for v in verdicts], "steps": [s.to_dict() for s in solution.steps]})
     else:
         from dlstudy.cli import terminal
 
-        terminal.verdict(verdict)
+        for part in verdicts:
+            terminal.verdict(part, label=template.step(part.step).what if len(template.answer.asked) > 1 else "")
         terminal.solution(solution)
-    raise typer.Exit(0 if verdict.correct else 1)
+    raise typer.Exit(0 if correct else 1)
 
 
 @app.command("drill")
 def drill_command(
     selection: List[str] = typer.Argument(None, metavar="[TOPIC|ID]...", help="Topics or template ids; all by default."),
-    count: int = typer.Option(5, "-n", "--count", min=1, help="How many problems."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed for a reproducible session."),
+    count: int = typer.Option(5, "-n", "--count", min=1, max=1000, help="How many problems (at most 1,000)."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Seed for a reproducible session."),
 ) -> None:
     """An interactive session of randomized problems, checked as you answer.
 

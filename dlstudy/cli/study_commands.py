@@ -31,7 +31,7 @@ def quiz_command(
     new: Optional[int] = typer.Option(None, "--new", min=0, help="New cards to introduce (default: the daily allowance)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Stop after this many cards."),
     cram: bool = typer.Option(False, "--cram", help="Drill the selected cards regardless of schedule; their schedule is left alone."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Seed for problem variants and card order."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Seed for problem variants and card order."),
     deck: List[str] = typer.Option([], "--deck", help=DECK_OPTION_HELP),
 ) -> None:
     """Review due cards with spaced repetition (FSRS); every grade is saved as you go.

@@ -18,20 +18,47 @@ from dlstudy.engine.answers import CHOICE_LETTERS
 from dlstudy.engine.checking import Verdict
 from dlstudy.engine.results import Solution, Variant
 from dlstudy.engine.templates import Template
+from dlstudy.mathtext import printer
 
 console = Console(highlight=False)
 
 
+def _math(text: str) -> str:
+    """Text with $...$ math as terminal Unicode."""
+    return printer.line(printer.text_pieces(text))
+
+
 def problem_table(templates: Sequence[Template]) -> None:
     table = Table(title=f"{len(templates)} problem templates")
-    table.add_column("id", style="bold")
-    table.add_column("topic")
-    table.add_column("answer")
-    table.add_column("title")
+    table.add_column("id", style="bold", no_wrap=True, overflow="fold")  # an id is typed back: never cut
+    table.add_column("topic", no_wrap=True)
+    table.add_column("answer", no_wrap=True)
+    table.add_column("title", overflow="fold")
     for t in templates:
         table.add_row(t.id, t.topic, t.answer.kind, esc(t.title))
+    console.print(table, crop=False)
+    console.print("Try: dlstudy problems ID   ·   dlstudy drill TOPIC   ·   dlstudy solve ID name=value ...")
+
+
+def problem_details(described: dict) -> None:
+    """``dlstudy problems ID``: the statement, every parameter, the answer, an example."""
+    console.rule(f"{esc(described['title'])}  [dim]({described['id']}, topic {described['topic']})[/dim]", align="left")
+    for text in described["statement"].values():
+        console.print(text, markup=False)
+    table = Table(title="Parameters (name=value for solve and check)", title_justify="left")
+    for column in ("name", "meaning", "values", "default"):
+        table.add_column(column, no_wrap=column == "name", overflow="fold")
+    for p in described["parameters"]:
+        name = p["name"] + (f" ({', '.join(p['aliases'])})" if p.get("aliases") else "")
+        default = "" if p.get("default") is None else str(p["default"]).lower()
+        table.add_row(esc(name), esc(_math(p["about"])), esc(p["domain"]), esc(default))
     console.print(table)
-    console.print("Try: dlstudy generate ID   ·   dlstudy drill TOPIC   ·   dlstudy solve ID name=value ...")
+    parts = described["answer"]["parts"]
+    asked = "; ".join(f"{part['name']} ({part['what']})" for part in parts)
+    console.print(f"[bold]Answer[/bold] ({described['answer']['kind']}): {esc(asked)}")
+    if len(parts) > 1:
+        console.print("  Check all parts: --answer VALUE once per part, in this order (or --answer name=VALUE).", style="dim")
+    console.print(f"[bold]Example[/bold]: {esc(described['example'])}")
 
 
 def variant(v: Variant, number: str = "") -> None:
@@ -46,16 +73,17 @@ def solution(s: Solution) -> None:
     console.print(f"[bold]Answer:[/bold] {esc(s.answer_text)}")
     console.print("[bold]Worked solution[/bold]")
     for i, step in enumerate(s.steps, 1):
-        console.print(f"  {i}. {step.what}:  {step.formula}", markup=False)
+        console.print(f"  {i}. {_math(step.what)}:  {step.formula}", markup=False)
         console.print(f"     {step.substituted}", style="cyan", markup=False)
 
 
-def verdict(v: Verdict) -> None:
+def verdict(v: Verdict, label: str = "") -> None:
+    part = f" {esc(_math(label))}" if label else ""
     if v.correct:
-        console.print(f"[bold green]✓ Correct[/bold green]: {esc(v.expected)}")
+        console.print(f"[bold green]✓ Correct[/bold green]{part}: {esc(v.expected)}")
     else:
         partial = f" ({v.score:.0%} right)" if 0 < v.score < 1 else ""
-        console.print(f"[bold red]✗ Not right{partial}[/bold red]: you gave {esc(v.given)}, expected {esc(v.expected)}")
+        console.print(f"[bold red]✗ Not right{partial}[/bold red]{part}: you gave {esc(v.given)}, expected {esc(v.expected)}")
     for line in v.feedback:
         console.print(f"  → {line}", style="yellow", markup=False)
 
@@ -183,6 +211,8 @@ def sheet_written(result) -> None:
     if sheet_format.separate_key and result.solutions == "key":
         where = f"answer key in the -key{sheet_format.suffix} file"
     problems = f"{count} problem{'s' if count != 1 else ''}"
+    for notice in getattr(result, "notices", ()):
+        console.print(f"Note: {esc(notice)}.", style="yellow")
     if len(versions) == 1:
         v = versions[0]
         console.print(f"Wrote {esc(', '.join(shown(f) for f in result.files))}: {problems}, {where}, seed {v.seed}.")

@@ -18,6 +18,7 @@ from dlstudy.mathtext import expr
 from dlstudy.mathtext import functions
 from dlstudy.mathtext import printer
 from dlstudy.errors import DlstudyError
+from dlstudy.limits import quoted
 
 CHOICE_LETTERS = "abcdefghijklmnopqrstuvwxyz"  # option labels: a), b), ...
 KINDS = ("integer", "real", "vector", "matrix", "shape", "expression", "choice")
@@ -48,22 +49,22 @@ def _constant(text: str, kind: str) -> float:
     if _PLAIN_NUMBER.fullmatch(text):  # most answers: read directly, no parse tree needed
         value = float(text)
         if not math.isfinite(value):
-            raise AnswerFormatError(kind, f"{text!r} is not a finite number")
+            raise AnswerFormatError(kind, f"{quoted(text)} is not a finite number")
         return value
     try:
         node = expr.parse(text, max_length=200)
     except expr.ExprError as exc:
-        raise AnswerFormatError(kind, f"cannot read {text!r} as a number ({exc.message})") from None
+        raise AnswerFormatError(kind, f"cannot read {quoted(text)} as a number ({exc.message})") from None
     if expr.names(node) - set(expr.CONSTANT_NAMES):
-        raise AnswerFormatError(kind, f"{text!r} is not a number")
+        raise AnswerFormatError(kind, f"{quoted(text)} is not a number")
     try:
         value = np.asarray(functions.evaluate(node), dtype=float)
     except expr.ExprError as exc:
-        raise AnswerFormatError(kind, f"cannot evaluate {text!r}: {exc.message}") from None
+        raise AnswerFormatError(kind, f"cannot evaluate {quoted(text)}: {exc.message}") from None
     if value.ndim != 0:
-        raise AnswerFormatError(kind, f"{text!r} is a list, not a single number")
+        raise AnswerFormatError(kind, f"{quoted(text)} is a list, not a single number")
     if not math.isfinite(float(value)):
-        raise AnswerFormatError(kind, f"{text!r} is not a finite number")
+        raise AnswerFormatError(kind, f"{quoted(text)} is not a finite number")
     return float(value)
 
 
@@ -111,9 +112,9 @@ def _array(text: str, kind: str) -> np.ndarray:
     try:
         node = expr.parse(text, max_length=5000)
     except expr.ExprError as exc:
-        raise AnswerFormatError(kind, f"cannot read {text!r} ({exc.message})") from None
+        raise AnswerFormatError(kind, f"cannot read {quoted(text)} ({exc.message})") from None
     if not isinstance(node, expr.Array) or expr.names(node) - set(expr.CONSTANT_NAMES):
-        raise AnswerFormatError(kind, f"{text!r} is not a list of numbers")
+        raise AnswerFormatError(kind, f"{quoted(text)} is not a list of numbers")
     try:
         value = np.asarray(functions.evaluate(node), dtype=float)
     except expr.ExprError as exc:
@@ -208,8 +209,8 @@ def parse_matrix(text: str) -> np.ndarray:
 def parse_shape(text: str) -> tuple[int, ...]:
     cleaned = expr.normalize(text).strip().strip("()[]")
     parts = [p for p in re.split(r"\s*(?:[x,*]|\s)\s*", cleaned.replace("X", "x")) if p]
-    if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
-        raise AnswerFormatError("shape", f"cannot read {text!r} as a shape")
+    if not parts or not all(re.fullmatch(r"[0-9]{1,18}", p) for p in parts):  # ASCII digits; int() refuses ², ①
+        raise AnswerFormatError("shape", f"cannot read {quoted(text)} as a shape")
     return tuple(int(p) for p in parts)
 
 
@@ -219,12 +220,12 @@ def parse_choice(text: str, choices: Sequence[str]) -> int:
     letters = CHOICE_LETTERS[: len(choices)]
     if len(cleaned) == 1 and cleaned in letters:
         return letters.index(cleaned) + 1
-    if cleaned.isdigit() and 1 <= int(cleaned) <= len(choices):
+    if re.fullmatch(r"[0-9]{1,3}", cleaned) and 1 <= int(cleaned) <= len(choices):
         return int(cleaned)
     for i, option in enumerate(choices, 1):
         if cleaned == option.strip().lower():
             return i
-    raise AnswerFormatError("choice", f"{text!r} is not one of the options {', '.join(letters)}")
+    raise AnswerFormatError("choice", f"{quoted(text)} is not one of the options {', '.join(letters)}")
 
 
 def parse_expression(text: str, variables: Sequence[str]) -> expr.Node:

@@ -6,7 +6,7 @@ shows each problem, reads the answers and prints what this returns.
     with DrillSession(selection, count, seed) as drill:
         for problem in drill.problems():        # sampled; its oracle starts on a worker thread
             verdict = drill.check(problem, text)  # AnswerFormatError: ask again
-            drill.record(problem, text, verdict)  # or verdict None: skipped
+            drill.record(problem, text, [verdict])  # or None: skipped
         drill.rows, drill.points                 # the summary
 """
 
@@ -74,15 +74,22 @@ class DrillSession:
             variant = sampling.sample(template, problem_seed)
             yield DrillProblem(number, len(self.plan), variant, self._pool.submit(solving.solve_variant, variant))
 
-    def check(self, problem: DrillProblem, text: str) -> Verdict:
-        """Judge ``text`` as the answer; AnswerFormatError when it is not of the answer's form."""
-        return check(problem.template, problem.solution(), text)
+    def check(self, problem: DrillProblem, text: str, part: str | None = None) -> Verdict:
+        """Judge ``text`` as the answer (or as ``part``, one of the quantities a multi-part question asks for);
+        AnswerFormatError when it is not of the right form."""
+        return check(problem.template, problem.solution(), text, step=part)
 
-    def record(self, problem: DrillProblem, given: str, verdict: Verdict | None) -> DrillRow:
-        """Score the problem (``verdict`` None: skipped) and add its summary row."""
-        if verdict is not None:
-            self.points += verdict.score
-        status = "skipped" if verdict is None else ("✓" if verdict.correct else f"✗ {verdict.score:.0%}")
-        row = DrillRow(problem.template.title, given, problem.solution().answer_text, status)
+    def record(self, problem: DrillProblem, given: str, verdicts: Sequence[Verdict] | None) -> DrillRow:
+        """Score the problem (``verdicts`` None: skipped; one per part asked) and add its summary row."""
+        asked = len(problem.template.answer.asked)
+        score = 0.0 if verdicts is None else sum(v.score for v in verdicts) / asked
+        if verdicts is not None:
+            self.points += score
+        correct = verdicts is not None and len(verdicts) == asked and all(v.correct for v in verdicts)
+        status = "skipped" if verdicts is None else ("✓" if correct else f"✗ {score:.0%}")
+        solution = problem.solution()
+        expected = "; ".join(solution.step(part).value_text if part != problem.template.answer.step
+                             else solution.answer_text for part in problem.template.answer.asked)
+        row = DrillRow(problem.template.title, given, expected, status)
         self.rows.append(row)
         return row

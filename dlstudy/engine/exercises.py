@@ -4,7 +4,9 @@ These return data and never print."""
 
 from __future__ import annotations
 
+import re
 import secrets
+import shlex
 from typing import Any, Sequence
 
 import numpy as np
@@ -14,6 +16,8 @@ from dlstudy.engine.params import coerce_params, parse_assignments
 from dlstudy.engine.results import Solution, Variant
 from dlstudy.errors import DlstudyError
 from dlstudy.engine.templates import Template, all_templates, get_template, template_ids
+from dlstudy.mathtext import printer
+from dlstudy.mathtext.numbers import format_value
 from dlstudy.suggest import did_you_mean
 
 
@@ -57,22 +61,94 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
 
 
 def selected_ids(selection: Sequence[str]) -> list[str]:
-    """Template ids for a drill or sheet: every word is a topic or an id; nothing means all.
-
-    Only topic words need the templates parsed (to read their topics).
-    """
+    """Template ids for a drill or sheet: every word is a template id, a topic or a search word
+    (matched in ids, titles, topics, tags and statements); nothing means all."""
     ids = template_ids()
     chosen: dict[str, None] = {}
     for word in selection or ids:
         if word in ids:
             chosen[word] = None
             continue
-        topics = sorted({t.topic for t in all_templates()})
-        if word not in topics:
+        templates = all_templates()
+        topics = sorted({t.topic for t in templates})
+        if word in topics:
+            chosen.update((t.id, None) for t in templates if t.topic == word)
+            continue
+        found = search([word])
+        if not found:
             hint = did_you_mean(word, [*topics, *ids])
-            raise DlstudyError(f"{word!r} is neither a topic nor a problem id{hint} (topics: {', '.join(topics)})")
-        chosen.update((t.id, None) for t in all_templates(word))
+            raise DlstudyError(
+                f"{word!r} is not a topic or a problem id and no problem mentions it{hint} (topics: {', '.join(topics)})"
+            )
+        chosen.update((t.id, None) for t in found)
     return list(chosen)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _search_text(template: Template) -> dict[str, set[str]]:
+    """The words of a template a search matches, by field (stronger fields first)."""
+    def words(*texts: str) -> set[str]:
+        return {w for text in texts for w in _WORD.findall(text.lower())}
+
+    return {
+        "name": words(template.id, template.title, template.topic, " ".join(template.tags)),
+        "text": words(*template.statement.values(), *(p.about for p in template.params.values()),
+                      *(s.what for s in template.steps)),
+    }
+
+
+def search(words: Sequence[str]) -> list[Template]:
+    """Templates mentioning every one of ``words`` (as a word or a word's start: "conv" finds convolution),
+    those that name them in their id, title, topic or tags first."""
+    wanted = [w for word in words for w in _WORD.findall(word.lower())]
+    if not wanted:
+        return []
+    scored = []
+    for template in all_templates():
+        fields = _search_text(template)
+        score = 0
+        for word in wanted:
+            if any(w.startswith(word) for w in fields["name"]):
+                score += 2
+            elif any(w.startswith(word) for w in fields["text"]):
+                score += 1
+            else:
+                break
+        else:
+            scored.append((-score, template.id, template))
+    return [template for _, _, template in sorted(scored, key=lambda item: item[:2])]
+
+
+def describe(problem_id: str) -> dict[str, Any]:
+    """Everything a student needs to ask ``solve``/``check`` about their own exercise: the statement, every
+    parameter (meaning, kind, shape, domain, default, other names), what the answer is, an example line."""
+    template = get_template(problem_id)
+    variant = sampling.sample(template, 1)
+    example = " ".join(["dlstudy solve", template.id, *(
+        shlex.quote(f"{name}={_typed(value)}") for name, value in variant.params.items()
+        if template.params[name].default is None or value != template.params[name].default
+    )])
+    return {
+        **template.summary(),
+        "statement": {case: printer.line(printer.text_pieces(text)) for case, text in template.statement.items()},
+        "parameters": [p.to_dict() for p in template.params.values()],
+        "answer": {
+            "kind": template.answer.kind,
+            "parts": [{"name": part, "what": printer.line(printer.text_pieces(template.step(part).what))}
+                      for part in template.answer.asked],
+        },
+        "steps": [{"name": s.name, "what": printer.line(printer.text_pieces(s.what))} for s in template.steps],
+        "example": example,
+    }
+
+
+def _typed(value: Any) -> str:
+    """A parameter value as ``solve`` reads it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return format_value(value) if not hasattr(value, "words") else str(value)
 
 
 def plan_drill(selection: Sequence[str], count: int, seed: int | None) -> tuple[int, list[tuple[Template, int]]]:

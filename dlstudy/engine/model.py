@@ -98,7 +98,7 @@ class Param:
     size: tuple[Any, ...] = ()  # vector/matrix/words dimensions: ints, size-parameter names or Formulas
     domain: Domain = Domain()  # the value (or each entry) solve/check accept
     exclude: tuple[float, ...] = ()  # values sampling never draws
-    default: Any = None  # solve/check use it when the parameter is not given (an array's: a Formula)
+    default: Any = None  # solve/check use it when the parameter is not given
     aliases: tuple[str, ...] = ()  # other names solve/check accept (the statement's symbol)
     phrases: Mapping[str, str] = field(default_factory=dict)  # word/flag: how the statement says each value
     codes: Mapping[str, float] = field(default_factory=dict)  # word: its number in formulas
@@ -141,7 +141,7 @@ class Param:
         if self.kind in ("word", "choice"):
             data["options"] = list(self.options)
         if self.default is not None:
-            data["default"] = self.default.text if isinstance(self.default, Formula) else self.default
+            data["default"] = self.default
         if self.aliases:
             data["aliases"] = list(self.aliases)
         return data
@@ -223,7 +223,7 @@ class Template:
         return {step.name: step for step in self.steps}
 
     def case_of(self, params: Mapping[str, Any]) -> str:
-        """The case word, from parameters or from what formulas see (where a word with codes is its number)."""
+        """The case in force; ``params`` may be the parameters or what formulas see (a word as its code)."""
         if not self.cases:
             return ""
         value = params[self.cases]
@@ -260,6 +260,8 @@ class Template:
                 shown[name] = param.phrases[str(value).lower()]
             elif param is not None and param.kind == "flag":
                 shown[name] = "true" if value else "false"
+            elif isinstance(value, Sentence):
+                shown[name] = str(value)  # a sentence reads as its words
             else:
                 shown[name] = value
         return shown

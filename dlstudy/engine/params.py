@@ -42,10 +42,14 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
     raw = _by_name(template, raw)
     params: dict[str, Any] = {}
     inferred: dict[str, int] = {}
-    # arrays first, so that sizes they show are known before sizes are checked
-    for name, param in template.params.items():
+    # arrays first, so that sizes they show are known before sizes are checked; a matrix typed as a flat
+    # list (a row or a column?) last, so that it can take the orientation the other sizes call for
+    flat = {n for n, p in template.params.items() if n in raw and p.kind == "matrix" and _is_flat(raw[n])}
+    for name, param in sorted(template.params.items(), key=lambda item: item[0] in flat):
         if name in raw and param.kind in ("vector", "matrix", "words"):
             params[name] = _coerce_array(param, raw[name])
+            if name in flat:
+                params[name] = _orient_flat(param, params[name], {**_given_sizes(template, raw), **inferred})
             _infer_sizes(template, param, params[name], inferred, raw)
     missing = [n for n, p in template.params.items() if n not in raw and n not in inferred and not p.optional]
     if missing:
@@ -146,7 +150,8 @@ def _check_domain(param: Param, value: float, shown: str) -> None:
 
 def _coerce_array(param: Param, text: str) -> Any:
     if param.kind == "words":
-        words = tuple(w for w in text.replace(",", " ").split() if w)
+        # "the cat sat", or word ids typed as a list ("[1, 2, 3]", as before sentences were words)
+        words = tuple(w for w in text.strip().removeprefix("[").removesuffix("]").replace(",", " ").split() if w)
         if not words:
             raise DlstudyError(f"{_where(param)} must be a sentence of words, e.g. \"the cat sat\"")
         return Sentence(words)
@@ -201,13 +206,59 @@ def _infer_sizes(template: Template, param: Param, value: Any, inferred: dict[st
             inferred[dim] = int(actual)
 
 
-def _check_shape(template: Template, param: Param, value: Any, env: Mapping[str, Any]) -> None:
+def _wanted_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
     want = []
     for dim in param.size:
         if isinstance(dim, Formula):
             want.append(int(np.asarray(dim.run(env))))
         else:
             want.append(int(env[dim]) if isinstance(dim, str) else int(dim))
+    return tuple(want)
+
+
+def _is_flat(text: str) -> bool:
+    """A matrix typed as one flat list or number (``[1, 2, 3]``, ``0.5``), not as rows."""
+    return text.count("[") <= 1 and ";" not in text
+
+
+def _given_sizes(template: Template, raw: Mapping[str, str]) -> dict[str, int]:
+    sizes = {}
+    for name, text in raw.items():
+        if template.params[name].kind in ("int", "size", "choice"):
+            try:
+                sizes[name] = int(float(text))
+            except ValueError:
+                pass  # reported when the parameter itself is read
+    return sizes
+
+
+def _orient_flat(param: Param, value: Any, known: Mapping[str, int]) -> Any:
+    """A flat list typed for a matrix, as the row or the column that fits the sizes known so far.
+
+    ``u=[0.1, 0.2, 0.3, 0.4]`` for a 4m x m matrix is a column (m = 1), as a one-unit recurrent layer's
+    weights were written before sizes were parameters; ``Q=[1, 2]`` for an nq x d matrix stays a row.
+    """
+    for candidate in (value, value.T):
+        sizes = dict(known)
+        fits = True
+        for dim, actual in zip(param.size, candidate.shape):
+            if isinstance(dim, int):
+                fits = fits and dim == actual
+            elif isinstance(dim, str):
+                fits = fits and sizes.setdefault(dim, actual) == actual
+        for dim, actual in zip(param.size, candidate.shape):
+            if fits and isinstance(dim, Formula):
+                try:
+                    fits = int(np.asarray(dim.run(sizes))) == actual
+                except (expr.ExprError, KeyError, TypeError, ValueError):
+                    pass  # a size not known yet: checked with the others later
+        if fits:
+            return candidate
+    return value
+
+
+def _check_shape(template: Template, param: Param, value: Any, env: Mapping[str, Any]) -> None:
+    want = list(_wanted_shape(param, env))
     got = _shape_of(value)
     if tuple(want) != got:
         dims = " x ".join(

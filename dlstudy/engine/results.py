@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any, Mapping
 
 from dlstudy.engine.evaluation import carried_mistake
-from dlstudy.engine.model import Mistake, Template
+from dlstudy.engine.model import Mistake, Sentence, Template
 from dlstudy.mathtext import expr, printer
 from dlstudy.mathtext.numbers import to_jsonable
 
@@ -96,7 +96,7 @@ class Variant:
             "topic": self.template.topic,
             "title": self.template.title,
             "seed": self.seed,
-            "params": {k: to_jsonable(v) for k, v in self.params.items()},
+            "params": {k: to_jsonable(str(v) if isinstance(v, Sentence) else v) for k, v in self.params.items()},
             "statement": self.statement,
             "kind": self.template.answer.kind,
         }

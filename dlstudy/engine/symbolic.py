@@ -17,6 +17,7 @@ from dlstudy.mathtext.functions import evaluate
 
 MAX_EXPONENT = 1000
 PROBES = 24
+SYMPY_SECONDS = 2.0  # the most a symbolic comparison may take
 
 
 def probe_points(variables: Sequence[str], seed: int = 0) -> dict[str, np.ndarray]:
@@ -34,8 +35,11 @@ def numeric_equal(
     values_a: np.ndarray, values_b: np.ndarray, rtol: float = 1e-6, atol: float = 1e-9
 ) -> bool | None:
     """True/False when enough points are finite on both sides, None when they can't tell."""
-    a = np.broadcast_to(np.asarray(values_a, dtype=float), (PROBES,))
-    b = np.broadcast_to(np.asarray(values_b, dtype=float), (PROBES,))
+    values_a, values_b = np.asarray(values_a, dtype=float), np.asarray(values_b, dtype=float)
+    if values_a.shape not in ((), (PROBES,)) or values_b.shape not in ((), (PROBES,)):
+        return False  # a list or a table, not a number for each value of the variable
+    a = np.broadcast_to(values_a, (PROBES,))
+    b = np.broadcast_to(values_b, (PROBES,))
     finite = np.isfinite(a) & np.isfinite(b)
     if np.any(np.isfinite(a) != np.isfinite(b)):
         return False
@@ -52,20 +56,57 @@ def evaluate_at(node: expr.Node, points: dict[str, np.ndarray]) -> np.ndarray:
 def equivalent(given: expr.Node, key: expr.Node, variable: str, params: Mapping[str, Any]) -> bool:
     """Is ``given`` the same function of ``variable`` as ``key`` (with ``params`` filled in)?"""
     points = probe_points([variable])
-    verdict = numeric_equal(evaluate_at(given, {**params, **points}), evaluate_at(key, {**params, **points}))
+    try:
+        given_values = evaluate_at(given, {**params, **points})
+    except expr.ExprError:
+        return False  # e.g. a vector operation on a scalar variable: not this function
+    verdict = numeric_equal(given_values, evaluate_at(key, {**params, **points}))
     if verdict is not None:
         return verdict
     return sympy_equal(given, key, params)
 
 
-def sympy_equal(a: expr.Node, b: expr.Node, params: Mapping[str, Any]) -> bool:
+def sympy_equal(a: expr.Node, b: expr.Node, params: Mapping[str, Any], seconds: float = SYMPY_SECONDS) -> bool:
+    """sympy's verdict on a - b == 0, within ``seconds`` (False when it can't decide in time)."""
     import sympy
 
     try:
-        difference = sympy.simplify(to_sympy(a, params) - to_sympy(b, params))
+        difference = to_sympy(a, params) - to_sympy(b, params)
     except expr.ExprError:
         return False
-    return difference == 0
+    return _within(seconds, lambda: sympy.simplify(difference) == 0)
+
+
+def _within(seconds: float, decide: Callable[[], bool]) -> bool:
+    """``decide()`` in a forked worker that is killed after ``seconds``; False when it runs out of time.
+
+    simplify() has no time limit of its own and some expressions keep it busy for minutes.
+    """
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: decide here, unbounded
+        return decide()
+    reader, writer = context.Pipe(duplex=False)
+
+    def work() -> None:
+        try:
+            writer.send(bool(decide()))
+        except BaseException:  # noqa: BLE001 - any failure in the worker means "can't decide"
+            writer.send(False)
+
+    worker = context.Process(target=work, daemon=True)
+    worker.start()
+    writer.close()
+    try:
+        return bool(reader.recv()) if reader.poll(seconds) else False
+    except EOFError:
+        return False
+    finally:
+        if worker.is_alive():
+            worker.kill()
+        worker.join()
 
 
 def to_sympy(node: expr.Node, params: Mapping[str, Any] | None = None) -> Any:

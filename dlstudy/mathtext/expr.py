@@ -33,10 +33,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
+from dlstudy import limits
 from dlstudy.errors import DlstudyError
 
-MAX_LENGTH = 2000
-MAX_DEPTH = 60
+MAX_LENGTH = limits.MAX_EXPRESSION_LENGTH
+MAX_DEPTH = limits.MAX_NESTING
 CONSTANT_NAMES = ("pi", "e")
 
 
@@ -160,7 +161,7 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise ExprError(f"unexpected character {text[pos]!r} at position {pos + 1} in {text!r}")
+            raise ExprError(f"unexpected character {text[pos]!r} at position {pos + 1} in {limits.quoted(text)}")
         kind = match.lastgroup
         if kind != "ws":
             tokens.append(Token(kind, match.group(), pos))
@@ -203,7 +204,7 @@ class _Parser:
     def fail(self, why: str) -> None:
         tok = self.tok
         where = "end of input" if tok.kind == "end" else f"{tok.text!r} at position {tok.pos + 1}"
-        raise ExprError(f"cannot parse {self.text!r}: {why}, found {where}")
+        raise ExprError(f"cannot parse {limits.quoted(self.text)}: {why}, found {where}")
 
     def enter(self) -> None:
         self.depth += 1
@@ -373,7 +374,41 @@ def parse(text: str, *, implicit_mul: bool = False, max_length: int = MAX_LENGTH
     text = normalize(text).strip()
     if not text:
         raise ExprError("empty expression")
-    return _Parser(text, implicit_mul).parse()
+    node = _Parser(text, implicit_mul).parse()
+    _check_size(node)
+    return node
+
+
+def _check_size(node: Node) -> None:
+    """Refuse trees too deep or too large to evaluate and print (both walk the tree recursively)."""
+    stack = [(node, 1)]
+    count = 0
+    while stack:
+        n, depth = stack.pop()
+        count += 1
+        if depth > limits.MAX_TREE_DEPTH:
+            raise ExprError(f"expression is nested too deeply (more than {limits.MAX_TREE_DEPTH} levels of operations)")
+        if count > limits.MAX_TREE_NODES:
+            raise ExprError(f"expression is too large (more than {limits.MAX_TREE_NODES} terms)")
+        stack.extend((child, depth + 1) for child in _children(n))
+
+
+def _children(n: Node) -> tuple:
+    if isinstance(n, Unary):
+        return (n.operand,)
+    if isinstance(n, Binary):
+        return (n.left, n.right)
+    if isinstance(n, Call):
+        return n.args
+    if isinstance(n, Index):
+        return (n.target, *n.indices)
+    if isinstance(n, Slice):
+        return (n.start, n.stop)
+    if isinstance(n, Array):
+        return n.items
+    if isinstance(n, Group):
+        return (n.inner,)
+    return ()
 
 
 # ---------------------------------------------------------------------------

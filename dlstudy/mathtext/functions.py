@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from dlstudy.limits import MAX_WORK
+from dlstudy import limits
 from dlstudy.mathtext.expr import Array, Binary, Call, ExprError, Group, Index, Name, Node, Num, Slice, Unary
 
 # SELU's constants (Klambauer et al., 2017), as torch.nn.SELU uses them.
@@ -126,9 +126,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "std": (lambda x: np.std(x), 1, 1),
     "norm": (lambda x: np.linalg.norm(x), 1, 1),
     "dot": (lambda a, b: np.dot(a, b), 2, 2),
-    "outer": (lambda a, b: np.outer(a, b), 2, 2),
+    "outer": (lambda a, b: _outer(a, b), 2, 2),
     "transpose": (lambda a: np.transpose(a), 1, 1),
-    "concat": (lambda *xs: np.concatenate([np.atleast_1d(x) for x in xs]), 1, 16),
+    "concat": (lambda *xs: _concat(*xs), 1, 16),
     "argmax": (_argmax, 1, 1),
     "argmin": (_argmin, 1, 1),
     "row": (_row, 2, 2),
@@ -140,7 +140,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "any": (lambda x: bool(np.any(x)), 1, 1),
     "ifelse": (lambda c, a, b: np.where(c, a, b), 3, 3),
     "clip": (lambda x, lo, hi: np.clip(x, lo, hi), 3, 3),
-    "diag": (lambda x: np.diag(x), 1, 1),
+    "diag": (lambda x: _diag(x), 1, 1),
     "isint": (lambda x: bool(np.all(np.asarray(x) == np.round(x))), 1, 1),
     # additions: cnn
     # additions: mlp
@@ -148,25 +148,30 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # additions: rnn
     # additions: rl
     # additions: nlp
-    # ngram_counts(x, n, V): table of n-gram counts (n = 1..3) of word ids 1..V (V <= 20) in the
+    # ngram_counts(x, n, V): table of n-gram counts (n = 1..4) of word ids 1..V (V^n <= 10^6) in the
     # sentence x, or in each row of a matrix x separately; entry [a, b] counts the bigram "a b".
     "ngram_counts": (
         lambda x, n, V: np.bincount(
             ((np.lib.stride_tricks.sliding_window_view(np.atleast_2d(x), int(n), axis=-1).reshape(-1, int(n)) - 1)
              @ (int(V) ** np.arange(int(n) - 1, -1, -1))).astype(int),
             minlength=int(V) ** int(n)
-            if n in (1, 2, 3) and 1 <= V <= 20 and np.all((np.asarray(x) >= 1) & (np.asarray(x) <= V) & (np.asarray(x) % 1 == 0))
+            if n in (1, 2, 3, 4) and 1 <= V and V ** n <= 10**6 and np.all((np.asarray(x) >= 1) & (np.asarray(x) <= V) & (np.asarray(x) % 1 == 0))
             else -1,  # bad arguments: a ValueError, reported as an expression error
         ).astype(float).reshape((int(V),) * int(n)),
         3,
         3,
     ),
+    # onehot(x, V): the one-hot rows of word ids x (1..V): entry [t, w] is 1 where x_t = w, so that
+    # onehot(q, V) @ counts picks each word's count and onehot(a, V) @ B @ onehot(b, V)' the bigram counts.
+    "onehot": (lambda x, V: (np.atleast_1d(np.asarray(x, dtype=float))[:, None] == np.arange(1, int(V) + 1)).astype(float), 2, 2),
+    # additions: attention
+    # causal_mask(n): the n x n matrix with 1 above the diagonal (key k after query t), 0 elsewhere
+    "causal_mask": (lambda n: np.triu(np.ones((int(n), int(n))), 1) if 1 <= n <= 4096 else np.ones(-1), 1, 1),
     # additions: vision
     "round": (lambda x: np.rint(x), 1, 1),  # to nearest, halves to even (as torch.round / quantize_per_tensor)
     "sort": (lambda x: np.sort(np.asarray(x, dtype=float), axis=None), 1, 1),  # ascending; sort(d)[k] = k-th smallest
     "gamma": (np.vectorize(math.gamma, otypes=[float]), 1, 1),  # Euler's Gamma function, Γ(n + 1) = n!
 }
-
 
 # ---------------------------------------------------------------------------
 # additions: losses, generative, vision (template team t-gen)
@@ -186,11 +191,11 @@ def _flat(v: Any) -> np.ndarray:
     return np.asarray(v, dtype=float).reshape(-1)
 
 
-def _onehot(c: Any, k: Any) -> np.ndarray:
-    """The one-hot vector e_c of length K (1-based class c)."""
-    size = _whole(k, 1, MAX_WORK, "onehot's length K")
+def _basis(c: Any, k: Any) -> np.ndarray:
+    """The basis vector e_c of length K (1-based c): the one-hot vector of class c, as a vector."""
+    size = _whole(k, 1, limits.MAX_ARRAY_ELEMENTS, "basis's length K")
     out = np.zeros(size)
-    out[_whole(c, 1, size, "onehot's class c") - 1] = 1.0
+    out[_whole(c, 1, size, "basis's entry c") - 1] = 1.0
     return out
 
 
@@ -212,7 +217,7 @@ def _cosine(a: Any, b: Any) -> Any:
     a, b = np.atleast_2d(a), np.atleast_2d(b)
     if a.shape[1] != b.shape[1]:
         raise ExprError(f"cosine needs rows of the same length, got {a.shape[1]} and {b.shape[1]}")
-    if a.shape[0] * b.shape[0] > MAX_WORK:
+    if a.shape[0] * b.shape[0] > limits.MAX_ARRAY_ELEMENTS:
         raise ExprError("cosine: too many pairs of rows")
     norms = np.linalg.norm(a, axis=1)[:, None] * np.linalg.norm(b, axis=1)[None, :]
     out = (a @ b.T) / norms  # a zero row gives nan: no direction, no cosine
@@ -233,7 +238,7 @@ def _confusion(truth: Any, predicted: Any, classes: Any) -> np.ndarray:
 
 def _seq(n: Any) -> np.ndarray:
     """[1, 2, ..., n]."""
-    return np.arange(1, _whole(n, 1, MAX_WORK, "seq's length") + 1, dtype=float)
+    return np.arange(1, _whole(n, 1, limits.MAX_ARRAY_ELEMENTS, "seq's length") + 1, dtype=float)
 
 
 def _rowsums(m: Any) -> np.ndarray:
@@ -243,8 +248,8 @@ def _rowsums(m: Any) -> np.ndarray:
 def _box_iou(x1: Any, y1: Any, x2: Any, y2: Any) -> np.ndarray:
     """n x n IoUs of boxes (x1_i, y1_i, x2_i, y2_i) from their corners."""
     x1, y1, x2, y2 = np.broadcast_arrays(_flat(x1), _flat(y1), _flat(x2), _flat(y2))
-    if len(x1) > 2000:
-        raise ExprError("boxiou: at most 2000 boxes")
+    if len(x1) > 1000:
+        raise ExprError("boxiou: at most 1000 boxes")
     width = np.clip(np.minimum.outer(x2, x2) - np.maximum.outer(x1, x1), 0.0, None)
     height = np.clip(np.minimum.outer(y2, y2) - np.maximum.outer(y1, y1), 0.0, None)
     inter = width * height
@@ -263,8 +268,8 @@ def _greedy_nms(s: Any, iou: Any, t: Any, every: Any = 0.0) -> np.ndarray:
     every = 1 lets discarded boxes suppress too (a common slip, for mistake formulas)."""
     scores, overlap = _flat(s), np.asarray(iou, dtype=float)
     n = len(scores)
-    if overlap.shape != (n, n) or n > 2000:
-        raise ExprError(f"nms needs n scores and an n x n IoU matrix (n <= 2000), got {n} and {overlap.shape}")
+    if overlap.shape != (n, n) or n > 1000:
+        raise ExprError(f"nms needs n scores and an n x n IoU matrix (n <= 1000), got {n} and {overlap.shape}")
     keep = np.zeros(n)
     suppressors: list[int] = []
     for i in np.argsort(-scores, kind="stable"):
@@ -277,14 +282,14 @@ def _greedy_nms(s: Any, iou: Any, t: Any, every: Any = 0.0) -> np.ndarray:
 
 
 LOSSES_GENERATIVE_VISION_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
-    "onehot": (_onehot, 2, 2),
+    "basis": (_basis, 2, 2),
     "cumsum": (lambda v: np.cumsum(_flat(v)), 1, 1),
     "diff": (_increments, 1, 1),
     "suffixmax": (_suffix_max, 1, 1),
     "cosine": (_cosine, 2, 2),
     "confusion": (_confusion, 3, 3),
     "seq": (_seq, 1, 1),
-    "eye": (lambda n: np.eye(_whole(n, 1, 3000, "eye's size")), 1, 1),
+    "eye": (lambda n: np.eye(_whole(n, 1, 1000, "eye's size")), 1, 1),
     "rowsums": (_rowsums, 1, 1),
     "vec": (_flat, 1, 1),  # the entries row by row, as one vector
     "boxiou": (_box_iou, 4, 4),
@@ -326,10 +331,43 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
 def _matmul(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.ndim == 0 or b.ndim == 0:
+        _check_broadcast(a, b)
         return a * b
     if a.shape[-1] != b.shape[0]:
         raise ExprError(f"cannot multiply shapes {a.shape} and {b.shape}")
+    _check_elements(math.prod(a.shape[:-1]) * math.prod(b.shape[1:]))
     return a @ b
+
+
+def _check_elements(count: int) -> None:
+    """Refuse, before allocating it, an array larger than limits.MAX_ARRAY_ELEMENTS."""
+    if count > limits.MAX_ARRAY_ELEMENTS:
+        raise ExprError(f"the result would have {count:.3g} entries; the limit is {limits.MAX_ARRAY_ELEMENTS:.0e}")
+
+
+def _check_broadcast(a: Any, b: Any) -> None:
+    shape_a, shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
+    if shape_a and shape_b and shape_a != shape_b:
+        try:
+            _check_elements(math.prod(np.broadcast_shapes(shape_a, shape_b)))
+        except ValueError:
+            pass  # shapes that don't broadcast: the operation reports it
+
+
+def _outer(a, b):
+    _check_elements(np.size(a) * np.size(b))
+    return np.outer(a, b)
+
+
+def _diag(x):
+    if np.ndim(x) == 1:
+        _check_elements(np.size(x) ** 2)
+    return np.diag(x)
+
+
+def _concat(*xs):
+    _check_elements(sum(np.size(x) for x in xs))
+    return np.concatenate([np.atleast_1d(x) for x in xs])
 
 
 Compiled = Callable[[Mapping[str, Any]], Any]
@@ -396,6 +434,8 @@ def compile_node(node: Node) -> Compiled:
 
         def binary(env: Mapping[str, Any]) -> Any:
             a, b = left(env), right(env)
+            if type(a) is not float and type(b) is not float:
+                _check_broadcast(a, b)
             try:
                 return op(a, b)
             except (ValueError, TypeError) as exc:  # mismatched shapes, or a word where a number belongs
@@ -444,8 +484,10 @@ def compile_node(node: Node) -> Compiled:
         items = [compile_node(item) for item in node.items]
 
         def array(env: Mapping[str, Any]) -> Any:
+            values = [item(env) for item in items]
+            _check_elements(sum(np.size(v) for v in values))
             try:
-                return np.array([item(env) for item in items], dtype=float)
+                return np.array(values, dtype=float)
             except ValueError:
                 raise ExprError("rows of a matrix must have the same length") from None
 

@@ -1,14 +1,13 @@
-"""Numbers, arrays and expressions as LaTeX math, for printed sheets.
+r"""The LaTeX vocabulary of the printer (``mathtext.printer``): numbers, arrays, names and words as LaTeX.
 
-The terminal shows ``[[1, 2], [3, 4]]`` and ``⌊(227 + 2·0 − 11)/4⌋ + 1``
-(``formatting.format_value``, ``expr.to_text``); a printed sheet shows a real
-matrix and a typeset formula.  Everything here returns LaTeX; Typst gets it
-through ``typstmath.latex_to_typst`` and Markdown/LaTeX use it as is.  Nothing
-here changes what the terminal shows.
+The terminal shows ``[[1, 2], [3, 4]]`` and ``34944``; a printed sheet shows a
+real matrix with one number of decimals per column and ``34\,944``. Typst gets
+this LaTeX through ``output.typstmath``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -25,34 +24,47 @@ GREEK = {
 }
 _GREEK_CHAR = {char: "\\" + name for name, char in GREEK.items()}
 
-# Functions with their own LaTeX; anything else is an \operatorname.
-_COMMAND_FUNCS = {"exp", "log", "ln", "tanh", "sin", "cos", "tan", "max", "min", "det"}
-_SYMBOL_FUNCS = {"sigmoid": r"\sigma", "sigma": r"\sigma", "σ": r"\sigma", "Phi": r"\Phi", "phi": r"\phi",
-                 "gamma": r"\Gamma"}
-_FENCES = {"floor": (r"\left\lfloor ", r" \right\rfloor"), "ceil": (r"\left\lceil ", r" \right\rceil"),
-           "abs": (r"\left| ", r" \right|"), "norm": (r"\left\| ", r" \right\|")}
-_OPS = {"*": r" \cdot ", "@": " ", "%": r" \bmod ", "<": " < ", "<=": r" \le ", ">": " > ", ">=": r" \ge ",
-        "==": " = ", "!=": r" \ne ", "+": " + ", "-": " - ", "and": r" \text{ and } ", "or": r" \text{ or } "}
-_PRECEDENCE = {
-    "or": 1, "and": 2, "not": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4,
-    "+": 5, "-": 5, "*": 6, "/": 6, "@": 6, "%": 6, "neg": 7, "^": 8,
-}
 _INDEXED_NAME = re.compile(r"^([A-Za-z]+)(\d+)$")
 _ACCENTED_NAME = re.compile(r"^([A-Za-z])_?(hat|tilde|bar)(?:_([A-Za-z0-9]+))?$")  # yhat, m_hat, x_hat_i
 
 
 def number(x: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
-    """``1.5e-05`` -> ``1.5 \\times 10^{-5}``; otherwise the number as the terminal shows it."""
+    """``1.5e-05`` -> ``1.5 \\times 10^{-5}``, ``34944`` -> ``34\\,944``; otherwise as the terminal shows it."""
     return number_text(format_number(x, sigfigs))
 
 
 def number_text(text: str) -> str:
-    """A number as text (``2.5``, ``1e-8``) in LaTeX."""
+    """A number as text (``2.5``, ``1e-8``, ``34944``) in LaTeX: powers of ten, thin spaces between thousands."""
     mantissa, sep, exponent = text.partition("e")
     if not sep:
-        return text
+        return _thousands(text)
     power = f"10^{{{int(exponent)}}}"
     return power if mantissa in ("1", "1.0") else f"{mantissa} \\times {power}"
+
+
+def _thousands(text: str) -> str:
+    """``-1234567.5`` -> ``-1\\,234\\,567.5`` (whole parts of five digits or more, as SI writes them)."""
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, dot, fraction = digits.partition(".")
+    if len(whole) < 5 or not whole.isdigit():
+        return text
+    groups = [whole[max(0, i - 3):i] for i in range(len(whole), 0, -3)][::-1]
+    return sign + r"\,".join(groups) + dot + fraction
+
+
+def column(entries: Any, sigfigs: int = DISPLAY_SIGFIGS) -> list[str]:
+    """A column of numbers with one number of decimals, as tables print them: as many as the column's largest
+    entry needs for ``sigfigs`` significant figures (-0.9100 beside 0.6652, not -0.91)."""
+    values = [float(x) for x in np.asarray(entries, dtype=float).reshape(-1)]
+    texts = [format_number(x, sigfigs) for x in values]
+    finite = [abs(x) for x in values if math.isfinite(x)]
+    if any("e" in t or t in ("nan", "inf", "-inf") for t in texts) or not finite or all(x == int(x) for x in finite):
+        return [number_text(t) for t in texts]
+    largest = max(finite)
+    decimals = max(0, sigfigs - 1 - math.floor(math.log10(largest))) if largest else sigfigs
+    if any(x and abs(x) < 10 ** -decimals for x in finite):  # a tiny entry would print as 0
+        return [number_text(t) for t in texts]
+    return [_thousands(f"{x:.{decimals}f}".replace("-0." + "0" * decimals, "0." + "0" * decimals)) for x in values]
 
 
 def value(v: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
@@ -65,8 +77,10 @@ def value(v: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
     if array.ndim == 0:
         return number(array, sigfigs)
     if array.ndim == 1:
-        return matrix([[number(x, sigfigs)] for x in array])
-    return matrix([[number(x, sigfigs) for x in row] for row in array.reshape(array.shape[0], -1)])
+        return matrix([[entry] for entry in column(array, sigfigs)])
+    table = array.reshape(array.shape[0], -1)
+    columns = [column(table[:, j], sigfigs) for j in range(table.shape[1])]
+    return matrix([[columns[j][i] for j in range(table.shape[1])] for i in range(table.shape[0])])
 
 
 def matrix(rows: list[list[str]]) -> str:
@@ -101,7 +115,7 @@ def _word(part: str) -> str:
         return "\\" + part
     if len(part) == 1 and part in _GREEK_CHAR:
         return _GREEK_CHAR[part]
-    if len(part) <= 1 or part.isdigit():
+    if len(part) <= 1 or part.isascii() and part.isdigit():
         return part
     if all(c in _GREEK_CHAR for c in part):
         return " ".join(_GREEK_CHAR[c] for c in part)

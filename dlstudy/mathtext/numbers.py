@@ -56,6 +56,8 @@ def to_jsonable(value: Any) -> Any:
     """Plain JSON types: ints stay ints, arrays become nested lists."""
     if isinstance(value, (str, bool)) or value is None:
         return value
+    if hasattr(value, "words"):  # a sentence (engine.model.Sentence): its words, as a student types them
+        return str(value)
     if isinstance(value, tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, (list, np.ndarray)):

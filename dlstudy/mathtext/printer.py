@@ -355,8 +355,8 @@ def _inline(v: Any, style: str) -> Part:
     if style == UNICODE or isinstance(v, (str, tuple)):
         return ("text", shown)
     if getattr(v, "ndim", 0) == 0:
-        return ("math", tex.number_text(shown)) if shown.startswith("-") or "e" in shown else ("text", shown)
-    return ("math", tex.value(v))
+        return ("math", tex.number_text(shown)) if shown.startswith("-") or "e" in shown else ("text", tex.number_text(shown).replace(r"\,", "\u2009"))
+    return ("math", _value_in_math(v, style))
 
 
 def _math_text(piece: MathText, style: str) -> str:
@@ -392,8 +392,8 @@ def _value_in_math(v: Any, style: str) -> str:
         return format_value(v)
     if isinstance(v, str):
         return tex.text(v)
-    if not isinstance(v, tuple) and getattr(v, "ndim", None) == 1:
-        return r"\left(" + r",\ ".join(tex.number(x) for x in v) + r"\right)"
+    if not isinstance(v, tuple) and getattr(v, "ndim", None) == 1:  # a list inside a sentence stays on the line
+        return r"\left(" + r",\ ".join(tex.column(v)) + r"\right)"
     if hasattr(v, "words"):
         return tex.text(str(v))
     return tex.value(v)
@@ -415,7 +415,11 @@ def text_pieces(text: str, values: Mapping[str, Any] | None = None) -> tuple[Pie
                 continue
             if match.start() > last:
                 pieces.append(Text(content[last:match.start()]))
-            pieces.append(Inline(values[match.group(1)]))
+            value = values[match.group(1)]
+            if isinstance(value, str) and "$" in value:  # a phrase with math of its own
+                pieces.extend(text_pieces(value))
+            else:
+                pieces.append(Inline(value))
             last = match.end()
         if last < len(content):
             pieces.append(Text(content[last:]))

@@ -11,6 +11,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from dlstudy.limits import quoted
+
+MAX_LATEX_LENGTH = 2000
+MAX_LATEX_NESTING = 30
+
 _EXTRA_COMMANDS = {
     "^{\\prime}": "′", "^\\prime": "′", "'": "′",  # primes first: flatlatex turns ' into a combining accent
     "^{\\top}": "ᵀ", "^\\top": "ᵀ", "^{T}": "ᵀ", "^{*}": "*", "^*": "*",
@@ -130,8 +135,18 @@ def _plain_subscripts(latex: str) -> str:
 def latex_to_unicode(latex: str) -> str:
     """``\\frac{a}{b}`` -> ``a/b``, ``\\sigma_j^2`` -> ``σⱼ²``.
 
-    Raises ValueError when the LaTeX can't be rendered or a command is left raw.
+    Raises ValueError when the LaTeX can't be rendered or a command is left raw,
+    or is longer or more deeply nested than any formula (flatlatex takes
+    seconds on thousands of nested braces).
     """
+    if len(latex) > MAX_LATEX_LENGTH:
+        raise ValueError(f"a formula of {len(latex)} characters is too long (the limit is {MAX_LATEX_LENGTH})")
+    depth = deepest = 0
+    for char in latex:
+        depth += (char == "{") - (char == "}")
+        deepest = max(deepest, depth)
+    if deepest > MAX_LATEX_NESTING:
+        raise ValueError(f"braces nested {deepest} deep in {quoted(latex)} (the limit is {MAX_LATEX_NESTING})")
     for command, text in _EXTRA_COMMANDS.items():
         if not command[1:].isalpha() or text.startswith("\\"):
             latex = latex.replace(command, text)
@@ -146,9 +161,9 @@ def latex_to_unicode(latex: str) -> str:
     try:
         text = _converter().convert(latex)
     except Exception as exc:  # flatlatex raises its own bare error types
-        raise ValueError(f"cannot render LaTeX {latex!r}: {type(exc).__name__} {exc}") from None
+        raise ValueError(f"cannot render LaTeX {quoted(latex)}: {type(exc).__name__} {quoted(str(exc))}") from None
     text = text.replace("\ue000", "{").replace("\ue001", "}")  # literal braces, kept out of flatlatex's grouping
     text = text.replace("\ue002", "_")
     if "\\" in text:
-        raise ValueError(f"LaTeX {latex!r} leaves a raw command in {text!r}")
+        raise ValueError(f"LaTeX {quoted(latex)} leaves a raw command in {quoted(text)}")
     return text

@@ -208,7 +208,7 @@ def problem_note(note: Note, template_id: str, seed: int, tags: tuple[str, ...])
         back += f' &nbsp;<span class="source">(typed: <code>{_escape(solution.answer_text)}</code>)</span>'
     back += '<br><b>Worked solution</b><ol class="steps">'
     for step in sheets.step_views(solution):
-        back += f"<li>{_escape(step.what)}: \\({_escape(step.formula)}\\)<br>{_parts_html(step.work)}</li>"
+        back += f"<li>{_parts_html(step.what)}: \\({_escape(step.formula)}\\)<br>{_parts_html(step.work)}</li>"
     back += "</ol>"
     return AnkiNote("basic", note_guid(note.id, seed), (front, back), tags, note.id, seed)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -10,6 +11,7 @@ from dlstudy.cards import kinds
 from dlstudy.mathtext.markup import split_math
 from dlstudy.cards.model import Deck, Note
 from dlstudy.errors import DlstudyError
+from dlstudy.files import write_atomic
 from dlstudy.output.markup import Part, markdown_parts, md_text, typst_parts, typst_text
 from dlstudy.suggest import did_you_mean
 
@@ -34,12 +36,79 @@ def parts_of(text: str) -> tuple[Part, ...]:
     return tuple(("text" if kind == "text" else "math", content) for kind, content in split_math(text) if content.strip())
 
 
+# A formula states something: an equation, an approximation, a bound, a proportionality, a mapping.
+_RELATION = re.compile(r"=|\\approx|\\le|\\ge|\\leq|\\geq|<|>|\\propto|\\sim|\\to|\\mapsto|\\equiv|\\ne")
+_QUESTION = re.compile(
+    r"^(?:what(?:'s| is| are| does)?|which|how (?:many|much|is|are|do|does)|give|write|state|name|derive|show that|"
+    r"prove(?: that)?|compute|type)\b\s*(?:the\s+)?",
+    re.I,
+)
+MAX_LABEL = 48  # characters of a label; a crib sheet names a formula, it does not ask about it
+
+
+# A symbol set to or compared with a number (k = 2, x < 0, \beta = 0.75): an example's value, not a formula.
+_VALUE = re.compile(r"^[\s\w\\{}^_'()]{1,16}(?:=|<|>|\\le|\\ge|\\approx)\s*-?[\d.]+(?:\\%)?\s*$")
+
+
+def formulas_in(text: str) -> list[str]:
+    """The math of ``text`` that states something (has a relation); fragments such as $c_{in}$ and example values
+    such as $k = 2$ are left out."""
+    return [
+        content for kind, content in split_math(text)
+        if kind != "text" and _RELATION.search(content) and not _VALUE.match(content)
+    ]
+
+
+def label_of(question: str) -> tuple[Part, ...]:
+    """A short name for a formula from the card's question: "Output height of a convolution"."""
+    label: list[Part] = []
+    length = 0
+    for kind, content in parts_of(question.strip().replace("`", "")):
+        if kind == "text":
+            if not label:
+                content = _QUESTION.sub("", content.lstrip())
+            cut = re.search(r"[?:]| \(|, (?:input|given|with)\b", content)
+            if cut:
+                content = content[: cut.start()]
+            if length + len(content) > MAX_LABEL:
+                content = content[: MAX_LABEL - length].rsplit(" ", 1)[0] + "…"
+                cut = True
+            if content.strip():
+                label.append(("text", content))
+                length += len(content)
+            if cut:
+                break
+        elif len(content) < 30:
+            label.append(("math", content))
+            length += 3
+        else:
+            break
+    if label and label[0][0] == "text":
+        words = label[0][1].strip()
+        label[0] = ("text", words[:1].upper() + words[1:])
+    if label and label[-1][0] == "text":
+        label[-1] = ("text", label[-1][1].rstrip(" .,;"))
+    return tuple(label)
+
+
 def entry_of(note: Note) -> Entry | None:
-    """The note's formula, as its kind gives it (formula-tagged cards and every derivation); None for others."""
+    """The note's formulas, as its kind gives them (formula-tagged cards and every derivation): only the math
+    that states something, under a short label; a derivation as its chain of steps. None when it has none."""
     formula = kinds.get(note.kind).formula(note)
     if formula is None:
         return None
-    return Entry(parts_of(formula.label), tuple(parts_of(line) for line in formula.lines))
+    if note.kind == "derivation":
+        chain = [f for step in note.fields["steps"] for f in formulas_in(step)]
+        # the chain flows on as one paragraph: a column is narrow, a line per step would be mostly blank
+        line: list[Part] = []
+        for i, formula_text in enumerate(chain):
+            line.extend(((("text", " ⇒ "),) if i else ()) + (("math", formula_text),))
+        lines = (tuple(line),) if line else ()
+    else:
+        lines = tuple((("math", f),) for line in formula.lines for f in formulas_in(line))
+    if not lines:
+        return None  # a prose answer: not a crib-sheet entry
+    return Entry(label_of(formula.label) if formula.label else (), lines)
 
 
 def collect(decks: Sequence[Deck], topics: Sequence[str]) -> list[Topic]:
@@ -52,9 +121,13 @@ def collect(decks: Sequence[Deck], topics: Sequence[str]) -> list[Topic]:
     chosen = [d for d in decks if not topics or d.name in topics or d.topic in topics]
     result = []
     for deck in chosen:
-        entries = tuple(e for e in (entry_of(n) for n in deck.notes) if e is not None)
+        entries, seen = [], set()
+        for entry in (entry_of(n) for n in deck.notes):
+            if entry is not None and entry.body not in seen:  # the same formula on two cards: once
+                seen.add(entry.body)
+                entries.append(entry)
         if entries:
-            result.append(Topic(deck.name, deck.title, entries))
+            result.append(Topic(deck.name, deck.short_title, tuple(entries)))
     if not result:
         raise DlstudyError("the chosen decks have no formula cards (tag a card `formula`) or derivations")
     return result
@@ -65,28 +138,27 @@ def collect(decks: Sequence[Deck], topics: Sequence[str]) -> list[Topic]:
 
 _TYPST_PREAMBLE = """\
 #set document(title: "Formula sheet", date: none)
-#set page(paper: "a4", margin: (x: 1.3cm, y: 1.3cm), columns: 2,
-  footer: context text(size: 7pt, fill: luma(90))[dlstudy formula sheet #h(1fr) #counter(page).display()])
-#set columns(gutter: 0.8cm)
-#set text(font: "New Computer Modern", size: 8.5pt, lang: "en")
-#set par(justify: false, leading: 0.5em, spacing: 0.55em)
-#let topic(title) = {
-  colbreak(weak: true)
-  block(sticky: true, above: 0.4em, below: 0.6em, text(size: 12pt, weight: "bold", title))
-}
-#let item(label, body) = block(breakable: false, below: 0.55em)[#text(weight: "bold", label) #h(0.3em) #body]
+#set page(paper: "a4", margin: (x: 0.9cm, y: 0.9cm), columns: 3,
+  footer: context text(size: 6pt, fill: luma(90))[dlstudy formula sheet #h(1fr) #counter(page).display()])
+#set columns(gutter: 0.45cm)
+#set text(font: "New Computer Modern", size: 7pt, lang: "en")
+#set par(justify: false, leading: 0.35em, spacing: 0.35em)
+#show math.equation: set text(size: 7.5pt)
+#let topic(title) = block(sticky: true, above: 0.7em, below: 0.3em, width: 100%,
+  stroke: (bottom: 0.4pt + luma(120)), inset: (bottom: 1.5pt), text(size: 8pt, weight: "bold", title))
+#let item(label, body) = block(breakable: false, above: 0.25em, below: 0.25em)[#text(weight: "bold", label) #body]
 """
 
 
 def typst_document(topics: Sequence[Topic]) -> str:
+    """Every topic's formulas flowing through three columns: a crib sheet, not a deck dump."""
     out = [_TYPST_PREAMBLE]
-    for index, topic in enumerate(topics):
-        if index:
-            out.append("#pagebreak(weak: true)")
+    for topic in topics:
         out.append(f"#topic[{typst_text(topic.title)}]")
         for entry in topic.entries:
+            label = typst_parts(entry.label) + typst_text(": ") if entry.label else ""
             body = " \\ ".join(typst_parts(line) for line in entry.body)
-            out.append(f"#item[{typst_parts(entry.label)}][{body}]")
+            out.append(f"#item[{label}][{body}]")
     return "\n".join(out) + "\n"
 
 
@@ -96,8 +168,8 @@ def markdown_document(topics: Sequence[Topic]) -> str:
         lines += [f"## {md_text(topic.title)}", ""]
         for entry in topic.entries:
             label = markdown_parts(entry.label)
-            body = "<br>".join(markdown_parts(line) for line in entry.body)
-            lines.append(f"- **{label}** {body}" if label else f"- {body}")
+            body = " ".join(markdown_parts(line) for line in entry.body)
+            lines.append(f"- **{label}:** {body}" if label else f"- {body}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -129,8 +201,5 @@ def write_formula_sheet(decks: Sequence[Deck], topics: Sequence[str], fmt: str, 
         from dlstudy.output.typstmath import compile_pdf
 
         data = compile_pdf(typst_document(chosen))
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise DlstudyError(f"cannot write {path}: {exc.strerror}") from None
+    write_atomic(path, data)
     return FormulaSheet(path, fmt, tuple(t.deck for t in chosen), sum(len(t.entries) for t in chosen))

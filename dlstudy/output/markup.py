@@ -43,7 +43,7 @@ _TEX_UNICODE = {
     "√": r"\ensuremath{\surd}", "∞": r"\ensuremath{\infty}", "≠": r"\ensuremath{\neq}", "≤": r"\ensuremath{\leq}",
     "≥": r"\ensuremath{\geq}", "≈": r"\ensuremath{\approx}", "→": r"\ensuremath{\rightarrow}", "½": r"\ensuremath{\tfrac{1}{2}}",
     "ŷ": r"\ensuremath{\hat{y}}", "…": r"\ldots{}", "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''",
-    "é": r"\'e", "ü": r'\"u', "ö": r'\"o', "ä": r'\"a', "\u00a0": "~",
+    "é": r"\'e", "ü": r'\"u', "ö": r'\"o', "ä": r'\"a', "\u00a0": "~", "\u2009": r"\,",
     "∑": r"\ensuremath{\sum}", "∈": r"\ensuremath{\in}", "∩": r"\ensuremath{\cap}", "∪": r"\ensuremath{\cup}",
     "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}", "⌈": r"\ensuremath{\lceil}", "⌉": r"\ensuremath{\rceil}",
     "ε": r"\ensuremath{\varepsilon}", "φ": r"\ensuremath{\varphi}",

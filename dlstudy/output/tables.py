@@ -18,6 +18,8 @@ from dlstudy.cards.content import Block, ClozeText, ProblemRef, Sides, Steps
 from dlstudy.cards.decks import choose_decks
 from dlstudy.cards.model import Card, Deck
 from dlstudy.errors import DlstudyError
+from dlstudy.files import write_atomic
+from dlstudy.spreadsheet import neutralize
 
 CARD_FIELDS = ("id", "deck", "kind", "front", "back", "tags", "state", "due", "stability", "difficulty", "reviews", "lapses")
 REVIEW_FIELDS = ("id", "card_id", "deck", "rating", "reviewed_at", "duration_ms", "answer", "cram")
@@ -118,8 +120,8 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (list, tuple)):
-        return " ".join(str(v) for v in value)
-    return value
+        return neutralize(" ".join(str(v) for v in value))
+    return neutralize(value) if isinstance(value, str) else value
 
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:
@@ -166,7 +168,4 @@ def export_table(
 def _write_text(path: Path, text: str) -> None:
     if not path.parent.is_dir():
         raise DlstudyError(f"{path}: the folder {path.parent} does not exist")
-    try:
-        path.write_text(text, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise DlstudyError(f"{path}: cannot write ({exc.strerror})") from None
+    write_atomic(path, text)

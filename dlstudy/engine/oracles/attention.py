@@ -56,34 +56,39 @@ def causal_attention(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _mha_numels(embed_dim: int, heads: int) -> tuple[tuple[str, int], ...]:
+def _mha_numels(embed_dim: int, heads: int, bias: bool = True) -> tuple[tuple[str, int], ...]:
     import torch
 
-    module = torch.nn.MultiheadAttention(embed_dim, heads, device="meta")
+    # meta tensors hold no data; float8 keeps their byte size below 2^63 for embed_dim up to 10^9
+    module = torch.nn.MultiheadAttention(embed_dim, heads, bias=bias, device="meta", dtype=torch.float8_e4m3fn)
     return tuple((name, p.numel()) for name, p in module.named_parameters())
 
 
 @register("mha_param_count")
 def mha_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters of torch.nn.MultiheadAttention(E, heads) with the default bias=True."""
-    numels = dict(_mha_numels(int(p["E"]), int(p["heads"])))
-    qkv = numels["in_proj_weight"] + numels["in_proj_bias"]
-    out = numels["out_proj.weight"] + numels["out_proj.bias"]
+    """Parameters of torch.nn.MultiheadAttention(E, heads, bias=...)."""
+    numels = dict(_mha_numels(int(p["E"]), int(p["heads"]), bool(p.get("bias", True))))
+    qkv = numels["in_proj_weight"] + numels.get("in_proj_bias", 0)
+    out = numels["out_proj.weight"] + numels.get("out_proj.bias", 0)
     assert qkv + out == sum(numels.values())
     return {"qkv": qkv, "out": out, "total": qkv + out}
 
 
 @register("positional_encoding")
 def positional_encoding(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Entry (pos, k) of the sinusoid table PE[pos, 2i] = sin(pos ω_i), PE[pos, 2i+1] = cos(pos ω_i)."""
+    """Entry (pos, k) of the sinusoid table PE[pos, 2i] = sin(pos ω_i), PE[pos, 2i+1] = cos(pos ω_i).
+
+    Built as the PyTorch tutorial's PositionalEncoding builds its table (div_term = exp(2i · (−ln 10000 / d)),
+    sines in the even columns, cosines in the odd ones), but only for row ``pos`` and the column pair of ``k``:
+    a d_model of 10^8 must not allocate the whole table (tests compare with the full table at small sizes).
+    """
     pos, k, d = int(p["pos"]), int(p["k"]), int(p["d"])
-    positions = np.arange(pos + 1, dtype=float)[:, None]
-    pair = np.arange(0, d, 2, dtype=float)  # the even dimensions 2i
-    omega = np.exp(pair * (-np.log(10000.0) / d))  # 1 / 10000^(2i/d)
-    table = np.zeros((pos + 1, d))
-    table[:, 0::2] = np.sin(positions * omega)
-    table[:, 1::2] = np.cos(positions * omega[: d // 2])
-    return {"i": k // 2, "omega": float(omega[k // 2]), "angle": float(pos * omega[k // 2]), "pe": float(table[pos, k])}
+    pair = np.arange(k - k % 2, k - k % 2 + 2, 2, dtype=float)  # the even dimension 2i of k's pair
+    omega = np.exp(pair * (-np.log(10000.0) / d))
+    row = np.zeros(2)
+    row[0::2] = np.sin(pos * omega)
+    row[1::2] = np.cos(pos * omega)
+    return {"i": k // 2, "omega": float(omega[0]), "angle": float(pos * omega[0]), "pe": float(row[k % 2])}
 
 
 def matmul_multiplies(a: np.ndarray, b: np.ndarray) -> tuple[tuple[int, ...], int]:
@@ -120,3 +125,61 @@ def attention_flops(p: Mapping[str, Any]) -> dict[str, Any]:
     n, d_model, heads = int(p["n"]), int(p["d"]), int(p["heads"])
     qk, av = _attention_flops(n, d_model, heads)
     return {"dh": d_model // heads, "qk": qk, "av": av, "total": qk + av}
+
+
+@register("additive_attention")
+def additive_attention(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Bahdanau et al. (2015) eq. 5-6 with torch.nn.Linear layers: e_j = v·tanh(W_s s + W_h h_j), α = softmax(e),
+    c = Σ α_j h_j (the scoring MLP built from real modules, loaded with the given weights)."""
+    import torch
+
+    s, H, Ws, Wh, v = (tensor(p[name]) for name in ("s", "H", "Ws", "Wh", "v"))
+    with single_thread(), torch.no_grad():
+        query = torch.nn.Linear(Ws.shape[1], Ws.shape[0], bias=False, dtype=torch.float64)
+        keys = torch.nn.Linear(Wh.shape[1], Wh.shape[0], bias=False, dtype=torch.float64)
+        score = torch.nn.Linear(v.shape[0], 1, bias=False, dtype=torch.float64)
+        query.weight.copy_(Ws)
+        keys.weight.copy_(Wh)
+        score.weight.copy_(v[None])
+        e = score(torch.tanh(keys(H) + query(s))).squeeze(-1)  # one score per encoder position
+        alpha = torch.softmax(e, dim=0)
+        context = torch.bmm(alpha[None, None], H[None])[0, 0]  # the weighted sum of the rows of H
+    return {"e": e.numpy(), "alpha": alpha.numpy(), "c": context.numpy()}
+
+
+@lru_cache(maxsize=256)
+def _encoder_layer_numels(d_model: int, heads: int, d_ff: int) -> tuple[tuple[str, int], ...]:
+    import torch
+
+    # meta tensors hold no data; float8 keeps byte sizes below 2^63 at the domain's largest widths
+    layer = torch.nn.TransformerEncoderLayer(d_model, heads, d_ff, device="meta", dtype=torch.float8_e4m3fn)
+    return tuple((name, p.numel()) for name, p in layer.named_parameters())
+
+
+@register("transformer_layer_params")
+def transformer_layer_params(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters of a real torch.nn.TransformerEncoderLayer, grouped by block."""
+    numels = dict(_encoder_layer_numels(int(p["d"]), int(p["heads"]), int(p["dff"])))
+    attn = sum(v for k, v in numels.items() if k.startswith("self_attn."))
+    ffn = sum(v for k, v in numels.items() if k.startswith(("linear1.", "linear2.")))
+    norms = sum(v for k, v in numels.items() if k.startswith("norm"))
+    assert attn + ffn + norms == sum(numels.values())
+    return {"attn": attn, "ffn": ffn, "norms": norms, "total": attn + ffn + norms}
+
+
+KV_DTYPES = {"float16": "float16", "bfloat16": "bfloat16", "float32": "float32", "int8": "int8"}
+
+
+@register("kv_cache_bytes")
+def kv_cache_bytes(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The cache as meta tensors of the real shape: per layer a key and a value tensor (b, h, n, d_h) in the
+    given dtype; bytes = numel · element_size, nothing allocated."""
+    import torch
+
+    layers, heads, dh, b, n = (int(p[k]) for k in ("L", "heads", "dh", "b", "n"))
+    dtype = getattr(torch, KV_DTYPES[str(p["dtype"])])
+    key = torch.empty((b, heads, n, dh), dtype=dtype, device="meta")
+    one_token = torch.empty((1, heads, 1, dh), dtype=dtype, device="meta")
+    per_layer = 2 * key.numel() * key.element_size()  # keys and values
+    return {"bytes_per": key.element_size(), "per_token": 2 * layers * one_token.numel() * one_token.element_size(),
+            "total": layers * per_layer}

@@ -60,7 +60,9 @@ def negative_sampling_loss(p: Mapping[str, Any]) -> dict[str, Any]:
     labels = -torch.ones_like(logits)
     labels[0] = 1.0
     loss = F.soft_margin_loss(logits, labels, reduction="sum")
-    return {"s_pos": float(logits[0]), "s_neg": logits[1:].numpy(), "J": float(loss)}
+    # the course notes' J_t is the objective to maximise, the negative of this loss
+    value = -loss if str(p.get("sign", "loss")) == "objective" else loss
+    return {"s_pos": float(logits[0]), "s_neg": logits[1:].numpy(), "J": float(value)}
 
 
 @register("unigram_noise_distribution")
@@ -102,17 +104,26 @@ def bigram_factors(
         return n_big, n_hist, (n_big + k) / (n_hist + k * next_types)
 
 
-BIGRAM_VOCABULARY = (1, 2, 3)  # the word ids the template samples
+SMOOTHING_K = {"mle": 0.0, "laplace": 1.0}  # add-k takes the template's k
 
 
 @register("bigram_sentence_probability")
 def bigram_sentence_probability(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The bigram model counted on the padded corpus; without the end-of-sentence token the last factor
+    P(</s> | q_T) is not part of the product (and </s> is not a possible next token for smoothing)."""
     corpus = [_ids(row) for row in np.atleast_2d(p["C"])]
     sentence = _ids(p["q"])
-    next_types = len(set(BIGRAM_VOCABULARY) | {EOS})  # any word or the end of the sentence
-    k = {"mle": 0.0, "laplace": 1.0}[str(p["smoothing"])]
+    eos = bool(p.get("eos", True))
+    vocabulary = {token for words in (*corpus, sentence) for token in words}  # ids 1..V: every id a word
+    vocabulary = set(range(1, max(vocabulary) + 1))
+    next_types = len(vocabulary | ({EOS} if eos else set()))  # any word, or the end of the sentence
+    smoothing = str(p["smoothing"])
+    k = SMOOTHING_K.get(smoothing, float(p.get("k", 1.0)))
     n_big, n_hist, probs = bigram_factors(corpus, sentence, k, next_types)
-    return {"n_big": n_big, "n_hist": n_hist, "probs": probs, "P": float(np.prod(probs))}
+    # The padded sentence <s> q_1 ... q_T </s> has T + 1 bigrams; the last one is the end factor.
+    p_end = float(probs[-1]) if eos else 1.0
+    return {"V": len(vocabulary), "n_big": n_big[:-1], "n_hist": n_hist[:-1], "probs": probs[:-1], "p_end": p_end,
+            "P": float(np.prod(probs[:-1])) * p_end}
 
 
 # ---------------------------------------------------------------------------
@@ -182,9 +193,10 @@ def clipped_matches(candidate: Sequence[Hashable], references: Sequence[Sequence
     return sum((counts & max_ref).values()), sum(counts.values())
 
 
-def closest_reference_length(references: Sequence[Sequence[Hashable]], length: int) -> int:
-    """The reference length closest to the candidate's; the shorter one on a tie."""
-    return min((len(reference) for reference in references), key=lambda r: (abs(r - length), r))
+def closest_reference_length(references: Sequence[Sequence[Hashable]], length: int, tie: str = "shorter") -> int:
+    """The reference length closest to the candidate's; the shorter one on a tie (NLTK, sacreBLEU), or the longer."""
+    sign = 1 if tie == "shorter" else -1
+    return min((len(reference) for reference in references), key=lambda r: (abs(r - length), sign * r))
 
 
 def brevity_penalty(candidate_length: int, reference_length: int) -> float:
@@ -193,7 +205,9 @@ def brevity_penalty(candidate_length: int, reference_length: int) -> float:
     return math.exp(1.0 - reference_length / candidate_length)
 
 
-def sentence_bleu(candidate: Sequence[Hashable], references: Sequence[Sequence[Hashable]], max_n: int = 2) -> dict[str, float]:
+def sentence_bleu(
+    candidate: Sequence[Hashable], references: Sequence[Sequence[Hashable]], max_n: int = 2, tie: str = "shorter"
+) -> dict[str, float]:
     """BLEU with uniform weights 1/max_n and no smoothing, plus every intermediate quantity."""
     out: dict[str, float] = {}
     log_precision = 0.0
@@ -202,12 +216,17 @@ def sentence_bleu(candidate: Sequence[Hashable], references: Sequence[Sequence[H
         out[f"match{n}"] = float(matches)
         out[f"p{n}"] = matches / total
         log_precision += math.log(matches / total) / max_n if matches else -math.inf
-    out["r"] = float(closest_reference_length(references, len(candidate)))
+    out["r"] = float(closest_reference_length(references, len(candidate), tie))
     out["BP"] = brevity_penalty(len(candidate), int(out["r"]))
     out["bleu"] = out["BP"] * math.exp(log_precision)
     return out
 
 
+def _words(value: Any) -> list[Hashable]:
+    """A sentence parameter (words) as its tokens; a vector of word ids as ints."""
+    return list(value.words) if hasattr(value, "words") else _ids(value)
+
+
 @register("bleu_2")
 def bleu_2(p: Mapping[str, Any]) -> dict[str, Any]:
-    return sentence_bleu(_ids(p["x"]), [_ids(p["r1"]), _ids(p["r2"])], max_n=2)
+    return sentence_bleu(_words(p["x"]), [_words(p["r1"]), _words(p["r2"])], max_n=2, tie=str(p.get("tie", "shorter")))

@@ -54,6 +54,20 @@ def gru_cell(x, h, w_ih, w_hh, b_ih, b_hh) -> dict[str, np.ndarray]:
     return {"gi": gi, "gh": gh, "r": r, "z": z, "n": n, "h": (1.0 - z) * n + z * h}
 
 
+def gru_cell_reset_before(x, h, w_ih, w_hh, b_ih, b_hh) -> dict[str, np.ndarray]:
+    """One GRU step with the reset gate applied to h before the recurrent weights (Cho et al. 2014;
+    Keras's reset_after=False): n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)."""
+    gi = w_ih @ x + b_ih
+    gh = w_hh @ h + b_hh
+    ir, iz, in_ = np.split(gi, 3)
+    hr, hz, _ = np.split(gh, 3)
+    r = _sigmoid(ir + hr)
+    z = _sigmoid(iz + hz)
+    w_hn, b_hn = np.split(w_hh, 3)[2], np.split(b_hh, 3)[2]
+    n = np.tanh(in_ + w_hn @ (r * h) + b_hn)
+    return {"gi": gi, "gh": gh, "r": r, "z": z, "n": n, "h": (1.0 - z) * n + z * h}
+
+
 def _scalar(d: Mapping[str, np.ndarray], *names: str, suffix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
@@ -62,50 +76,67 @@ def _scalar(d: Mapping[str, np.ndarray], *names: str, suffix: str = "") -> dict[
     return out
 
 
+def _matrix(value: Any, rows: int) -> np.ndarray:
+    """A weight matrix of ``rows`` rows (a one-unit layer's column may come as a flat vector)."""
+    return np.asarray(value, dtype=float).reshape(rows, -1)
+
+
 @register("lstm_cell_step")
 def lstm_cell_step(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Input size 2, hidden size 1: W (4, 2) = weight_ih, u (4,) = weight_hh, b = b_ih + b_hh."""
+    """Any input size n and hidden size m: W (4m, n) = weight_ih, U (4m, m) = weight_hh, b = b_ih + b_hh."""
+    b = _vec(p["b"])
     step = lstm_cell(
         _vec(p["x"]), _vec(p["h_prev"]), _vec(p["c_prev"]),
-        np.asarray(p["W"], dtype=float), _vec(p["u"]).reshape(-1, 1), _vec(p["b"]),
+        _matrix(p["W"], b.size), _matrix(p["U"], b.size), b,
     )
-    return _scalar(step, "z", "i", "f", "g", "o", "c", "h")
+    return {name: np.asarray(value, dtype=float) for name, value in step.items()}
 
 
 @register("gru_cell_step")
 def gru_cell_step(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Input size 2, hidden size 1: W (3, 2) = weight_ih, u (3,) = weight_hh, b_i / b_h = bias_ih / bias_hh."""
-    step = gru_cell(
-        _vec(p["x"]), _vec(p["h_prev"]),
-        np.asarray(p["W"], dtype=float), _vec(p["u"]).reshape(-1, 1), _vec(p["b_i"]), _vec(p["b_h"]),
-    )
-    return _scalar(step, "gi", "gh", "r", "z", "n", "h")
+    """Any input size n and hidden size m: W (3m, n) = weight_ih, U (3m, m) = weight_hh, b_i / b_h = bias_ih / bias_hh;
+    ``reset_after`` 'true' as torch.nn.GRUCell, 'false' as Cho et al. (2014) / Keras reset_after=False."""
+    b_i, b_h = _vec(p["b_i"]), _vec(p["b_h"])
+    w_ih, w_hh = _matrix(p["W"], b_i.size), _matrix(p["U"], b_h.size)
+    x, h = _vec(p["x"]), _vec(p["h_prev"])
+    if str(p.get("reset_after", "true")) == "true":
+        step = gru_cell(x, h, w_ih, w_hh, b_i, b_h)
+    else:
+        step = gru_cell_reset_before(x, h, w_ih, w_hh, b_i, b_h)
+    step["n_cand"] = step.pop("n")
+    return {name: np.asarray(value, dtype=float) for name, value in step.items()}
+
+
+def _sequence(value: Any, n_in: int) -> np.ndarray:
+    """The inputs as rows x_1, x_2, ... of size n_in (a one-feature sequence may come as a flat vector)."""
+    return np.asarray(value, dtype=float).reshape(-1, n_in)
 
 
 @register("lstm_sequence")
 def lstm_sequence(p: Mapping[str, Any]) -> dict[str, Any]:
-    """A scalar LSTM (input 1, hidden 1) run over the sequence x from h_0 = c_0 = 0."""
-    w, u, b = _vec(p["w"]).reshape(-1, 1), _vec(p["u"]).reshape(-1, 1), _vec(p["b"])
-    h, c = np.zeros(1), np.zeros(1)
+    """An LSTM of any input size n and hidden size m run over the rows of x from h_0 = c_0 = 0."""
+    b = _vec(p["b"])
+    w, u = _matrix(p["w"], b.size), _matrix(p["u"], b.size)
+    h = c = np.zeros(b.size // 4)
     out: dict[str, Any] = {}
-    for t, x_t in enumerate(_vec(p["x"]), 1):
-        step = lstm_cell(np.array([x_t]), h, c, w, u, b)
+    for t, x_t in enumerate(_sequence(p["x"], w.shape[1]), 1):
+        step = lstm_cell(x_t, h, c, w, u, b)
         h, c = step["h"], step["c"]
-        out.update(_scalar(step, "z", "c", "h", suffix=str(t)))
+        out.update({f"{name}{t}": step[name].copy() for name in ("z", "c", "h")})
     return out
 
 
 @register("gru_sequence")
 def gru_sequence(p: Mapping[str, Any]) -> dict[str, Any]:
-    """A scalar GRU (input 1, hidden 1, PyTorch's equations) run over the sequence x from h_0 = 0."""
-    w, u = _vec(p["w"]).reshape(-1, 1), _vec(p["u"]).reshape(-1, 1)
+    """A GRU of any input size n and hidden size m (PyTorch's equations) run over the rows of x from h_0 = 0."""
     b_i, b_h = _vec(p["b_i"]), _vec(p["b_h"])
-    h = np.zeros(1)
+    w, u = _matrix(p["w"], b_i.size), _matrix(p["u"], b_h.size)
+    h = np.zeros(b_h.size // 3)
     out: dict[str, Any] = {}
-    for t, x_t in enumerate(_vec(p["x"]), 1):
-        step = gru_cell(np.array([x_t]), h, w, u, b_i, b_h)
+    for t, x_t in enumerate(_sequence(p["x"], w.shape[1]), 1):
+        step = gru_cell(x_t, h, w, u, b_i, b_h)
         h = step["h"]
-        out.update(_scalar(step, "r", "z", "n", "h", suffix=str(t)))
+        out.update({f"{name}{t}": step[name].copy() for name in ("r", "z", "n", "h")})
     return out
 
 
@@ -148,26 +179,38 @@ def rnn_bptt_gradient(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1024)
-def _recurrent_numels(cell: str, n: int, m: int) -> tuple[tuple[str, int], ...]:
+def _recurrent_numels(cell: str, n: int, m: int, bias: bool = True, layers: int = 1,
+                      bidirectional: bool = False) -> tuple[tuple[str, int], ...]:
+    """``p.numel()`` of every parameter of a real torch.nn.LSTM / GRU / RNN, built on the meta device.
+
+    Meta tensors hold no data; float8 keeps their byte size below 2^63 up to sizes of 10^9 (a float32
+    weight_hh of 4·10^9 × 10^9 entries would overflow torch's storage-size check).
+    """
     import torch
 
-    module = getattr(torch.nn, cell)(n, m, device="meta")
+    module = getattr(torch.nn, cell)(n, m, num_layers=layers, bias=bias, bidirectional=bidirectional,
+                                     device="meta", dtype=torch.float8_e4m3fn)
     return tuple((name, p.numel()) for name, p in module.named_parameters())
+
+
+_TORCH_CELL = {"LSTM": "LSTM", "GRU": "GRU", "RNN": "RNN", "SimpleRNN": "RNN"}
 
 
 @register("rnn_param_count")
 def rnn_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
-    """A real torch.nn.LSTM / GRU; Keras's one-bias layer is the same module without bias_hh."""
+    """A real torch.nn.LSTM / GRU / RNN; Keras's one-bias layers are the same module without bias_hh."""
     framework, cell = str(p["layer"]).split("-")
-    n, m = int(p["n"]), int(p["m"])
-    numels = dict(_recurrent_numels(cell, n, m))
-    if framework == "Keras":
-        # keras.layers.LSTM and GRU(reset_after=False) keep one bias vector (4m / 3m),
-        # where PyTorch keeps bias_ih and bias_hh.
+    n, m, bias = int(p["n"]), int(p["m"]), bool(p.get("bias", True))
+    numels = dict(_recurrent_numels(_TORCH_CELL[cell], n, m, bias))
+    one_bias = cell in ("LSTM", "SimpleRNN") or (cell == "GRU" and str(p.get("reset_after", "true")) == "false")
+    if framework == "Keras" and bias and one_bias:
+        # keras.layers.LSTM, SimpleRNN and GRU(reset_after=False) keep one bias vector (4m / m / 3m),
+        # where PyTorch (and Keras's GRU with reset_after=True, a (2, 3m) bias) keeps an input and a recurrent one.
         del numels["bias_hh_l0"]
     total = sum(numels.values())
     gates = numels["weight_ih_l0"] // (n * m)
-    return {"gates": gates, "per_gate": total // gates, "total": total}
+    biases = sum(1 for name in numels if name.startswith("bias"))
+    return {"gates": gates, "biases": biases, "per_gate": total // gates, "total": total}
 
 
 @lru_cache(maxsize=256)

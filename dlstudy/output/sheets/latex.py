@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from dlstudy.output.markup import tex_breakable, tex_parts, tex_text
-from dlstudy.output.sheets.model import SheetFormat, SheetProblem, SheetVersion, space_for, utf8, version_line
+from dlstudy.output.sheets.model import UNBREAKABLE_STEPS, SheetFormat, SheetProblem, SheetVersion, utf8, version_line
 
 
 def _tt(words: str) -> str:
@@ -38,8 +38,7 @@ def document(versions: Sequence[SheetVersion], title: str, solutions: str) -> st
             out.append(r"\clearpage")
             out.append(_header(title, version, key=True))
             for problem in version.problems:
-                out.append(_problem_head(problem))
-                out.append(_solution(problem))
+                out.append(_keep_together(problem, _problem_head(problem) + "\n" + _solution(problem)))
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"
 
@@ -72,14 +71,21 @@ def _problem(problem: SheetProblem, solutions: str) -> str:
     if solutions == "inline":
         lines.append(_solution(problem))
     else:
-        lines.append(rf"\vspace{{{space_for(problem):.1f}cm}}")
-    return "\n".join(lines)
+        lines.append(rf"\vspace{{{problem.space:.1f}cm}}")
+    return _keep_together(problem, "\n".join(lines))
+
+
+def _keep_together(problem: SheetProblem, body: str) -> str:
+    """A problem never splits across pages, unless it is longer than a page could hold."""
+    if len(problem.steps) > UNBREAKABLE_STEPS:
+        return body
+    return "\\par\\noindent\\begin{minipage}{\\linewidth}\n" + body + "\n\\end{minipage}\\par"
 
 
 def _solution(problem: SheetProblem) -> str:
     lines = [rf"\textbf{{Answer:}} {tex_parts(problem.answer)}\par", r"\begin{enumerate}"]
     for step in problem.steps:
-        lines.append(rf"\item {tex_text(step.what)}: ${tex_breakable(step.formula)}$\\ {tex_parts(step.work)}")
+        lines.append(rf"\item {tex_parts(step.what)}: ${tex_breakable(step.formula)}$\\ {tex_parts(step.work)}")
     lines.append(r"\end{enumerate}")
     return "\n".join(lines)
 

@@ -62,7 +62,7 @@ def _problem(problem: SheetProblem, solutions: str) -> list[str]:
 def _solution(problem: SheetProblem) -> list[str]:
     lines = [f"**Answer:** {markdown_parts(problem.answer)}", ""]
     for i, step in enumerate(problem.steps, 1):
-        lines.append(f"{i}. {md_text(step.what)}: {md_math(step.formula)}  ")
+        lines.append(f"{i}. {markdown_parts(step.what)}: {md_math(step.formula)}  ")
         lines.append(f"   {markdown_parts(step.work)}")
     lines.append("")
     return lines

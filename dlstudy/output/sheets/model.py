@@ -19,7 +19,7 @@ from dlstudy.output.markup import Part
 
 @dataclass(frozen=True)
 class StepView:
-    what: str
+    what: tuple[Part, ...]  # the quantity, words and math
     formula: str  # LaTeX, as the template writes it
     work: tuple[Part, ...]  # the numbers substituted, then the value
 
@@ -32,6 +32,7 @@ class SheetProblem:
     statement: tuple[Part, ...]
     answer: tuple[Part, ...]
     steps: tuple[StepView, ...]
+    space: float = 0.0  # centimetres of blank space to work in (with --solutions key or none)
 
     @property
     def id(self) -> str:
@@ -58,10 +59,12 @@ class SheetResult:
     format: str
     solutions: str
     merged: bool
+    notices: tuple[str, ...] = ()  # e.g. a topic with fewer templates than problems asked for
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "files": [str(f) for f in self.files],
+            "notices": list(self.notices),
             "format": self.format,
             "solutions": self.solutions,
             "merged": self.merged,
@@ -93,11 +96,17 @@ def answer_parts(solution: Solution) -> tuple[Part, ...]:
 
 def step_views(solution: Solution) -> tuple[StepView, ...]:
     """Each step: its LaTeX formula, then the formula with the numbers in and its value."""
-    return tuple(StepView(step.what, step.latex, printer.parts(step.work, printer.LATEX)) for step in solution.steps)
+    return tuple(
+        StepView(printer.parts(printer.text_pieces(step.what), printer.LATEX), step.latex, printer.parts(step.work, printer.LATEX))
+        for step in solution.steps
+    )
 
 
-def sheet_problem(number: int, variant: Variant, solution: Solution) -> SheetProblem:
-    return SheetProblem(number, variant, solution, statement_parts(variant), answer_parts(solution), step_views(solution))
+def sheet_problem(number: int, variant: Variant, solution: Solution, space: float = 1.0) -> SheetProblem:
+    """One problem of a sheet; ``space`` scales the room left to work in (``--space``)."""
+    steps = step_views(solution)
+    return SheetProblem(number, variant, solution, statement_parts(variant), answer_parts(solution), steps,
+                        space_for(len(steps), space))
 
 
 # ---------------------------------------------------------------------------
@@ -113,9 +122,13 @@ def version_line(version: SheetVersion) -> str:
     return f"{version_label(version)} · {count} problem{'s' if count != 1 else ''}"
 
 
-def space_for(problem: SheetProblem) -> float:
-    """Centimetres of blank space left for working under a problem."""
-    return min(1.0 + 0.4 * len(problem.steps), 3.0)
+def space_for(steps: int, factor: float = 1.0) -> float:
+    """Centimetres of blank space for working: more steps, more room (a 7-step LSTM step gets 7 cm)."""
+    return round(factor * min(1.5 + 0.8 * steps, 14.0), 1)
+
+
+# A problem, or a worked solution, longer than this many steps may break across pages; shorter ones never do.
+UNBREAKABLE_STEPS = 14
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from dlstudy.output.markup import typst_parts, typst_text
-from dlstudy.output.sheets.model import SheetFormat, SheetProblem, SheetVersion, space_for, version_label, version_line
+from dlstudy.output.sheets.model import UNBREAKABLE_STEPS, SheetFormat, SheetProblem, SheetVersion, version_label, version_line
 
 
 _PREAMBLE = """\
@@ -20,8 +20,12 @@ _PREAMBLE = """\
 #let meta(body) = text(size: 8.5pt, fill: luma(80), body)
 #let mono(body) = text(font: "DejaVu Sans Mono", size: 7.5pt, body)
 #let rule() = line(length: 100%, stroke: 0.4pt + luma(150))
-// Matrices in display style even inside a sentence: inline ones shrink their entries to script size.
-#show math.mat: it => math.display(it)
+// Matrices in display style even inside a sentence (inline ones shrink their entries to script size),
+// and fractions inside them at full size.
+#show math.mat: it => {
+  show math.frac: f => math.display(f)
+  math.display(it)
+}
 #let head(title, tag) = block(sticky: true, above: 1.3em, below: 0.7em,
   grid(columns: (1fr, auto), column-gutter: 1em, align: (left + top, right + top), strong(title), mono(tag)))
 // Worked solutions: formulas in display style (readable fractions), one per line.
@@ -96,13 +100,20 @@ def _problem(problem: SheetProblem, solutions: str) -> str:
             + "]"
         )
     elif solutions == "key" or solutions == "none":
-        lines.append(f"#v({space_for(problem):.1f}cm)")
-    return "\n".join(lines)
+        lines.append(f"#v({problem.space:.1f}cm)")
+    return _keep_together(problem, "\n".join(lines))
+
+
+def _keep_together(problem: SheetProblem, body: str) -> str:
+    """A problem never splits across pages, unless it is longer than a page could hold."""
+    breakable = "true" if len(problem.steps) > UNBREAKABLE_STEPS else "false"
+    return f"#block(breakable: {breakable}, width: 100%)[\n{body}\n]"
 
 
 def _solution(problem: SheetProblem) -> str:
     steps = ", ".join(
-        f"[{typst_text(step.what + ': ')}{_formula(step.formula)} \\ {typst_parts(step.work)}]" for step in problem.steps
+        f"[{typst_parts(step.what)}{typst_text(': ')}{_formula(step.formula)} \\ {typst_parts(step.work)}]"
+        for step in problem.steps
     )
     answer = f"#block(sticky: true, below: 0.8em)[*Answer:* {typst_parts(problem.answer)}]"
     return f"#worked[{answer}\n#enum({steps})]"
@@ -115,7 +126,7 @@ def _formula(latex: str) -> str:
 
 
 def _key_entry(problem: SheetProblem) -> str:
-    return f"{_problem_head(problem)}\n{_solution(problem)}"
+    return _keep_together(problem, f"{_problem_head(problem)}\n{_solution(problem)}")
 
 
 def _render(versions: Sequence[SheetVersion], title: str, solutions: str) -> tuple[str, str]:

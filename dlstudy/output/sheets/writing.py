@@ -21,6 +21,8 @@ from typing import Any, Callable, Sequence
 
 from dlstudy.engine import exercises, sampling, solving
 from dlstudy.errors import DlstudyError
+from dlstudy.files import write_atomic
+from dlstudy.engine.templates import get_template, template_ids
 from dlstudy.output.sheets import formats
 from dlstudy.output.sheets.model import SheetFormat, SheetResult, SheetVersion, sheet_problem
 
@@ -49,8 +51,9 @@ def make_sheets(
     merge: bool = False,
     progress: Progress | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    space: float = 1.0,
 ) -> SheetResult:
-    """Generate the sheets, write them, and say what was written."""
+    """Generate the sheets, write them, and say what was written; ``space`` scales the room to work in."""
     if count < 1 or count > MAX_COUNT:
         raise DlstudyError(f"-n must be between 1 and {MAX_COUNT}, got {count}")
     if versions < 1 or versions > MAX_VERSIONS:
@@ -59,7 +62,9 @@ def make_sheets(
         raise DlstudyError(f"--solutions must be one of {', '.join(SOLUTIONS)}, not {solutions!r}")
     if seed is not None and seed < 0:
         raise DlstudyError(f"--seed must be >= 0, got {seed}")
-    exercises.selected_ids(selection)  # unknown topics and ids fail before anything is written
+    if not 0 <= space <= 5:
+        raise DlstudyError(f"--space must be from 0 (no room) to 5 (five times the usual room), got {space:g}")
+    available = len(exercises.selected_ids(selection))  # unknown topics and ids fail before anything is written
     seed = exercises.new_seed() if seed is None else seed
     sheet_format, targets = _targets(fmt, output, seed, versions, merge, solutions, Path(cwd) if cwd else Path.cwd())
     title = title or _default_title(selection)
@@ -78,7 +83,7 @@ def make_sheets(
             problems = []
             for number, (template, problem_seed) in enumerate(plan, 1):
                 variant = sampling.sample(template, problem_seed)
-                problems.append(sheet_problem(number, variant, solving.solve_variant(variant)))
+                problems.append(sheet_problem(number, variant, solving.solve_variant(variant), space))
                 done += 1
                 if progress:
                     progress(done, total)
@@ -95,12 +100,28 @@ def make_sheets(
             done += 1
             if progress:
                 progress(done, total)
-    return SheetResult(tuple(files), tuple(sheet_versions), sheet_format.name, solutions, merged=merge and versions > 1)
+    notices = ()
+    if available < count:
+        notices = (f"{' '.join(selection) or 'the selection'} has {available} problem template"
+                   f"{'s' if available != 1 else ''}, so {count} problems repeat some of them (with other numbers)",)
+    return SheetResult(tuple(files), tuple(sheet_versions), sheet_format.name, solutions,
+                       merged=merge and versions > 1, notices=notices)
 
 
 def _default_title(selection: Sequence[str]) -> str:
-    shown = ", ".join(selection)
-    return f"Deep-learning practice: {shown}" if selection and len(shown) <= 40 else "Deep-learning practice sheet"
+    """``Practice: Recurrent neural networks`` for a topic (its deck's title), the ids' titles for one problem."""
+    from dlstudy.cards.decks import builtin_deck_dir, load_deck, deck_files
+
+    titles = {}
+    for path in deck_files([builtin_deck_dir()]):
+        try:
+            deck = load_deck(path)
+        except DlstudyError:
+            continue
+        titles.setdefault(deck.topic, deck.short_title)
+    ids = set(template_ids())
+    shown = ", ".join(titles.get(word) or (get_template(word).title if word in ids else word) for word in selection)
+    return f"Practice: {shown}" if selection and len(shown) <= 70 else "Deep-learning practice sheet"
 
 
 def _targets(
@@ -174,10 +195,5 @@ def _render(
 def _finish(sheet_format: SheetFormat, rendered: list[tuple[Path, str]]) -> list[Path]:
     """Encode (a PDF: compile) and write the files of one output."""
     for target, text in rendered:
-        data = sheet_format.encode(text)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        except OSError as exc:
-            raise DlstudyError(f"cannot write {target}: {exc.strerror or exc}") from None
+        write_atomic(target, sheet_format.encode(text))
     return [target for target, _ in rendered]
