@@ -194,3 +194,14 @@ def test_word_cases_with_codes_resolve_from_formula_values():
 
     solution = exercises.solve_numbers("label-smoothing-cross-entropy", ["z=[2,1,0.1]", "c=1", "eps=0.1", "spread=others"])
     assert solution.answer == pytest.approx(0.562, abs=1e-3)
+
+
+def test_an_array_default_is_described_by_its_formula():
+    import json
+
+    from dlstudy.engine import exercises
+
+    described = exercises.describe("nms-keep")
+    defaults = {p["name"]: p.get("default") for p in described["parameters"]}
+    assert defaults["w"] == "a" and defaults["h"] == "a"
+    json.dumps(described)  # what `problems nms-keep --json` prints
