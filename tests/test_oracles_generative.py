@@ -188,3 +188,97 @@ def test_optimal_discriminator_golden():
         assert out["value"] == pytest.approx(-math.log(4))
     # Proposition 1 on densities that need not sum to 1 (e.g. continuous densities at three points).
     np.testing.assert_allclose(optimal_discriminator(np.array([2.0, 0.5, 1.0]), np.array([1.0, 1.5, 1.0])), [2 / 3, 0.25, 0.5])
+
+
+# ---------------------------------------------------------------------------
+# Discrete divergences
+
+
+def test_kl_divergence_golden_examples():
+    oracle = get("kl_divergence_discrete")
+    # Wikipedia, "Kullback–Leibler divergence", basic example: P = Binomial(2, 0.4) = (9/25, 12/25, 4/25)
+    # against the uniform Q: D_KL(P || Q) = 0.0852996 and D_KL(Q || P) = 0.097455 (nats).
+    out = oracle({"P": np.array([9, 12, 4]) / 25, "Q": np.full(3, 1 / 3), "unit": "nats"})
+    assert out["kl_pq"] == pytest.approx(0.0852996, abs=1e-7)
+    assert out["kl_qp"] == pytest.approx(0.097455, abs=1e-6)
+    # Cover & Thomas, Elements of Information Theory (2nd ed.), Example 2.3.1: p = (1/2, 1/2), q = (3/4, 1/4):
+    # D(p || q) = 1 - (1/2) log 3 = 0.2075 bit and D(q || p) = (3/4) log 3 - 1 = 0.1887 bit.
+    out = oracle({"P": np.array([0.5, 0.5]), "Q": np.array([0.75, 0.25]), "unit": "bits"})
+    assert out["kl_pq"] == pytest.approx(1 - 0.5 * math.log2(3)) and round(out["kl_pq"], 4) == 0.2075
+    assert out["kl_qp"] == pytest.approx(0.75 * math.log2(3) - 1) and round(out["kl_qp"], 4) == 0.1887
+    # Weights are normalised: counts give the same divergences.
+    counts = oracle({"P": np.array([9.0, 12.0, 4.0]), "Q": np.array([2.0, 2.0, 2.0]), "unit": "nats"})
+    assert counts["kl_pq"] == pytest.approx(0.0852996, abs=1e-7)
+
+
+def test_kl_divergence_matches_numpy_sum():
+    oracle = get("kl_divergence_discrete")
+    for _ in range(CASES):
+        k = int(rng.integers(1, 7))
+        p, q = rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k))
+        out = oracle({"P": p, "Q": q, "unit": "nats"})
+        assert out["kl_pq"] == pytest.approx(float(np.sum(p * np.log(p / q))), rel=1e-9, abs=1e-12)
+        assert oracle({"P": p, "Q": q, "unit": "bits"})["kl_qp"] == pytest.approx(float(np.sum(q * np.log2(q / p))), rel=1e-9, abs=1e-12)
+
+
+def test_js_divergence_bounds_and_gan_value():
+    oracle = get("js_divergence")
+    # Lin (1991): JSD <= ln 2 (1 bit), reached exactly by distributions with disjoint supports.
+    assert oracle({"P": np.array([1.0, 0.0]), "Q": np.array([0.0, 1.0]), "unit": "nats"})["jsd"] == pytest.approx(math.log(2))
+    assert oracle({"P": np.array([0.5, 0.5, 0, 0]), "Q": np.array([0, 0, 0.3, 0.7]), "unit": "bits"})["jsd"] == pytest.approx(1.0)
+    # Goodfellow et al. (2014), Theorem 1: V(D*, G) = -log 4 + 2 JSD(p_data || p_g); the GAN oracle finds D* by bisection.
+    for _ in range(CASES):
+        pd, pg = float(_tenths(0.1, 0.9, 1)[0]), float(_tenths(0.1, 0.9, 1)[0])
+        value = get("gan_optimal_discriminator")({"pd": pd, "pg": pg})["value"]
+        jsd = oracle({"P": np.array([pd, 1 - pd]), "Q": np.array([pg, 1 - pg]), "unit": "nats"})["jsd"]
+        assert value == pytest.approx(-math.log(4) + 2 * jsd, rel=1e-9, abs=1e-12)
+
+
+def test_gan_discriminator_one_sided_label_smoothing():
+    # Salimans et al. (2016), sec. 3.4: real targets 0.9, generated targets stay 0.
+    out = get("gan_discriminator_loss")({"dr": np.array([0.8, 0.6]), "df": np.array([0.3]), "real_label": 0.9})
+    real = -np.mean(0.9 * np.log([0.8, 0.6]) + 0.1 * np.log([0.2, 0.4]))
+    assert out["loss_real"] == pytest.approx(real) and out["loss_fake"] == pytest.approx(-math.log(0.7))
+
+
+def test_optimal_discriminator_on_more_points():
+    out = get("gan_optimal_discriminator")({"pd": np.array([0.2, 0.5]), "pg": np.array([0.4, 0.4])})
+    np.testing.assert_allclose(out["dstar"], [0.2 / 0.6, 0.5 / 0.9, 0.3 / 0.5])
+
+
+# ---------------------------------------------------------------------------
+# Diffusion
+
+
+def test_ddpm_forward_matches_step_by_step_gaussians():
+    # q(x_t | x_0) from t single steps q(x_s | x_(s-1)) = N(sqrt(1 - beta_s) x_(s-1), beta_s I): the mean is scaled
+    # by sqrt(1 - beta_s) and the variance becomes (1 - beta_s) v + beta_s at each step (Ho et al. 2020, eq. 2 and 4).
+    oracle = get("ddpm_forward_process")
+    for _ in range(CASES):
+        t, d = int(rng.integers(1, 8)), int(rng.integers(1, 4))
+        betas, x0, eps = rng.uniform(0.01, 0.6, t), rng.uniform(-1, 1, d), rng.normal(size=d)
+        mean, variance = x0.copy(), 0.0
+        for beta in betas:
+            mean, variance = math.sqrt(1 - beta) * mean, (1 - beta) * variance + beta
+        out = oracle({"beta": betas, "x0": x0, "eps": eps})
+        np.testing.assert_allclose(out["mean"], mean, rtol=1e-10)
+        assert out["var"] == pytest.approx(variance, rel=1e-10)
+        np.testing.assert_allclose(out["xt"], mean + math.sqrt(variance) * eps, rtol=1e-10, atol=1e-12)
+
+
+def test_ddpm_linear_schedule_golden():
+    # Ho et al. (2020), sec. 4: T = 1000, beta rising linearly from 1e-4 to 0.02, chosen so that
+    # L_T = D_KL(q(x_T | x_0) || N(0, I)) is about 1e-5 bits per dimension for data scaled to [-1, 1].
+    oracle = get("ddpm_linear_schedule")
+    end = oracle({"T": 1000, "beta1": 1e-4, "betaT": 0.02, "t": 1000})
+    assert end["beta_t"] == pytest.approx(0.02)
+    alpha_bar = end["abar"]
+    kl_nats = 0.5 * (alpha_bar * np.linspace(-1, 1, 2001) ** 2 - alpha_bar - math.log(1 - alpha_bar))  # per dimension
+    assert 1e-6 < kl_nats.mean() / math.log(2) < 3e-5  # about 1e-5 bits
+    assert kl_nats.max() / math.log(2) < 3e-5
+    # The first step keeps almost all of the signal: alpha_bar_1 = 1 - beta_1.
+    assert oracle({"T": 1000, "beta1": 1e-4, "betaT": 0.02, "t": 1})["abar"] == pytest.approx(1 - 1e-4)
+    # Against a plain product over the linear schedule.
+    for t in (2, 10, 500):
+        betas = 1e-4 + (np.arange(1, t + 1) - 1) / 999 * (0.02 - 1e-4)
+        assert oracle({"T": 1000, "beta1": 1e-4, "betaT": 0.02, "t": t})["abar"] == pytest.approx(np.prod(1 - betas), rel=1e-12)

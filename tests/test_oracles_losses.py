@@ -136,3 +136,108 @@ def test_golden_values():
     # nn.MSELoss (mean reduction) by hand: errors (0, 0, -2) -> L = 4/3, gradient 2*(0, 0, -2)/3.
     out = get("mse_gradient")({"yhat": np.array([1.0, 2.0, 3.0]), "y": np.array([1.0, 2.0, 5.0])})
     assert out["L"] == pytest.approx(4 / 3) and out["g"] == pytest.approx([0.0, 0.0, -4 / 3])
+
+
+# ---------------------------------------------------------------------------
+# Conventions of the converted templates
+
+
+def test_hinge_margin_and_pytorch_reduction():
+    hinge = get("multiclass_hinge")
+    for _ in range(200):
+        k = int(rng.integers(2, 6))
+        s, c, margin = np.round(rng.uniform(-3, 3, k), 1), int(rng.integers(1, k + 1)), float(rng.choice([0.5, 1, 2]))
+        terms = np.array([0.0 if j == c - 1 else max(0.0, s[j] - s[c - 1] + margin) for j in range(k)])
+        summed = hinge({"s": s, "c": c, "Delta": margin, "reduction": "sum"})
+        np.testing.assert_allclose(summed["m"], terms, atol=1e-12)
+        assert summed["L"] == pytest.approx(terms.sum(), abs=1e-12)
+        module = torch.nn.MultiMarginLoss(margin=margin)  # PyTorch's convention: divided by the number of classes
+        expected = float(module(torch.tensor(s[None]), torch.tensor([c - 1])))
+        assert hinge({"s": s, "c": c, "Delta": margin, "reduction": "mean"})["L"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_mse_sum_reduction_and_perplexity_in_bits():
+    out = get("mse_gradient")({"yhat": np.array([1.0, 2.0, 3.0]), "y": np.array([1.0, 2.0, 5.0]), "reduction": "sum"})
+    assert out["L"] == pytest.approx(4.0) and out["g"] == pytest.approx([0.0, 0.0, -4.0])
+    q = np.array([0.5, 0.25, 0.125, 0.5])
+    bits = get("perplexity")({"q": q, "unit": "bits"})
+    nats = get("perplexity")({"q": q, "unit": "nats"})
+    assert bits["nll"] == pytest.approx(-np.mean(np.log2(q)))  # 1.75 bits per token
+    assert bits["ppl"] == pytest.approx(nats["ppl"]) == pytest.approx(2**1.75)  # the unit does not change PPL
+
+
+def test_binary_cross_entropy_takes_soft_labels():
+    # One-sided label smoothing (Salimans et al. 2016): target 0.9 for a real example.
+    out = get("binary_cross_entropy")({"yhat": np.array([0.8]), "y": np.array([0.9])})
+    assert out["L"] == pytest.approx(-(0.9 * math.log(0.8) + 0.1 * math.log(0.2)))
+
+
+# ---------------------------------------------------------------------------
+# New templates
+
+
+def test_label_smoothing_matches_szegedy_definition():
+    # Szegedy et al. (2016), sec. 7: q'(k) = (1 - eps) delta_(k,y) + eps / K, loss = H(q', p).
+    oracle = get("label_smoothing_cross_entropy")
+    for _ in range(200):
+        k = int(rng.integers(2, 6))
+        z, c, eps = rng.uniform(-3, 3, k), int(rng.integers(1, k + 1)), float(rng.uniform(0, 0.5))
+        log_p = z - np.log(np.exp(z).sum())
+        smoothed = np.full(k, eps / k)
+        smoothed[c - 1] += 1 - eps
+        out = oracle({"z": z, "c": c, "eps": eps, "spread": "all"})
+        np.testing.assert_allclose(out["q"], smoothed, rtol=1e-12)
+        assert out["L"] == pytest.approx(-(smoothed * log_p).sum(), rel=1e-10)
+        others = np.full(k, eps / (k - 1))
+        others[c - 1] = 1 - eps
+        assert oracle({"z": z, "c": c, "eps": eps, "spread": "others"})["L"] == pytest.approx(-(others * log_p).sum(), rel=1e-10)
+    # Equal logits: every class has p = 1/K, so the loss is ln K whatever the smoothing.
+    assert oracle({"z": np.zeros(4), "c": 2, "eps": 0.3, "spread": "all"})["L"] == pytest.approx(math.log(4))
+
+
+def _clip_loss(similarity, tau):
+    """Radford et al. (2021), Figure 3 pseudocode, in NumPy: symmetric cross-entropy over rows and columns."""
+    logits = similarity / tau
+    n = len(logits)
+
+    def cross_entropy(rows):
+        return float(np.mean([np.log(np.exp(r).sum()) - r[i] for i, r in enumerate(rows)]))
+
+    return cross_entropy(logits), cross_entropy(logits.T), n
+
+
+def test_infonce_matches_clip_pseudocode():
+    oracle = get("infonce_loss")
+    for _ in range(200):
+        n = int(rng.integers(1, 6))
+        s, tau = rng.uniform(-1, 1, (n, n)), float(rng.choice([0.07, 0.1, 0.5, 1.0]))
+        image, text, _ = _clip_loss(s, tau)
+        assert oracle({"S": s, "tau": tau, "direction": "one"})["L"] == pytest.approx(image, rel=1e-10)
+        assert oracle({"S": s, "tau": tau, "direction": "both"})["L"] == pytest.approx((image + text) / 2, rel=1e-10)
+    # van den Oord et al. (2018): with uninformative scores each of the N candidates is equally likely: L = ln N.
+    assert oracle({"S": np.full((5, 5), 0.3), "tau": 0.1, "direction": "both"})["L"] == pytest.approx(math.log(5))
+
+
+def _simclr_loop(z1, z2, tau):
+    """Chen et al. (2020), Algorithm 1, written as loops: l(i, j) over the pairs (2k-1, 2k) and (2k, 2k-1)."""
+    z = np.concatenate([z1, z2])
+    n = len(z1)
+    unit = z / np.linalg.norm(z, axis=1, keepdims=True)
+    sim = unit @ unit.T
+
+    def pair_loss(i, j):
+        denominator = sum(math.exp(sim[i, k] / tau) for k in range(2 * n) if k != i)
+        return -math.log(math.exp(sim[i, j] / tau) / denominator)
+
+    return sum(pair_loss(k, k + n) + pair_loss(k + n, k) for k in range(n)) / (2 * n)
+
+
+def test_nt_xent_matches_simclr_algorithm():
+    oracle = get("nt_xent_loss")
+    for _ in range(100):
+        n, d = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        z1, z2, tau = rng.normal(size=(n, d)), rng.normal(size=(n, d)), float(rng.choice([0.1, 0.5, 1.0]))
+        assert oracle({"Z1": z1, "Z2": z2, "tau": tau})["L"] == pytest.approx(_simclr_loop(z1, z2, tau), rel=1e-10)
+    # Collapse: all 2N embeddings point the same way, so the partner is one of 2N - 1 equal candidates: ln(2N - 1).
+    same = np.ones((3, 2))
+    assert oracle({"Z1": same, "Z2": 2 * same, "tau": 0.5})["L"] == pytest.approx(math.log(5))

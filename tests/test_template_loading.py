@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dlstudy.engine import evaluation, solving
@@ -140,3 +141,67 @@ def test_template_cache_follows_edits_and_survives_corruption(tmp_path, monkeypa
         monkeypatch.delenv("DLSTUDY_PROBLEMS")
         paths.problem_dirs.cache_clear()
         templates._template_files.cache_clear()
+
+
+ARRAY_DEFAULT = """\
+id: demo
+topic: vision
+title: Demo
+statement: "Boxes {x} wide {w}."
+params:
+  n: {size: [2, 3], max: 10}
+  a: {real: [0, 0], min: 0, default: 0}
+  x: {vector: n, range: [0, 3]}
+  w: {vector: n, range: [1, 2], above: 0, default: 'a'}
+oracle: softmax_cross_entropy
+answer: {kind: real}
+steps:
+  - name: o
+    latex: 'o = \\sum_i w_i'
+    expr: 'sum(w)'
+"""
+
+
+def test_an_array_may_default_to_a_formula_of_the_numbers(tmp_path):
+    from dlstudy.engine.params import coerce_params
+
+    template = parse_template(write(tmp_path, ARRAY_DEFAULT))
+    assert template.params["w"].optional
+    filled = coerce_params(template, {"x": "[0, 1, 2]", "a": "1.5"})
+    np.testing.assert_array_equal(filled["w"], [1.5, 1.5, 1.5])  # the shape comes from x
+    given = coerce_params(template, {"x": "[0, 1]", "a": "1.5", "w": "[1, 2]"})
+    np.testing.assert_array_equal(given["w"], [1, 2])  # a value given wins over the default
+    with pytest.raises(DlstudyError, match="w .*was left out, and its default a gives 0: every entry must be > 0"):
+        coerce_params(template, {"x": "[0, 1]"})
+    with pytest.raises(DlstudyError, match="unknown name 'b'"):
+        parse_template(write(tmp_path, ARRAY_DEFAULT.replace("default: 'a'", "default: 'b'")))
+
+
+def test_a_placeholder_after_an_operator_command_is_a_value():
+    from dlstudy.mathtext.markup import placeholder_names
+
+    assert placeholder_names(r"an $h \times w = {h} \times {w}$ grid") == ["h", "w"]
+    assert placeholder_names(r"$a \le {b}$") == ["b"]
+    assert placeholder_names(r"$\frac{n}{s}$, $x_{t}$, $\mathrm{x}{a}$") == []  # LaTeX's own groups
+
+
+def test_word_cases_with_codes_resolve_from_formula_values():
+    # label-smoothing-cross-entropy's convention word has codes (all = 1, others = 2): formulas see the number,
+    # the worked steps still pick the case by its word.
+    template = get_template("label-smoothing-cross-entropy")
+    assert template.case_of({"spread": 2.0}) == "others" and template.case_of({"spread": "all"}) == "all"
+    from dlstudy.engine import exercises
+
+    solution = exercises.solve_numbers("label-smoothing-cross-entropy", ["z=[2,1,0.1]", "c=1", "eps=0.1", "spread=others"])
+    assert solution.answer == pytest.approx(0.562, abs=1e-3)
+
+
+def test_an_array_default_is_described_by_its_formula():
+    import json
+
+    from dlstudy.engine import exercises
+
+    described = exercises.describe("nms-keep")
+    defaults = {p["name"]: p.get("default") for p in described["parameters"]}
+    assert defaults["w"] == "a" and defaults["h"] == "a"
+    json.dumps(described)  # what `problems nms-keep --json` prints

@@ -128,7 +128,7 @@ def describe(problem_id: str) -> dict[str, Any]:
     variant = sampling.sample(template, 1)
     example = " ".join(["dlstudy solve", template.id, *(
         shlex.quote(f"{name}={_typed(value)}") for name, value in variant.params.items()
-        if template.params[name].default is None or value != template.params[name].default
+        if template.params[name].default is None or np.ndim(value) or value != template.params[name].default
     )])
     return {
         **template.summary(),

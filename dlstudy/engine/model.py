@@ -98,7 +98,7 @@ class Param:
     size: tuple[Any, ...] = ()  # vector/matrix/words dimensions: ints, size-parameter names or Formulas
     domain: Domain = Domain()  # the value (or each entry) solve/check accept
     exclude: tuple[float, ...] = ()  # values sampling never draws
-    default: Any = None  # solve/check use it when the parameter is not given
+    default: Any = None  # solve/check use it when the parameter is not given (an array's: a Formula)
     aliases: tuple[str, ...] = ()  # other names solve/check accept (the statement's symbol)
     entries: tuple[str, ...] = ()  # vector: names that each give one entry, in order (k1, k2, k3 for k)
     phrases: Mapping[str, str] = field(default_factory=dict)  # word/flag: how the statement says each value
@@ -151,7 +151,7 @@ class Param:
         if self.kind in ("word", "choice", "graph"):
             data["options"] = list(self.options)
         if self.default is not None:
-            data["default"] = self.default
+            data["default"] = self.default.text if isinstance(self.default, Formula) else self.default
         if self.aliases:
             data["aliases"] = list(self.aliases)
         if self.entries:

@@ -67,11 +67,9 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
             _check_domain(param, float(inferred[name]), f"{name} (read off the arrays' sizes)")
         else:
             params[name] = param.default
-    env = template.env(params)
     for name, param in template.params.items():
         if param.kind in ("vector", "matrix") and name not in params:
-            # an array left out: its default fills the shape its sizes give
-            params[name] = np.full(_wanted_shape(param, env), float(param.default))
+            params[name] = _array_default(template, param, params)
     params = {name: params[name] for name in template.params}  # declaration order
     env = template.env(params)
     for name, param in template.params.items():
@@ -209,6 +207,32 @@ def _coerce_array(param: Param, text: str) -> Any:
             raise DlstudyError(f"{_where(param)}: every entry {problem}, got {float(entry):g}")
     if param.symmetric and (value.ndim != 2 or value.shape[0] != value.shape[1] or not np.array_equal(value, value.T)):
         raise DlstudyError(f"{_where(param)} must be a symmetric matrix (entry i, j equal to entry j, i)")
+    return value
+
+
+def _array_default(template: Template, param: Param, params: Mapping[str, Any]) -> np.ndarray:
+    """An array left out: its default formula (of the number parameters) filled into its shape, checked."""
+    env = template.env(params)
+    shape = []
+    for dim in param.size:
+        if isinstance(dim, Formula):
+            shape.append(int(np.asarray(dim.run(env))))
+        elif isinstance(dim, str):
+            if dim not in env:
+                raise DlstudyError(f"{template.id}: give {param.name} or the size {dim} (no array shows it)")
+            shape.append(int(env[dim]))
+        else:
+            shape.append(int(dim))
+    try:
+        with np.errstate(all="ignore"):
+            value = np.broadcast_to(np.asarray(param.default.run(env), dtype=float), tuple(shape)).copy()
+    except (expr.ExprError, ValueError) as exc:
+        raise DlstudyError(f"{_where(param)}: its default {param.default.text} does not fit: {exc}") from None
+    for entry in value.reshape(-1):
+        problem = param.domain.violation(float(entry))
+        if problem:
+            raise DlstudyError(f"{_where(param)} was left out, and its default {param.default.text} gives {float(entry):g}: "
+                               f"every entry {problem}")
     return value
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dlstudy.engine.model import PARAM_KINDS, Domain, Formula, Param
+from dlstudy.engine.model import ARRAY_KINDS, PARAM_KINDS, Domain, Formula, Param
 from dlstudy.errors import Location, LocatedError
 from dlstudy.mathtext import expr
 from dlstudy.mathtext.functions import FUNCTIONS, compile_node
@@ -199,9 +199,8 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
             raise reader.error(spec, f"parameter '{name}': give the words sampling draws from, e.g. vocabulary: [the, cat, sat]")
         return Param(name, kind, size=size, vocabulary=vocabulary, **common)
     domain = _domain(reader, spec, name, kind)
-    # an array's default is the value of every entry when it is left out (an all-zero edge list, no walls)
-    default = reader.number(spec, "default")
-    if default is not None and domain.violation(default):
+    default = reader.number(spec, "default") if kind not in ARRAY_KINDS else _array_default(reader, spec, name, earlier)
+    if default is not None and not isinstance(default, Formula) and domain.violation(default):
         raise reader.error(spec, f"parameter '{name}': default {default:g} {domain.violation(default)}", "default")
     if kind == "choice":
         options = spec[kind]
@@ -245,6 +244,18 @@ def _graph_param(reader: Reader, spec: Any, name: str, common: dict[str, Any]) -
         raise reader.error(spec, f"parameter '{name}': give the range its inputs are drawn from, e.g. range: [-3, 3]")
     low, high = _range(reader, spec, spec["range"], name)
     return Param(name, "graph", options=tuple(options), low=low, high=high, **common)
+
+
+def _array_default(reader: Reader, spec: Any, name: str, earlier: dict[str, Param]) -> Formula | None:
+    """A vector's or matrix's default: a formula of the number parameters above it, filled into its shape
+    (``w: {vector: n, default: 'a'}`` makes every box a-wide unless w is given)."""
+    if spec.get("default") is None:
+        return None
+    text = spec["default"]
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = repr(text)
+    scalars = {p.name for p in earlier.values() if p.kind not in ARRAY_KINDS}
+    return reader.formula(spec, text, f"parameter '{name}' default", scalars, "default")
 
 
 def _domain(reader: Reader, spec: Any, name: str, kind: str) -> Domain:

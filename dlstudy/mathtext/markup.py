@@ -13,7 +13,10 @@ from __future__ import annotations
 import re
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_GROUPING = re.compile(r"(?:[_^}]|\\[A-Za-z]+)\s*$")
+# Commands that take no argument (operators, spaces): a brace group after them is a placeholder, as in
+# $h \times w = {h} \times {w}$.
+_NO_ARGUMENT = "times|cdot|div|pm|mp|le|ge|leq|geq|ne|neq|approx|to|quad|qquad|ldots|cdots|dots|in|mid|sim"
+_GROUPING = re.compile(r"(?:[_^}]|\\(?!(?:" + _NO_ARGUMENT + r")(?![A-Za-z]))[A-Za-z]+)\s*$")
 
 
 def math_segments(text: str) -> list[tuple[int, str]]:

@@ -60,8 +60,9 @@ def gan_discriminator_loss(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch.nn.functional as F
 
     d_real, d_fake = tensor(p["dr"]), tensor(p["df"])
-    # Labels 1 for real, 0 for generated, as in the PyTorch DCGAN tutorial (errD = errD_real + errD_fake).
-    real = F.binary_cross_entropy(d_real, torch.ones_like(d_real))
+    # Targets s for real (1, or 0.9 with one-sided label smoothing, Salimans et al. 2016) and 0 for generated,
+    # as in the PyTorch DCGAN tutorial (errD = errD_real + errD_fake).
+    real = F.binary_cross_entropy(d_real, torch.full_like(d_real, float(p.get("real_label", 1.0))))
     fake = F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
     return {"loss_real": float(real), "loss_fake": float(fake), "loss_d": float(real + fake)}
 
@@ -131,12 +132,90 @@ def binary_cross_entropy(x: Any, y: Any, weight: Any = 1.0, reduction: str = "su
 
 @register("gan_optimal_discriminator")
 def gan_optimal_discriminator(p: Mapping[str, Any]) -> dict[str, Any]:
-    p_data = np.array([p["pd"], 1.0 - p["pd"]])
-    p_g = np.array([p["pg"], 1.0 - p["pg"]])
+    """D* and V(D*, G) on K points; the template lists the first K - 1 probabilities, the last point takes the rest."""
+    listed_data, listed_g = (np.atleast_1d(np.asarray(p[k], dtype=float)) for k in ("pd", "pg"))
+    p_data = np.append(listed_data, 1.0 - listed_data.sum())
+    p_g = np.append(listed_g, 1.0 - listed_g.sum())
     d_star = optimal_discriminator(p_data, p_g)
     # V(D, G) = E_data[log D] + E_g[log(1 - D)], each expectation a BCE (label 1 for data, 0 for generated)
     # weighted by the probabilities.
     value = -binary_cross_entropy(d_star, 1.0, weight=p_data, reduction="sum") - binary_cross_entropy(
         d_star, 0.0, weight=p_g, reduction="sum"
     )
-    return {"dstar": d_star, "value": float(value)}
+    return {"P": p_data, "Q": p_g, "dstar": d_star, "value": float(value)}
+
+
+def _kl_sum(target: Any, reference: Any, unit: str) -> float:
+    """D_KL(target || reference) from torch's F.kl_div (input log-probabilities, target probabilities, summed).
+
+    kl_div computes target * (log target - input) with 0 log 0 = 0, so outcomes the target never
+    takes add nothing (outcomes neither takes are left out: 0 * log 0 would be nan); bits divide
+    the nats by ln 2.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    target, reference = np.asarray(target, dtype=float), np.asarray(reference, dtype=float)
+    taken = (target > 0) | (reference > 0)  # an outcome neither distribution takes has no term at all
+    divergence = F.kl_div(torch.log(tensor(reference[taken])), tensor(target[taken]), reduction="sum")
+    return float(divergence) / (math.log(2.0) if unit == "bits" else 1.0)
+
+
+def _normalised(weights: Any) -> np.ndarray:
+    weights = np.asarray(weights, dtype=float)
+    return weights / weights.sum()
+
+
+@register("kl_divergence_discrete")
+def kl_divergence_discrete(p: Mapping[str, Any]) -> dict[str, Any]:
+    unit = str(p.get("unit", "nats"))
+    P, Q = _normalised(p["P"]), _normalised(p["Q"])
+    return {"p": P, "q": Q, "kl_pq": _kl_sum(P, Q, unit), "kl_qp": _kl_sum(Q, P, unit)}
+
+
+@register("js_divergence")
+def js_divergence(p: Mapping[str, Any]) -> dict[str, Any]:
+    unit = str(p.get("unit", "nats"))
+    P, Q = _normalised(p["P"]), _normalised(p["Q"])
+    mixture = 0.5 * (P + Q)
+    kl_pm, kl_qm = _kl_sum(P, mixture, unit), _kl_sum(Q, mixture, unit)
+    return {"p": P, "q": Q, "M": mixture, "kl_pm": kl_pm, "kl_qm": kl_qm, "jsd": 0.5 * (kl_pm + kl_qm)}
+
+
+@register("ddpm_forward_process")
+def ddpm_forward_process(p: Mapping[str, Any]) -> dict[str, Any]:
+    """q(x_t | x_0) of Ho et al. (2020), eq. 4, as their code builds it: alphas_cumprod = cumprod(1 - betas),
+    then x_t = sqrt(alphas_cumprod[t]) x_0 + sqrt(1 - alphas_cumprod[t]) eps (q_sample)."""
+    import torch
+
+    betas = tensor(p["beta"])
+    alphas = 1.0 - betas
+    alpha_bar = torch.cumprod(alphas, dim=0)[-1]
+    x0, eps = tensor(p["x0"]), tensor(p["eps"])
+    mean = torch.sqrt(alpha_bar) * x0
+    variance = 1.0 - alpha_bar
+    return {
+        "alpha": to_numpy(alphas),
+        "abar": float(alpha_bar),
+        "mean": to_numpy(mean),
+        "var": float(variance),
+        "xt": to_numpy(mean + torch.sqrt(variance) * eps),
+    }
+
+
+@register("ddpm_linear_schedule")
+def ddpm_linear_schedule(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The linear schedule as Ho et al.'s code makes it (np.linspace(beta_start, beta_end, T), float64),
+    then torch.cumprod of 1 - beta up to step t (1-based)."""
+    import torch
+
+    steps, t = int(p["T"]), int(p["t"])
+    betas = torch.from_numpy(np.linspace(float(p["beta1"]), float(p["betaT"]), steps, dtype=np.float64))
+    alpha_bar = float(torch.cumprod(1.0 - betas, dim=0)[t - 1])
+    return {
+        "beta_t": float(betas[t - 1]),
+        "abar": alpha_bar,
+        "signal": math.sqrt(alpha_bar),
+        "noise": math.sqrt(1.0 - alpha_bar),
+        "snr": alpha_bar / (1.0 - alpha_bar),
+    }
