@@ -86,7 +86,12 @@ def deck_lint_command(
     paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Deck files or folders of decks."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Validate decks: every problem as file:line:column with what to write instead (exit 2 on errors)."""
+    """Validate decks: every problem as file:line:column with what to write instead (exit 2 on errors).
+
+    Besides the format, the content rules check that cards teach (one question
+    per front, fair reversed cards, small cloze gaps, no giveaway steps, stated
+    precision, no near-duplicates; docs/decks.md); their problems end in [rule].
+    """
     from dlstudy.cards.decks import deck_files, lint_paths
 
     errors = lint_paths(paths)
