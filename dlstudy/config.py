@@ -19,6 +19,7 @@ class Config:
     relearning_steps: tuple[timedelta, ...] = (timedelta(minutes=10),)
     fuzz: bool = True
     new_per_day: int = 20
+    exam_retention: float = 0.95  # recall the exam planner aims at on the exam morning
     decks: tuple[Path, ...] = field(default_factory=tuple)
 
 
@@ -36,7 +37,7 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LocatedError(*_decode_error(path, text, exc)) from None
-    known = {"desired_retention", "learning_steps", "relearning_steps", "fuzz", "new_per_day", "decks"}
+    known = {"desired_retention", "learning_steps", "relearning_steps", "fuzz", "new_per_day", "exam_retention", "decks"}
 
     def fail(key: str, problem: str) -> LocatedError:
         return LocatedError(_location_of(path, text, key), problem)
@@ -71,6 +72,7 @@ def load_config(path: Path | None = None) -> Config:
         relearning_steps=minutes("relearning_steps", Config.relearning_steps),
         fuzz=fuzz,
         new_per_day=int(number("new_per_day", 20, 0, 10000)),
+        exam_retention=float(number("exam_retention", 0.95, 0.7, 0.99)),
         decks=tuple(Path(d).expanduser() for d in decks),
     )
 
