@@ -245,7 +245,6 @@ def simulate(
     cards: Sequence[tuple[str, str, str]],  # (card id, deck, note id) of the exams' cards, not suspended
     rows: Mapping[str, CardRow],
     now: datetime,
-    new_per_day: int,
 ) -> Forecast:
     """The days until the exam(s) if every card due is reviewed and rated Good and new cards come in as
     planned: the work per day, the daily target (also set on ``planner``), the recall on the exam morning."""
@@ -260,9 +259,9 @@ def simulate(
     # First without a target, to learn how much work there is; then again with the work spread as the target,
     # so that no day piles up. The planner keeps the target (the quiz places reviews under it).
     planner.target = None
-    days, state = _run(planner, planned, rows, exams, today, ndays, new_per_day)
+    days, state = _run(planner, planned, rows, exams, today, ndays)
     planner.target = _spread(days)
-    days, state = _run(planner, planned, rows, exams, today, ndays, new_per_day)
+    days, state = _run(planner, planned, rows, exams, today, ndays)
     target = planner.target = _spread(days)
     recall_on_plan = {c: planner.recall_at_exam(state[c], exams[c]) for c, _, _ in planned}
     return Forecast(tuple(days), target, recall_now, recall_on_plan)
@@ -273,7 +272,7 @@ def _spread(days: Sequence[DayPlan]) -> int:
     return max(1, math.ceil(sum(d.cards for d in days) / max(1, len(days))))
 
 
-def _run(planner, planned, rows, exams, today, ndays, new_per_day) -> tuple[list[DayPlan], dict[str, CardRow]]:
+def _run(planner, planned, rows, exams, today, ndays) -> tuple[list[DayPlan], dict[str, CardRow]]:
     state = {c: rows[c] for c, _, _ in planned if c in rows and rows[c].state != NEW}
     unseen: dict[date, list[str]] = {}
     for c, _, _ in planned:
@@ -294,7 +293,7 @@ def _run(planner, planned, rows, exams, today, ndays, new_per_day) -> tuple[list
         for exam, waiting in unseen.items():
             if exam <= day or not waiting:
                 continue
-            count = max(new_per_day, planner.new_allowance(len(waiting), 0, exam, moment, len(due) + len(new)))
+            count = planner.new_allowance(len(waiting), 0, exam, moment, len(due) + len(new))
             new.extend(waiting[:count])
             del waiting[:count]
         for c in due:

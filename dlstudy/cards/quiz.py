@@ -159,31 +159,35 @@ class QuizSession:
     # -- what is left
 
     def remaining(self) -> int:
-        """Cards still to come today (held-back family members and the card on screen not counted)."""
+        """Cards still to come today: due and new ones as the session will show them (one card of a family a
+        day), and learning steps; the card on screen is not counted."""
         if self.cram:
             return len([c for c in self._queue if c not in self._set_aside])
-        due = sum(1 for card_id in self._queue if not self._held(card_id))
-        return due + self._new_pending() + len(self._learning)
-
-    def _new_pending(self) -> int:
-        """New cards still to come: the allowance left, if enough new cards are not held back."""
-        if self._new_left <= 0:
-            return 0
-        count = 0
-        for card_id in self._new:
-            count += not self._held(card_id)
-            if count == self._new_left:
-                break
-        return count
+        return self._pending()[0] + len(self._learning)
 
     def held_back(self) -> int:
-        """Cards due today that wait for the next study day because a card of their family was seen (and new
-        cards the allowance would have let in)."""
-        if self.cram:
-            return 0
-        due = sum(1 for card_id in self._queue if self._held(card_id))
-        new = sum(1 for card_id in self._new if self._held(card_id))
-        return due + min(new, max(0, self._new_left - self._new_pending()))
+        """Cards due (or new, within the allowance) that wait for the next study day because a card of their
+        family was seen today."""
+        return 0 if self.cram else self._pending()[1]
+
+    def _pending(self) -> tuple[int, int]:
+        """(cards to come, cards held back) among the due and new ones, going through them as ``next_card``
+        will: a card shown holds back the rest of its family."""
+        coming = held = 0
+        extra: dict[str, set[str]] = {}
+        new_left = self._new_left
+        for queue in (self._queue, self._new):
+            for card_id in queue:
+                if queue is self._new and new_left <= 0:
+                    break
+                if self._held(card_id, extra):
+                    held += 1
+                    continue
+                coming += 1
+                new_left -= queue is self._new
+                card = self._by_id[card_id]
+                extra.setdefault(card.note.id, set()).add(card_id)
+        return coming, held
 
     def progress(self) -> Progress:
         return Progress(self._shown, self._shown + self.remaining())
@@ -228,13 +232,18 @@ class QuizSession:
                 return queue.pop(index)
         return None
 
-    def _held(self, card_id: str) -> bool:
+    def _held(self, card_id: str, extra: dict[str, set[str]] | None = None) -> bool:
+        """Whether a card of the card's family was seen today (or is in ``extra``, cards about to be)."""
         if self.together:
             return False
         card = self._by_id[card_id]
         if not self.cram and self.planner is not None and self.planner.last_day(card.deck, self.clock()):
             return False  # the exam is tomorrow: seeing every card matters more than keeping them apart
-        return held_back(card.note.id, card.id, self._seen, self.relations.family)
+        seen = self._seen
+        if extra:
+            seen = {note: self._seen.get(note, set()) | extra.get(note, set())
+                    for note in self.relations.family.get(card.note.id, (card.note.id,))}
+        return held_back(card.note.id, card.id, seen, self.relations.family)
 
     def _exam_first(self, new: list[str], now: datetime) -> list[str]:
         if self.planner is None:
@@ -254,18 +263,19 @@ class QuizSession:
         return [card_id for _, _, card_id in sorted(ranked)]
 
     def _new_allowance(self, new: list[str], rows: dict[str, CardRow], now: datetime) -> int:
+        """The daily allowance (``new_per_day``) less the cards introduced today; with an exam ahead, what
+        the planner needs instead (``exam.Planner.new_allowance``)."""
         if self.new_limit is not None:
             return self.new_limit
         introduced = self.store.new_cards_introduced(day_start(self.today))
-        allowance = max(0, self.config.new_per_day - introduced)
-        if self.planner is None:
-            return allowance
-        due_today = len(self._queue) + len(self._seen_before)
-        by_exam: dict[Any, int] = Counter(self.planner.exam_for(self._by_id[c].deck, now) for c in new)
-        exam_allowance = sum(
-            self.planner.new_allowance(unseen, 0, exam, now, due_today) for exam, unseen in by_exam.items() if exam
-        )
-        return max(allowance, exam_allowance - introduced)
+        if self.planner is not None:
+            by_exam: dict[Any, int] = Counter(self.planner.exam_for(self._by_id[c].deck, now) for c in new)
+            by_exam.pop(None, None)
+            if by_exam:
+                due_today = len(self._queue) + len(self._seen_before)
+                return max(self.planner.new_allowance(unseen, introduced, exam, now, due_today)
+                           for exam, unseen in by_exam.items())
+        return max(0, self.config.new_per_day - introduced)
 
     # -- asking
 

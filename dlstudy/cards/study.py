@@ -62,10 +62,12 @@ def start_quiz(
     kinds: Sequence[str] = (),
     tags: Sequence[str] = (),
     together: bool = False,
+    clock=None,
 ):
     """A QuizSession over the chosen decks/tags/kinds; the caller closes it (``session.close()``).
 
     With an exam ahead the session plans for it (``cards.exam``); its forecast is ``session.forecast``.
+    ``clock`` defaults to the system clock (``DLSTUDY_NOW``).
     """
     from dlstudy.clock import system_clock
     from dlstudy.cards.families import Relations
@@ -78,12 +80,13 @@ def start_quiz(
         raise _nothing_selected(words, kinds, tags)
     seed = new_seed() if seed is None else seed
     store = open_store()
-    now = system_clock()
+    clock = clock or system_clock
+    now = clock()
     planner = None if cram else _planner(config, store, now)
     forecast = None
     if planner is not None:
         forecast = _forecast(planner, decks, store, config, now)
-    return QuizSession(store, cards, config, system_clock, np.random.default_rng(seed), cram=cram,
+    return QuizSession(store, cards, config, clock, np.random.default_rng(seed), cram=cram,
                        new_limit=new_limit, limit=limit, relations=Relations.of(decks), together=together,
                        planner=planner, forecast=forecast)
 
@@ -101,7 +104,7 @@ def _forecast(planner, decks, store, config, now):
     rows = store.cards()
     cards = [(c.id, c.deck, c.note.id) for d in decks for c in d.cards
              if not (c.id in rows and rows[c.id].suspended) and planner.exam_for(c.deck, now)]
-    return simulate(planner, cards, rows, now, config.new_per_day)
+    return simulate(planner, cards, rows, now)
 
 
 # ---------------------------------------------------------------------------

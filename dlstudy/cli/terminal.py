@@ -189,17 +189,20 @@ def stats(data: dict, topics: int = 8) -> None:
     exam_recall = {d["deck"]: d for d in exam.get("decks", [])}
     problems = data.get("problems", {}).get("topics", {})
     table = Table(box=None, padding=(0, 1), show_edge=False, title_justify="left",
-                  title="[bold]Topics[/bold], weakest first (recall: mean FSRS recall probability; unseen cards count 0)")
-    for column in ("topic", "cards", "seen", "recall", "", "lapses", "problems", "exam day"):
+                  title="[bold]Topics[/bold], weakest first (recall: FSRS's mean, unseen cards 0)")
+    columns = ["topic", "cards", "seen", "recall", "", "lapses", "problems"] + (["at exam"] if exam_recall else [])
+    for column in columns:
         table.add_column(column, justify="left" if column in ("topic", "") else "right", no_wrap=True)
     ordered = sorted(data["topics"], key=lambda t: (t["studied"] == 0, t["mastery"], t["deck"]))
     for topic in ordered[:topics]:
         drill = problems.get(topic["deck"])
         drill_text = f"{drill['mastery']:.0%} of {drill['templates']}" if drill and drill["tried"] else "—"
         at_exam = exam_recall.get(topic["deck"])
-        table.add_row(topic["deck"], str(topic["cards"]), str(topic["studied"]), f"{topic['mastery']:.0%}",
-                      _bar(topic["mastery"], 1.0, 10).ljust(10, "·"), str(topic["lapses"]), drill_text,
-                      _percent(at_exam["recall_now"]) if at_exam else "")
+        cells = [topic["deck"], str(topic["cards"]), str(topic["studied"]), f"{topic['mastery']:.0%}",
+                 _bar(topic["mastery"], 1.0, 10).ljust(10, "·"), str(topic["lapses"]), drill_text]
+        if exam_recall:
+            cells.append(_percent(at_exam["recall_now"]) if at_exam else "")
+        table.add_row(*cells)
     console.print(table)
     if len(ordered) > topics:
         console.print(f"  … {len(ordered) - topics} more topics (dlstudy stats --topics {len(ordered)}, or --json)",
@@ -271,8 +274,12 @@ def exam_status(result: dict) -> None:
     if not result["exams"]:
         console.print("No exam ahead. Set one: dlstudy exam set YYYY-MM-DD [DECK ...]")
         return
+    by_date: dict[str, list[str]] = {}
     for exam in result["exams"]:
-        console.print(f"[bold]Exam[/bold] {exam['date']} ({exam['decks']}): in {exam['days_left']} day(s)")
+        by_date.setdefault(exam["date"], []).append(exam["decks"])
+    for date, decks in by_date.items():
+        left = next(e["days_left"] for e in result["exams"] if e["date"] == date)
+        console.print(f"[bold]Exam[/bold] {date} ({', '.join(decks)}): in {left} day(s)")
     plan = result["plan"]
     days = plan["days"]
     peak = max((d["due"] + d["new"] for d in days), default=0)
