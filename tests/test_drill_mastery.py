@@ -79,6 +79,9 @@ def test_mastery_is_fsrs_recall_per_template_and_topic(home):
     assert data["topics"]["rnn"]["tried"] == 1 and 0 < data["topics"]["rnn"]["mastery"] < 1
     text = runner.invoke(app, ["stats"], env={"COLUMNS": "80"}).stdout
     assert "Weakest problems: conv-output-size" in text
+    listed = runner.invoke(app, ["stats", "--problems"], env={"COLUMNS": "80"}).stdout.splitlines()
+    first = next(i for i, line in enumerate(listed) if "conv-output-size" in line)
+    assert "due" in listed[first] and first < next(i for i, line in enumerate(listed) if "rnn-param-count" in line)
 
 
 def test_drill_without_arguments_starts_with_the_weak_and_due(home):

@@ -5,9 +5,11 @@ review of its problem card — is a review of the template: fully right is
 Good, at least half right Hard, less (or skipped) Again, a problem card's own
 grade as given. Replaying them in order through FSRS (no learning steps: each
 attempt is a review of a skill, not a card being learned) gives the
-template's stability, and its **mastery** is FSRS's retrievability now: the
-probability of solving a fresh variant today. It decays between attempts, as
-skills do before an exam, and rises with spaced successes.
+template's stability, and its **mastery** is FSRS's retrievability a day from
+now: the probability of solving a fresh variant tomorrow. (FSRS counts whole
+days, so a same-day figure would read 100 % right after any attempt, even a
+failed one.) It decays between attempts, as skills do before an exam, and
+rises with spaced successes.
 
 Why FSRS and not Elo or BKT: the same model as the cards, with the same
 parameters (the user's optimized ones when `dlstudy optimize` has run), so a
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -49,7 +51,7 @@ class Mastery:
     title: str
     attempts: int
     right: int  # fully right
-    recall: float  # FSRS retrievability now (0 when never tried)
+    recall: float  # FSRS retrievability a day from now (0 when never tried)
     due: bool  # never tried, or FSRS's next review of it has come
     last: datetime | None
 
@@ -103,7 +105,7 @@ def masteries(templates: Sequence[Any], found: Iterable[Attempt], scheduler: Any
         card = fsrs.Card(card_id=0, due=now)
         for attempt in history:
             card, _ = scheduler.review_card(card, fsrs.Rating(attempt.rating), attempt.at)
-        recall = float(scheduler.get_card_retrievability(card, now)) if history else 0.0
+        recall = float(scheduler.get_card_retrievability(card, now + timedelta(days=1))) if history else 0.0
         result[template.id] = Mastery(
             template.id, template.topic, template.title, len(history), sum(a.right for a in history), recall,
             not history or card.due <= now, history[-1].at if history else None,

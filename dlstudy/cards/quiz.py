@@ -237,12 +237,14 @@ class QuizSession:
         if self.together:
             return False
         card = self._by_id[card_id]
+        family = self.relations.family.get(card.note.id, (card.note.id,))
+        if len(family) == 1 and len(self.relations.cards_of.get(card.note.id, ())) <= 1:
+            return False  # a card on its own
         if not self.cram and self.planner is not None and self.planner.last_day(card.deck, self.clock()):
             return False  # the exam is tomorrow: seeing every card matters more than keeping them apart
         seen = self._seen
         if extra:
-            seen = {note: self._seen.get(note, set()) | extra.get(note, set())
-                    for note in self.relations.family.get(card.note.id, (card.note.id,))}
+            seen = {note: self._seen.get(note, set()) | extra.get(note, set()) for note in family}
         return held_back(card.note.id, card.id, seen, self.relations.family)
 
     def _exam_first(self, new: list[str], now: datetime) -> list[str]:

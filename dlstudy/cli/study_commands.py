@@ -124,10 +124,16 @@ def unbury_command(ids: List[str] = IDS, deck: List[str] = typer.Option([], "--d
 def stats_command(
     days: int = typer.Option(14, "--days", min=1, max=3650, help="How many days of reviews to show (a mark per day; per week beyond 56)."),
     topics: int = typer.Option(8, "--topics", min=1, help="How many topics to list, weakest first."),
+    problems: bool = typer.Option(False, "--problems", help="Instead: the mastery of every problem template you tried, weakest first."),
     deck: List[str] = typer.Option([], "--deck", help=DECK_OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """One screen: reviews per day, true retention, card states, what is due, the exam, weakest topics and problems."""
+    """One screen: reviews per day, true retention, card states, what is due, the exam, weakest topics and problems.
+
+    A problem's mastery is FSRS's probability that you solve a fresh variant
+    tomorrow, from your drills and problem cards; a topic's is the mean over its
+    templates (untried ones count 0).
+    """
     from dlstudy.cards import study
 
     data = study.study_statistics(deck, days)
@@ -136,7 +142,10 @@ def stats_command(
         return
     from dlstudy.cli import terminal
 
-    terminal.stats(data, topics)
+    if problems:
+        terminal.problem_mastery(data)
+    else:
+        terminal.stats(data, topics)
 
 
 @app.command("optimize")

@@ -215,6 +215,25 @@ def stats(data: dict, topics: int = 8) -> None:
         console.print(f"[bold]Weakest topics[/bold]: {', '.join(data['weakest'])} — try: dlstudy quiz {data['weakest'][0]}")
 
 
+def problem_mastery(data: dict) -> None:
+    """``dlstudy stats --problems``: every template tried, weakest first, and the mastery per topic."""
+    tried = sorted((m for m in data["problems"]["templates"] if m["attempts"]), key=lambda m: m["mastery"])
+    if not tried:
+        console.print("No problem tried yet: dlstudy drill picks some for you.")
+        return
+    table = Table(box=None, padding=(0, 1), show_edge=False, title_justify="left",
+                  title="[bold]Problems[/bold], weakest first (mastery: FSRS's chance you solve one tomorrow)")
+    for column in ("template", "topic", "tried", "right", "mastery", ""):
+        table.add_column(column, justify="left" if column in ("template", "topic", "") else "right", no_wrap=True)
+    for m in tried:
+        table.add_row(esc(m["template"]), m["topic"], str(m["attempts"]), str(m["right"]), f"{m['mastery']:.0%}",
+                      "due" if m["due"] else "")
+    console.print(table)
+    topics = data["problems"]["topics"]
+    console.print("[bold]By topic[/bold]: " + " · ".join(
+        f"{topic} {t['mastery']:.0%} ({t['tried']}/{t['templates']})" for topic, t in topics.items() if t["tried"]))
+
+
 def _mean(values) -> float | None:
     values = [v for v in values if v is not None]
     return sum(values) / len(values) if values else None
