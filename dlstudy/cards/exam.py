@@ -13,7 +13,8 @@ deck); from then on, for a card of those decks:
   cards are shown on different days). When every such day is already at the
   daily target, an earlier day below it is taken (the card then simply gets
   one more review before the exam); when there is none either, a card that
-  FSRS expects at 90 % on the exam morning is left where FSRS put it. A review
+  FSRS expects at ``desired_retention`` (90 %) on the exam morning is left
+  where FSRS put it. A review
   after which FSRS already expects ``exam_retention`` on the exam morning is
   left alone too: the card has been seen recently enough.
 * **No day piles up**: a review FSRS puts before the exam on a day already at
@@ -133,6 +134,7 @@ class Planner:
     retention: float = 0.95  # recall to aim at on the exam morning
     target: int | None = None  # cards per day; above it a review moves earlier rather than pile up
     enough: float = 0.9  # recall on the exam morning that makes a review unnecessary on a day already full
+    # (the user's desired_retention)
 
     def exam_for(self, deck: str, now: datetime) -> date | None:
         return exam_for(self.exams, deck, study_day(now))

@@ -162,8 +162,10 @@ class QuizSession:
         """Cards still to come today: due and new ones as the session will show them (one card of a family a
         day), and learning steps; the card on screen is not counted."""
         if self.cram:
-            return len([c for c in self._queue if c not in self._set_aside])
-        return self._pending()[0] + len(self._learning)
+            count = len([c for c in self._queue if c not in self._set_aside])
+        else:
+            count = self._pending()[0] + len(self._learning)
+        return count if self.limit is None else min(count, max(0, self.limit - self._shown))
 
     def held_back(self) -> int:
         """Cards due (or new, within the allowance) that wait for the next study day because a card of their

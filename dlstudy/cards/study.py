@@ -49,7 +49,8 @@ def _planner(config, store, now):
     exams = load_exams(store)
     if not any(day > study_day(now) for day in exams.values()):
         return None
-    return Planner(exams, make_scheduler(replace(config, fuzz=False), store), config.exam_retention)
+    return Planner(exams, make_scheduler(replace(config, fuzz=False), store), config.exam_retention,
+                   enough=config.desired_retention)
 
 
 def start_quiz(
@@ -284,6 +285,9 @@ def start_exam_cram(limit: int | None = None, seed: int | None = None, extra: Se
         raise DlstudyError("no exam is ahead; set one with `dlstudy exam set YYYY-MM-DD [DECK ...]`")
     today = study_day(now)
     upcoming = {deck.name: exam_for(exams, deck.name, today) for deck in decks}
+    if not any(upcoming.values()):
+        store.close()
+        raise DlstudyError("no exam is ahead for the decks loaded; `dlstudy exam show` lists the exams")
     first = min(day for day in upcoming.values() if day is not None)
     cards = [c for d in decks if upcoming[d.name] == first for c in d.cards]
     rows = store.cards()

@@ -56,7 +56,8 @@ def quiz_command(
 
 @app.command("cards")
 def cards_command(
-    search: List[str] = typer.Option([], "--search", "-S", help="Only cards mentioning these words (id, tags, text), e.g. -S sigmoid -S derivative."),
+    words: List[str] = typer.Argument(None, metavar="[WORDS]...", help="Only cards mentioning all these words (as --search)."),
+    search: List[str] = typer.Option([], "--search", "-S", help="Only cards mentioning all these words (id, deck, tags, text), e.g. --search 'sigmoid derivative'."),
     deck: List[str] = typer.Option([], "--deck", help="Only this deck: a deck name, or a deck file or folder (also loaded); repeatable."),
     kind: List[str] = typer.Option([], "--kind", "-k", help="Only cards of this kind; repeatable."),
     tag: List[str] = typer.Option([], "--tag", "-t", help="Only cards with this tag; repeatable."),
@@ -65,10 +66,14 @@ def cards_command(
     limit: int = typer.Option(30, "--limit", "-n", min=1, help="Show at most this many (all with --json)."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Find cards: by words, deck, kind, tag, suspended or due; with their id, state and next review."""
+    """Find cards: by words, deck, kind, tag, suspended or due; with their id, state and next review.
+
+    A word matches the start of a word of the card's id, deck, tags or text
+    ("deriv" finds derivative); cards naming it in their id or tags come first.
+    """
     from dlstudy.cards import study
 
-    found = study.list_cards(search, deck, kind, tag, suspended, due)
+    found = study.list_cards([*(words or []), *search], deck, kind, tag, suspended, due)
     if as_json:
         print_json([c.to_dict() for c in found])
         return

@@ -179,13 +179,16 @@ def stats(data: dict, topics: int = 8) -> None:
                   f"{forecast[1] if len(forecast) > 1 else 0} tomorrow · next 14 days {sparkline(forecast)} "
                   f"{sum(forecast)}")
     exam = data.get("exam") or {}
+    by_date: dict[str, list[str]] = {}
     for item in exam.get("exams", []):
-        decks = [d for d in exam["decks"] if d["exam"] == item["date"]]
-        now = _mean(d["recall_now"] for d in decks)
-        plan = _mean(d["recall_on_plan"] for d in decks)
+        by_date.setdefault(item["date"], []).append(item["decks"])
+    for day, names in by_date.items():
+        decks = [d for d in exam["decks"] if d["exam"] == day]
+        left = next(e["days_left"] for e in exam["exams"] if e["date"] == day)
         target = exam["plan"]["target"] if exam.get("plan") else 0
-        console.print(f"[bold]Exam[/bold] {item['date']} ({item['decks']}, in {item['days_left']} days): predicted "
-                      f"recall {_percent(now)} if you stop now, {_percent(plan)} on plan; target {target} cards/day")
+        console.print(f"[bold]Exam[/bold] {day} ({', '.join(names)}; in {left} days): recall "
+                      f"{_percent(_mean(d['recall_now'] for d in decks))} if you stop now, "
+                      f"{_percent(_mean(d['recall_on_plan'] for d in decks))} on plan · {target} cards/day")
     exam_recall = {d["deck"]: d for d in exam.get("decks", [])}
     problems = data.get("problems", {}).get("topics", {})
     table = Table(box=None, padding=(0, 1), show_edge=False, title_justify="left",
@@ -249,12 +252,12 @@ def card_table(cards: Sequence, limit: int) -> None:
         console.print("No card matches.")
         return
     now = system_clock() if cards else datetime.now(timezone.utc)
-    table = Table(box=None, padding=(0, 1), show_edge=False)
-    table.add_column("id", style="bold", no_wrap=True, overflow="fold")
-    table.add_column("deck", no_wrap=True)
-    table.add_column("state", no_wrap=True)
-    table.add_column("question", no_wrap=True, overflow="ellipsis", max_width=60)
-    for card in cards[:limit]:
+    shown = cards[:limit]
+    table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
+    table.add_column("id", style="bold", no_wrap=True, min_width=max(len(c.id) for c in shown))  # never cut
+    table.add_column("state", no_wrap=True, min_width=9)
+    table.add_column("question", no_wrap=True, overflow="ellipsis", ratio=1)
+    for card in shown:
         if card.suspended:
             state = "suspended"
         elif card.buried:
@@ -266,7 +269,7 @@ def card_table(cards: Sequence, limit: int) -> None:
         else:
             state = f"in {interval_text(card.due - now)}"
         question = " ".join(printer.line(printer.text_pieces(card.question)).split())
-        table.add_row(esc(card.id), card.deck, state, esc(question))
+        table.add_row(esc(card.id), state, esc(question))
     console.print(table)
     more = f" (showing {limit}: -n {len(cards)} for all)" if len(cards) > limit else ""
     console.print(f"{len(cards)} card(s){more}. Quiz them: dlstudy quiz DECK --kind K --tag T; "
