@@ -158,7 +158,9 @@ class Planner:
         (at least the last day) to the last day before the exam."""
         last = exam - timedelta(days=1)
         first = last
-        while first - timedelta(days=1) > today and self.recall_at_exam(row, exam, first - timedelta(days=1)) >= self.retention:
+        while first - timedelta(days=1) > today:
+            if self.recall_at_exam(row, exam, first - timedelta(days=1)) < self.retention:
+                break
             first -= timedelta(days=1)
         return first, last
 

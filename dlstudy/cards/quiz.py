@@ -221,16 +221,19 @@ class QuizSession:
 
     def _pop(self, queue: list[str]) -> str | None:
         """The first card of ``queue`` not held back by its family (a cram session puts those at the end once)."""
-        for index, card_id in enumerate(queue):
-            if self.cram:
-                if card_id in self._set_aside:
-                    continue
-                if self._held(card_id) and card_id not in self._deferred and len(queue) > 1:
-                    self._deferred.add(card_id)
-                    queue.append(queue.pop(index))
-                    return self._pop(queue)
-                return queue.pop(index)
-            if not self._held(card_id):
+        index = 0
+        while index < len(queue):
+            card_id = queue[index]
+            if not self.cram:
+                if not self._held(card_id):
+                    return queue.pop(index)
+                index += 1
+            elif card_id in self._set_aside:
+                index += 1
+            elif self._held(card_id) and card_id not in self._deferred and index < len(queue) - 1:
+                self._deferred.add(card_id)
+                queue.append(queue.pop(index))  # later in the cram, after the rest of its family's turn
+            else:
                 return queue.pop(index)
         return None
 

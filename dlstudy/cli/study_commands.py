@@ -260,8 +260,12 @@ def exam_cram_command(
     seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Seed for problem variants."),
     deck: List[str] = typer.Option([], "--deck", help=DECK_OPTION_HELP),
 ) -> None:
-    """The evening before: go through the next exam's cards, weakest first (lowest predicted recall on the
-    exam morning), without changing the schedule. Same keys as quiz."""
+    """The evening before: the next exam's cards, weakest first; the schedule is not changed.
+
+    Weakest means the lowest recall FSRS predicts on the exam morning (cards
+    never seen first). Same keys as quiz; suspend and bury only set a card
+    aside for this cram.
+    """
     from dlstudy.cards import study
     from dlstudy.cli import quizloop
 
