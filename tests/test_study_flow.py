@@ -258,3 +258,9 @@ def test_single_keys_in_a_terminal(home, deck):
     assert "Buried until tomorrow" in out
     assert "Reviewed 1 card(s) (1 Good)" in out
     assert db_rows(home, "SELECT card_id, rating FROM reviews") == [("flow-formula", 3)]
+
+
+def test_keys_typed_ahead_are_not_lost(home, deck):
+    out = _pty_run(deck, home, [(b" 3", b"show answer"), (b"q", b"show answer")])
+    assert "→ Good · next review in 10 min" in out
+    assert db_rows(home, "SELECT card_id, rating FROM reviews") == [("flow-formula", 3)]

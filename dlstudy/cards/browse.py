@@ -1,4 +1,5 @@
-"""Finding cards: by words, deck, kind, tag, state; and cards named by id for suspend, unsuspend, bury.
+"""Finding cards: by deck, tag and kind (what a quiz covers), by words and state (``dlstudy cards``), and
+cards named by id for suspend, unsuspend, bury.
 
 Returns data (``CardInfo``); the CLI prints it.
 """
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
+from dlstudy.cards import kinds
 from dlstudy.cards.markup import cloze_side
 from dlstudy.cards.model import Card, Deck
 from dlstudy.cards.store import NEW, STATE_NAMES, CardRow
@@ -87,6 +89,34 @@ def search(cards: Iterable[Card], words: Sequence[str]) -> list[Card]:
     return [card for _, _, card in sorted(scored, key=lambda item: item[:2])]
 
 
+def select_cards(
+    decks: Sequence[Deck], words: Sequence[str] = (), kinds_: Sequence[str] = (), tags: Sequence[str] = ()
+) -> list[Card]:
+    """Cards of the decks or tags named by ``words`` (all cards when none), of the given kinds, with one of
+    the given tags."""
+    cards = [card for deck in decks for card in deck.cards]
+    names = {deck.name for deck in decks}
+    all_tags = {tag for card in cards for tag in card.tags}
+    for word in words:
+        if word not in names and word not in all_tags:
+            hint = did_you_mean(word, sorted(names | all_tags))
+            raise DlstudyError(f"'{word}' is neither a deck nor a tag{hint} (decks: {', '.join(sorted(names))})")
+    for tag in tags:
+        if tag not in all_tags:
+            raise DlstudyError(f"no card has the tag '{tag}'{did_you_mean(tag, sorted(all_tags))}")
+    for kind in kinds_:
+        if not kinds.exists(kind):
+            raise DlstudyError(f"unknown card kind '{kind}'{did_you_mean(kind, kinds.names())} (kinds: {', '.join(kinds.names())})")
+    if words:
+        wanted = set(words)
+        cards = [card for card in cards if card.deck in wanted or wanted & set(card.tags)]
+    if kinds_:
+        cards = [card for card in cards if card.kind in kinds_]
+    if tags:
+        cards = [card for card in cards if set(tags) & set(card.tags)]
+    return cards
+
+
 def browse(
     decks: Sequence[Deck],
     rows: Mapping[str, CardRow],
@@ -100,7 +130,6 @@ def browse(
 ) -> list[CardInfo]:
     """The cards matching every filter given (all cards when none), best search matches first."""
     from dlstudy.cards.decks import choose_decks
-    from dlstudy.cards.quiz import select_cards
 
     chosen = choose_decks(decks, deck_names)
     cards = search(select_cards(chosen, (), kinds_, tags), words)

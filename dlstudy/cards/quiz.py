@@ -27,14 +27,12 @@ import numpy as np
 
 from dlstudy.cards import kinds
 from dlstudy.cards.families import Relations, held_back
-from dlstudy.cards.model import Card, Deck
+from dlstudy.cards.model import Card
 from dlstudy.cards.prompts import Checked, Prompt
 from dlstudy.cards.scheduling import AGAIN, EASY, GOOD, HARD, make_scheduler, next_state
 from dlstudy.cards.store import NEW, CardRow, Store
 from dlstudy.clock import Clock, day_start, study_day
 from dlstudy.config import Config
-from dlstudy.errors import DlstudyError
-from dlstudy.suggest import did_you_mean
 
 LEARN_AHEAD = timedelta(minutes=20)  # like Anki: a learning step due this soon is shown rather than waited for
 
@@ -68,34 +66,6 @@ class Action:
 class Progress:
     position: int  # the card on screen is the position-th of the session
     total: int  # cards shown so far + cards still to come today
-
-
-def select_cards(
-    decks: Sequence[Deck], words: Sequence[str] = (), kinds_: Sequence[str] = (), tags: Sequence[str] = ()
-) -> list[Card]:
-    """Cards of the decks or tags named by ``words`` (all cards when none), of the given kinds, with one of
-    the given tags."""
-    cards = [card for deck in decks for card in deck.cards]
-    names = {deck.name for deck in decks}
-    all_tags = {tag for card in cards for tag in card.tags}
-    for word in words:
-        if word not in names and word not in all_tags:
-            hint = did_you_mean(word, sorted(names | all_tags))
-            raise DlstudyError(f"'{word}' is neither a deck nor a tag{hint} (decks: {', '.join(sorted(names))})")
-    for tag in tags:
-        if tag not in all_tags:
-            raise DlstudyError(f"no card has the tag '{tag}'{did_you_mean(tag, sorted(all_tags))}")
-    for kind in kinds_:
-        if not kinds.exists(kind):
-            raise DlstudyError(f"unknown card kind '{kind}'{did_you_mean(kind, kinds.names())} (kinds: {', '.join(kinds.names())})")
-    if words:
-        wanted = set(words)
-        cards = [card for card in cards if card.deck in wanted or wanted & set(card.tags)]
-    if kinds_:
-        cards = [card for card in cards if card.kind in kinds_]
-    if tags:
-        cards = [card for card in cards if set(tags) & set(card.tags)]
-    return cards
 
 
 @dataclass

@@ -72,7 +72,8 @@ def start_quiz(
     """
     from dlstudy.clock import system_clock
     from dlstudy.cards.families import Relations
-    from dlstudy.cards.quiz import QuizSession, select_cards
+    from dlstudy.cards.browse import select_cards
+    from dlstudy.cards.quiz import QuizSession
     from dlstudy.cards.store import open_store
 
     config, decks = open_decks(extra)

@@ -31,7 +31,7 @@ def _read_key() -> str | None:
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
     try:
-        tty.setcbreak(fd)
+        tty.setcbreak(fd, termios.TCSANOW)  # not TCSAFLUSH: a key typed ahead must not be lost
         data = os.read(fd, 1)
         if data == b"\x1b":  # an escape sequence (arrow keys...): swallow the rest
             import select
