@@ -31,9 +31,9 @@ REVEAL = ("", "enter", "space", "skip")
 def keys_help(cram: bool) -> list[str]:
     hide = "for this cram only" if cram else ""
     return [
-        "Space/Enter  show the answer (typed card: Enter on an empty line, or skip; you then grade yourself)",
-        "1 2 3 4      Again · Hard · Good · Easy; each grade shows when the card comes back",
-        "Space/Enter  after the answer: Good (after a typed answer: the grade the check suggests)",
+        "Space/Enter  show the answer (typed card: Enter on an empty line, or skip)",
+        "1 2 3 4      Again · Hard · Good · Easy; each shows when the card is back",
+        "Space/Enter  after the answer: Good (typed card: the suggested grade)",
         "u            undo the last grade, suspend or bury; that card comes back",
         f"s            suspend the card {hide or '(dlstudy unsuspend ID brings it back)'}",
         f"b            bury the card {hide or 'until tomorrow'}",
