@@ -8,7 +8,7 @@ it; users never need to.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 
 from dlstudy.errors import DlstudyError
@@ -29,3 +29,21 @@ def parse_time(text: str, what: str) -> datetime:
     except ValueError:
         raise DlstudyError(f"{what}={text!r} is not an ISO 8601 time such as 2026-11-23T09:00:00+00:00") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# ---------------------------------------------------------------------------
+# Study days: a day starts at 04:00 local time (as in Anki), so a session past
+# midnight still counts as the evening's. Burying, the daily allowance of new
+# cards and exam planning all count in study days.
+
+DAY_STARTS_AT = 4  # hours after local midnight
+
+
+def study_day(moment: datetime) -> date:
+    """The study day ``moment`` falls on (local time, days starting at 04:00)."""
+    return (moment.astimezone() - timedelta(hours=DAY_STARTS_AT)).date()
+
+
+def day_start(day: date) -> datetime:
+    """When study day ``day`` starts, as an aware UTC datetime."""
+    return datetime.combine(day, time(DAY_STARTS_AT)).astimezone().astimezone(timezone.utc)

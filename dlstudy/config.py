@@ -22,6 +22,7 @@ class Config:
     relearning_steps: tuple[timedelta, ...] = (timedelta(minutes=10),)
     fuzz: bool = True
     new_per_day: int = 20
+    exam_retention: float = 0.95  # recall the exam planner aims at on the exam morning
     decks: tuple[Path, ...] = field(default_factory=tuple)
     backups_kept: int = 10  # daily copies of the review history (0: none)
 
@@ -40,7 +41,8 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LocatedError(*_decode_error(path, text, exc)) from None
-    known = {"desired_retention", "learning_steps", "relearning_steps", "fuzz", "new_per_day", "decks", "backups_kept"}
+    known = {"desired_retention", "learning_steps", "relearning_steps", "fuzz", "new_per_day", "exam_retention", "decks",
+             "backups_kept"}
 
     def fail(key: str, problem: str) -> LocatedError:
         return LocatedError(_location_of(path, text, key), problem)
@@ -77,6 +79,7 @@ def load_config(path: Path | None = None) -> Config:
         relearning_steps=minutes("relearning_steps", Config.relearning_steps),
         fuzz=fuzz,
         new_per_day=int(number("new_per_day", 20, 0, 10000)),
+        exam_retention=float(number("exam_retention", 0.95, 0.7, 0.99)),
         decks=tuple(Path(d).expanduser() for d in decks),
         backups_kept=int(number("backups_kept", 10, 0, 365)),
     )

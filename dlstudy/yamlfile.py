@@ -21,8 +21,8 @@ class LineDict(dict):
     positions: dict  # key -> (line, column) of the value
 
 
-def position_of(mapping: Any, key: str | None = None) -> tuple[int, int]:
-    """1-based (line, column) of ``mapping[key]`` (or of the mapping itself) in its file."""
+def position_of(mapping: Any, key: str | int | None = None) -> tuple[int, int]:
+    """1-based (line, column) of ``mapping[key]`` (a list's item by index), or of the mapping itself, in its file."""
     positions = getattr(mapping, "positions", None) or {}
     if key is not None and key in positions:
         return positions[key]
@@ -30,8 +30,11 @@ def position_of(mapping: Any, key: str | None = None) -> tuple[int, int]:
 
 
 class LineList(list):
+    """A list that knows where it starts and where each of its items starts."""
+
     line: int = 0
     column: int = 0
+    positions: dict  # index -> (line, column) of the item
 
 
 class _LineLoader(_Base):  # type: ignore[misc, valid-type]
@@ -64,6 +67,7 @@ def _sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_sequence(node, deep=True))
     result.line = node.start_mark.line + 1
     result.column = node.start_mark.column + 1
+    result.positions = {i: (item.start_mark.line + 1, item.start_mark.column + 1) for i, item in enumerate(node.value)}
     return result
 
 

@@ -1,25 +1,32 @@
-"""Pedagogy rules (dlstudy.cards.pedagogy): each catches a bad card, passes a good one, and the built-in decks pass."""
+"""Content rules (dlstudy.cards.rules): each catches a bad card, passes a good one, and the built-in decks pass."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
+from typer.testing import CliRunner
 
-from dlstudy.cards import pedagogy
-from dlstudy.cards.decks import Note, builtin_deck_dir, deck_files, lint_file
+from dlstudy.cards import rules
+from dlstudy.cards.decks import builtin_deck_dir, deck_files, lint_paths
+from dlstudy.cards.lint import lint_file
+from dlstudy.cards.model import Note
+from dlstudy.errors import Location
 
-BASE = Note(id="x", deck="d", kind="basic", source="d.yaml:1")
+BASE = Note(id="x", deck="d", kind="basic", source=Location("d.yaml", 1, 3))
 
 
-def basic(front: str, back: str = "b", reverse: bool = False, **kw) -> Note:
-    return replace(BASE, front=front, back=back, reverse=reverse, **kw)
+def note(kind: str = "basic", **fields) -> Note:
+    return replace(BASE, kind=kind, fields=fields)
 
 
-def flagged(rule, *notes) -> list[str]:
-    return [message for _, message in rule(list(notes))]
+def basic(front: str, back: str = "b", reverse: bool = False) -> Note:
+    return note(front=front, back=back, reverse=reverse)
+
+
+def flagged(name: str, *notes: Note) -> list[str]:
+    return [found.message for _, found in rules.findings(list(notes), [name])]
 
 
 # ---------------------------------------------------------------- multi-question
@@ -34,7 +41,7 @@ def flagged(rule, *notes) -> list[str]:
     "Describe the R-CNN pipeline and its drawbacks.",
 ])
 def test_multi_question_fronts_are_flagged(front):
-    assert flagged(pedagogy.multi_question, basic(front))
+    assert flagged("multi-question", basic(front))
 
 
 @pytest.mark.parametrize("front", [
@@ -45,7 +52,7 @@ def test_multi_question_fronts_are_flagged(front):
     "Which activation for the output layer of a binary classifier?",
 ])
 def test_single_question_fronts_pass(front):
-    assert flagged(pedagogy.multi_question, basic(front)) == []
+    assert flagged("multi-question", basic(front)) == []
 
 
 # ---------------------------------------------------------------- reversed-giveaway
@@ -58,7 +65,7 @@ def test_single_question_fronts_pass(front):
     ("Deadly triad", "function approximation, bootstrapping, off-policy"),  # a list
 ])
 def test_reversed_giveaways_are_flagged(front, back):
-    assert flagged(pedagogy.reversed_giveaway, basic(front, back, reverse=True))
+    assert flagged("reversed-giveaway", basic(front, back, reverse=True))
 
 
 @pytest.mark.parametrize("front, back", [
@@ -67,18 +74,18 @@ def test_reversed_giveaways_are_flagged(front, back):
     ("Back-off (n-gram smoothing)", "Fall back to a shorter history when the longer one was never seen."),
 ])
 def test_fair_reversed_cards_pass(front, back):
-    assert flagged(pedagogy.reversed_giveaway, basic(front, back, reverse=True)) == []
+    assert flagged("reversed-giveaway", basic(front, back, reverse=True)) == []
 
 
 def test_reverse_rule_ignores_forward_only_cards():
-    assert flagged(pedagogy.reversed_giveaway, basic("ReLU: formula, range?", "max(0, x)")) == []
+    assert flagged("reversed-giveaway", basic("ReLU: formula, range?", "max(0, x)")) == []
 
 
 # ---------------------------------------------------------------- cloze-gaps
 
 
 def cloze(text: str) -> Note:
-    return replace(BASE, kind="cloze", text=text)
+    return note("cloze", text=text, extra="")
 
 
 @pytest.mark.parametrize("text", [
@@ -87,7 +94,7 @@ def cloze(text: str) -> Note:
     "Auxiliary heads {{c1::inject extra gradient into the middle of the net}}.",  # a clause
 ])
 def test_oversized_cloze_is_flagged(text):
-    assert flagged(pedagogy.cloze_gaps, cloze(text))
+    assert flagged("cloze-gaps", cloze(text))
 
 
 @pytest.mark.parametrize("text", [
@@ -95,34 +102,33 @@ def test_oversized_cloze_is_flagged(text):
     "Leaky ReLU uses a slope of {{c1::0.01}} for {{c2::negative inputs}}; range {{c3::$(-\\infty, \\infty)$}}.",
 ])
 def test_small_cloze_passes(text):
-    assert flagged(pedagogy.cloze_gaps, cloze(text)) == []
+    assert flagged("cloze-gaps", cloze(text)) == []
 
 
 # ---------------------------------------------------------------- giveaway-step
 
 
 def derivation(*steps: str) -> Note:
-    return replace(BASE, kind="derivation", front="Derive it.", steps=steps)
+    return note("derivation", front="Derive it.", steps=steps, back="")
 
 
 @pytest.mark.parametrize("step", ["Hence $y = 1$.", "So $y = 1$.", "Result: $y = 1$.", "Finally, $y = 1$.",
                                   "Step 3: $y = 1$.", "First, write $y$.", "Then $y = 1$."])
 def test_giveaway_steps_are_flagged(step):
-    assert flagged(pedagogy.giveaway_step, derivation("$x = 0$.", step))
+    assert flagged("giveaway-step", derivation("$x = 0$.", step))
 
 
 def test_steps_that_start_with_math_pass():
     note = derivation("$\\sigma(x) = (1 + e^{-x})^{-1}$.", "Chain rule: $\\sigma' = ...$",
                       "First-order MAML drops the Hessian.", "$\\sigma'(x) = \\sigma(x)(1 - \\sigma(x))$.")
-    assert flagged(pedagogy.giveaway_step, note) == []
+    assert flagged("giveaway-step", note) == []
 
 
 # ---------------------------------------------------------------- typed-precision
 
 
-def typed(front: str, answer: str = "0.2447", kind: str = "real", **extra) -> SimpleNamespace:
-    fields = {**BASE.__dict__, "kind": "typed", "front": front, "answer": answer, "answer_kind": kind}
-    return SimpleNamespace(**{"sigfigs": None, "decimals": None, **fields, **extra})
+def typed(front: str, answer: str = "0.2447", kind: str = "real", **precision) -> Note:
+    return note("typed", front=front, answer=answer, answer_kind=kind, variable="x", back="", **precision)
 
 
 @pytest.mark.parametrize("note", [
@@ -132,7 +138,7 @@ def typed(front: str, answer: str = "0.2447", kind: str = "real", **extra) -> Si
     typed("Soft target of class 2 exactly?", answer="0.2447", decimals=2),  # 'exactly' but more decimals
 ])
 def test_typed_cards_without_stated_precision_are_flagged(note):
-    assert flagged(pedagogy.typed_precision, note)
+    assert flagged("typed-precision", note)
 
 
 @pytest.mark.parametrize("note", [
@@ -143,72 +149,103 @@ def test_typed_cards_without_stated_precision_are_flagged(note):
     typed("Derivative of tanh?", answer="1 - tanh(x)^2", kind="expression"),
 ])
 def test_typed_cards_with_stated_precision_pass(note):
-    assert flagged(pedagogy.typed_precision, note) == []
-
-
-def test_precision_is_read_from_the_yaml_when_the_model_lacks_it(tmp_path):
-    deck = tmp_path / "t.yaml"
-    deck.write_text(
-        "deck: t\ntitle: t\ncards:\n"
-        "  - id: a\n    kind: typed\n    front: 'p? Give it to 2 decimals.'\n    answer: '0.2447'\n"
-        "    answer_kind: real\n    decimals: 2\n"
-    )
-    note = replace(BASE, id="a", kind="typed", front="p? Give it to 2 decimals.", answer="0.2447",
-                   answer_kind="real", source=f"{deck}:4")
-    assert pedagogy.field(note, "decimals") == 2
-    assert flagged(pedagogy.typed_precision, note) == []
+    assert flagged("typed-precision", note) == []
 
 
 # ---------------------------------------------------------------- near-duplicate
 
 
 def test_near_duplicates_across_decks_are_flagged():
-    a = replace(BASE, id="a", deck="losses", front="Triplet loss with $d(A, P) = 0.5$, $d(A, N) = 0.6$ and margin $\\alpha = 0.2$?",
-                back="$\\max(0, 0.5 - 0.6 + 0.2) = 0.1$: the negative is farther, but not by the full margin.")
-    b = replace(BASE, id="b", deck="vision", front="Triplet loss with $d(A,P) = 0.6$, $d(A,N) = 0.5$ and margin $\\alpha = 0.2$?",
-                back="$\\max(0.6 - 0.5 + 0.2, 0) = 0.3$: the negative is closer than the positive.")
-    assert flagged(pedagogy.near_duplicate, a, b)
-    assert flagged(pedagogy.near_duplicate, a, replace(b, deck="losses")) == []  # same deck: siblings allowed
+    a = replace(basic("Triplet loss with $d(A, P) = 0.5$, $d(A, N) = 0.6$ and margin $\\alpha = 0.2$?",
+                      "$\\max(0, 0.5 - 0.6 + 0.2) = 0.1$: the negative is farther, but not by the full margin."),
+                id="a", deck="losses")
+    b = replace(basic("Triplet loss with $d(A,P) = 0.6$, $d(A,N) = 0.5$ and margin $\\alpha = 0.2$?",
+                      "$\\max(0.6 - 0.5 + 0.2, 0) = 0.3$: the negative is closer than the positive."),
+                id="b", deck="vision")
+    assert flagged("near-duplicate", a, b)
+    assert flagged("near-duplicate", a, replace(b, deck="losses")) == []  # same deck: siblings allowed
 
 
 def test_different_cards_are_not_near_duplicates():
-    a = replace(BASE, id="a", deck="activations", front="Derivative of $\\tanh(x)$?", back="$1 - \\tanh^2(x)$")
-    b = replace(BASE, id="b", deck="nlp", front="Derivative of $\\log \\sigma(x)$?", back="$1 - \\sigma(x)$")
-    assert flagged(pedagogy.near_duplicate, a, b) == []
-
-
-# ---------------------------------------------------------------- lint-allow
-
-
-def test_lint_allow_silences_one_rule_for_one_note():
-    note = SimpleNamespace(**{**basic("What is X and why?").__dict__, "lint_allow": ["multi-question"]})
-    assert pedagogy.multi_question([note]) == []
-    assert pedagogy.check([note], ["multi-question"]) == []
+    a = replace(basic("Derivative of $\\tanh(x)$?", "$1 - \\tanh^2(x)$"), id="a", deck="activations")
+    b = replace(basic("Derivative of $\\log \\sigma(x)$?", "$1 - \\sigma(x)$"), id="b", deck="nlp")
+    assert flagged("near-duplicate", a, b) == []
 
 
 # ---------------------------------------------------------------- the built-in decks
 
 
-def builtin_notes() -> list[Note]:
+@functools.cache
+def builtin_notes() -> tuple[Note, ...]:
     notes = []
     for path in deck_files([builtin_deck_dir()]):
         deck, errors = lint_file(path)
         assert deck is not None, [str(e) for e in errors]
         notes.extend(deck.notes)
-    return notes
+    return tuple(notes)
 
 
-@pytest.mark.parametrize("name", list(pedagogy.RULES))
+@pytest.mark.parametrize("name", rules.names())
 def test_builtin_decks_pass_every_rule(name):
-    problems = pedagogy.RULES[name](builtin_notes())
-    assert problems == [], "\n".join(f"{s}: {m}" for s, m in problems)
+    problems = rules.check(builtin_notes(), rules=[name])
+    assert problems == [], "\n".join(map(str, problems))
 
 
-def test_related_ids_exist():
-    assert pedagogy.unknown_related(builtin_notes()) == []
+def test_rules_are_registered_with_a_summary():
+    assert set(rules.names()) == {"multi-question", "reversed-giveaway", "cloze-gaps", "giveaway-step",
+                                  "typed-precision", "near-duplicate"}
+    assert all(rules.get(name).summary for name in rules.names())
 
 
-def test_rules_are_registered():
-    assert set(pedagogy.RULES) == {"multi-question", "reversed-giveaway", "cloze-gaps", "giveaway-step",
-                                   "typed-precision", "near-duplicate"}
-    assert Path(pedagogy.__file__).name == "pedagogy.py"
+BAD_DECK = """\
+deck: bad
+title: Bad cards
+cards:
+  - id: bad-two-questions
+    front: "What is the dying ReLU problem and how do you reduce it?"
+    back: "b"
+  - id: bad-derivation
+    kind: derivation
+    front: "Derive it."
+    steps:
+      - "$x = 0$."
+      - "Hence $y = 1$."
+  - id: bad-typed
+    kind: typed
+    front: "Soft target of class 2?"
+    answer: "0.2447"
+    answer_kind: real
+  - id: bad-cloze
+    kind: cloze
+    text: "AlexNet used {{c1::ReLU, dropout, heavy augmentation}}."
+  - id: bad-reverse
+    front: "Deadly triad"
+    back: "function approximation, bootstrapping, off-policy"
+    reverse: true
+"""
+
+
+def test_deck_lint_reports_every_rule_at_the_key(tmp_path):
+    from dlstudy.cli.app import app
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_DECK)
+    errors = [str(e) for e in lint_paths([path])]
+    expected = [
+        (5, 12, "[multi-question]"), (12, 9, "[giveaway-step]"), (17, 18, "[typed-precision]"),
+        (20, 11, "[cloze-gaps]"), (24, 14, "[reversed-giveaway]"),
+    ]
+    assert [e.split(": ", 1)[0] for e in errors] == [f"{path}:{line}:{column}" for line, column, _ in expected]
+    assert all(e.endswith(tag) for e, (_, _, tag) in zip(errors, expected))
+    result = CliRunner().invoke(app, ["deck", "lint", str(path)])
+    assert result.exit_code == 2 and result.stderr.splitlines() == errors
+
+
+def test_deck_lint_finds_a_near_duplicate_of_a_builtin_card(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "deck: mine\ntitle: Mine\ncards:\n"
+        "  - id: my-sigmoid\n    front: 'Logistic sigmoid formula'\n    back: '$\\sigma(x) = \\frac{1}{1 + e^{-x}}$'\n"
+    )
+    errors = [str(e) for e in lint_paths([path])]
+    assert len(errors) == 1 and f"{path}:4:5: 'my-sigmoid' nearly repeats 'activations-sigmoid-formula'" in errors[0]

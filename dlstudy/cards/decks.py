@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 from dlstudy import filecache
 from dlstudy.cards.lint import DeckLint, LintError, lint_deck
-from dlstudy.cards.model import Deck
+from dlstudy.cards.model import Deck, Note
 from dlstudy.errors import DlstudyError, LocatedError, Location
 from dlstudy.paths import content_dir
 from dlstudy.suggest import did_you_mean
@@ -126,11 +126,13 @@ def unknown_related(
     return problems
 
 
-def lint_paths(paths: Sequence[Path]) -> list[LintError]:
-    """Every problem in the deck files under ``paths``, including ids repeated across files and unknown related ids.
+def lint_paths(paths: Sequence[Path], content: bool = True) -> list[LintError]:
+    """Every problem in the deck files under ``paths``: each file's own, ids repeated across files, unknown
+    related ids, and (``content``) what the content rules (``dlstudy.cards.rules``) find, in file order.
 
     A related id may also name a note of the decks dlstudy loads anyway (built-in,
-    imported, the config's), so one deck file can be linted on its own.
+    imported, the config's), so one deck file can be linted on its own; those
+    decks are also what a note must not nearly repeat.
     """
     errors: list[LintError] = []
     owners: dict[str, Location] = {}
@@ -146,23 +148,37 @@ def lint_paths(paths: Sequence[Path]) -> list[LintError]:
                 errors.append(LintError(note.source, f"card id '{note.id}' is already used at {owners[note.id]}"))
             owners[note.id] = note.source
     decks = [r.deck for r in results if r.deck is not None]
+    others = _loadable_notes()
     if any(note.related for deck in decks for note in deck.notes):
         located = {note_id: where for r in results for note_id, where in r.related_at.items()}
-        known = {note_id for r in results for note_id in r.note_ids} | _loadable_ids()  # a deck with errors still has its ids
+        known = {note_id for r in results for note_id in r.note_ids} | {note.id for note in others}
         errors.extend(unknown_related(decks, known, located))
-    return errors
+    if content and decks:
+        errors.extend(_content_problems(results, others))
+    return sorted(errors, key=lambda e: (e.location.path, e.location.line, e.location.column))
 
 
-def _loadable_ids() -> set[str]:
-    """Note ids of the decks dlstudy loads by default; a deck that does not load contributes none."""
-    ids: set[str] = set()
+def _content_problems(results: Sequence[DeckLint], others: Sequence[Note]) -> list[LintError]:
+    """What the content rules find in the linted notes (compared with ``others`` where a rule looks across decks)."""
+    from dlstudy.cards import rules
+
+    notes = [note for r in results if r.deck is not None for note in r.deck.notes]
+    linted = {note.id for note in notes}
+    context = [note for note in others if note.id not in linted]
+    by_note = {note.id: r for r in results if r.deck is not None for note in r.deck.notes}
+    return rules.check(notes, lambda note, key: by_note[note.id].where(note, key), known=context)
+
+
+def _loadable_notes() -> list[Note]:
+    """Notes of the decks dlstudy loads by default; a deck that does not load contributes none."""
+    notes: list[Note] = []
     try:
         files = deck_files(default_deck_paths())
     except DlstudyError:
-        return ids
+        return notes
     for path in files:
         try:
-            ids.update(note.id for note in load_deck(path).notes)
+            notes.extend(load_deck(path).notes)
         except DlstudyError:
             continue
-    return ids
+    return notes

@@ -43,13 +43,27 @@ class LintError:
 @dataclass
 class DeckLint:
     """What checking one file found: the deck (None if unusable), the problems, every note id in the file
-    (even of a note with problems), and where each note's ``related`` is."""
+    (even of a note with problems), and where each note's keys are (``related``, ``front``, ``steps[2]``)."""
 
     path: Path
     deck: Deck | None = None
     errors: list[LintError] = field(default_factory=list)
     note_ids: list[str] = field(default_factory=list)
-    related_at: dict[str, Location] = field(default_factory=dict)
+    keys_at: dict[str, dict[str, Location]] = field(default_factory=dict)
+
+    @property
+    def related_at(self) -> dict[str, Location]:
+        """Where each note's ``related`` list is (notes that have one)."""
+        return {note_id: keys["related"] for note_id, keys in self.keys_at.items() if "related" in keys}
+
+    def where(self, note: Note, key: str | None) -> Location:
+        """Where ``key`` of ``note`` is written (``steps[2]``: the third step), else where the note starts."""
+        keys = self.keys_at.get(note.id, {})
+        if key is not None and key in keys:
+            return keys[key]
+        if key is not None and "[" in key and key.split("[")[0] in keys:
+            return keys[key.split("[")[0]]
+        return note.source
 
     def add(self, where: Any, key: str | None, message: str) -> None:
         line, column = position_of(where, key)
@@ -191,8 +205,7 @@ def _lint_note(lint: DeckLint, card: Any, deck: str, seen: dict[str, int]) -> No
     if len(lint.errors) > before:
         return None
     line, column = position_of(card)
-    if related:
-        lint.related_at[card_id] = Location(str(lint.path), *position_of(card, "related"))
+    lint.keys_at[card_id] = _key_locations(lint.path, card)
     return Note(card_id, deck, kind_name, fields, tuple(tags), related, Location(str(lint.path), line, column))
 
 
@@ -201,4 +214,17 @@ def _related(lint: DeckLint, card: Any) -> tuple[str, ...]:
     if not isinstance(related, list) or not all(isinstance(r, str) and ID_PATTERN.match(r) for r in related):
         lint.add(card, "related", "related must be a list of card ids, e.g. related: [conv-output-size-formula]")
         return ()
+    if card.get("id") in related:
+        lint.add(card, "related", f"a card cannot be related to itself; remove '{card.get('id')}' from related")
+        return ()
     return tuple(dict.fromkeys(related))
+
+
+def _key_locations(path: Path, card: Any) -> dict[str, Location]:
+    """Where each key of a note's mapping is, and each item of a list value as ``key[i]``."""
+    where = {}
+    for key, value in card.items():
+        where[str(key)] = Location(str(path), *position_of(card, key))
+        for index in getattr(value, "positions", {}) if isinstance(value, list) else ():
+            where[f"{key}[{index}]"] = Location(str(path), *position_of(value, index))
+    return where

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 from dlstudy.cards.model import Deck
 from dlstudy.cards.scheduling import AGAIN, retrievability
 from dlstudy.cards.store import NEW, REVIEW, STATE_NAMES, Store
+from dlstudy.clock import day_start, study_day
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def deck_counts(decks: Sequence[Deck], store: Store, now: datetime) -> list[Deck
                 counts["learning"] += 1
             if row is not None and row.suspended:
                 counts["suspended"] += 1
-            elif row is not None and row.due is not None and row.due <= now:
+            elif row is not None and row.due is not None and row.due <= now and not row.buried(now):
                 counts["due"] += 1
         result.append(
             DeckCounts(deck.name, deck.title, len(cards), counts["new"], counts["learning"], counts["review"],
@@ -53,15 +54,14 @@ def deck_counts(decks: Sequence[Deck], store: Store, now: datetime) -> list[Deck
     return result
 
 
-def study_stats(decks: Sequence[Deck], store: Store, scheduler: Any, now: datetime, days: int = 30) -> dict[str, Any]:
+def study_stats(decks: Sequence[Deck], store: Store, scheduler: Any, now: datetime, days: int = 14) -> dict[str, Any]:
     """Everything `dlstudy stats` shows, as plain data."""
-    start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    reviews = list(store.reviews(since=start, include_cram=False))
-    per_day = Counter(r.reviewed_at.date().isoformat() for r in reviews)
-    activity = [
-        {"date": (start + timedelta(days=i)).date().isoformat(), "reviews": per_day.get((start + timedelta(days=i)).date().isoformat(), 0)}
-        for i in range(days)
-    ]
+    today = study_day(now)
+    first = today - timedelta(days=days - 1)
+    reviews = list(store.reviews(since=day_start(first), include_cram=False))
+    per_day = Counter(study_day(r.reviewed_at) for r in reviews)
+    activity = [{"date": (first + timedelta(days=i)).isoformat(), "reviews": per_day.get(first + timedelta(days=i), 0)}
+                for i in range(days)]
     # True retention: how often a card that was already in review was recalled (not Again).
     matured = [r for r in reviews if r.state_before is not None and r.state_before.state == REVIEW]
     retention = (sum(r.rating != AGAIN for r in matured) / len(matured)) if matured else None
@@ -76,19 +76,20 @@ def study_stats(decks: Sequence[Deck], store: Store, scheduler: Any, now: dateti
         else:
             states[STATE_NAMES[row.state if row else NEW]] += 1
 
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    forecast = Counter()
+    forecast: Counter[int] = Counter()
     for card in all_cards:
         row = rows.get(card.id)
         if row is None or row.suspended or row.due is None:
             continue
-        offset = max(0, (row.due - today).days)
+        offset = max(0, (study_day(row.due) - today).days)
         if offset < 14:
             forecast[offset] += 1
-    due_forecast = [{"date": (today + timedelta(days=d)).date().isoformat(), "due": forecast.get(d, 0)} for d in range(14)]
+    due_forecast = [{"date": (today + timedelta(days=d)).isoformat(), "due": forecast.get(d, 0)} for d in range(14)]
 
     topics = []
-    lapses = Counter(r.deck for r in reviews if r.rating == AGAIN)
+    # A lapse is forgetting a card already learned (Again on a card in review), not missing a new one.
+    lapses = Counter(r.deck for r in reviews if r.rating == AGAIN and r.state_before is not None
+                     and r.state_before.state == REVIEW)
     for deck in decks:
         cards = deck.cards
         recalls = [retrievability(scheduler, rows[c.id], now) for c in cards if c.id in rows and not rows[c.id].suspended]
@@ -110,6 +111,8 @@ def study_stats(decks: Sequence[Deck], store: Store, scheduler: Any, now: dateti
         "matured_reviews": len(matured),
         "states": {name: states.get(name, 0) for name in ("new", "learning", "review", "relearning", "suspended")},
         "due_forecast": due_forecast,
+        "due_now": sum(1 for c in all_cards if (r := rows.get(c.id)) is not None and not r.suspended
+                       and not r.buried(now) and r.due is not None and r.due <= now),
         "topics": topics,
         "weakest": [t["deck"] for t in weakest],
     }

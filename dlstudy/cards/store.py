@@ -8,8 +8,11 @@
   loses at most the card on screen.
 - The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[i]``
   takes version i to i + 1.
-- A card that was never reviewed has no row: the decks define which cards
-  exist, the database only what happened to them.
+- A card to which nothing happened (never reviewed, neither suspended nor
+  buried) has no row: the decks define which cards exist, the database only
+  what happened to them.
+- Drills are logged problem by problem in ``drills`` (schema 2); a template's
+  mastery is computed from them and from its problem card's reviews.
 """
 
 from __future__ import annotations
@@ -58,6 +61,20 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE cards ADD COLUMN buried_until TEXT;   -- hidden until then (bury: the next study day); NULL if not
+    CREATE TABLE drills (
+        id          INTEGER PRIMARY KEY,
+        template    TEXT NOT NULL,          -- problem template id
+        seed        INTEGER NOT NULL,       -- the variant
+        question    TEXT NOT NULL,          -- the case asked ("" when the template has no cases)
+        score       REAL,                   -- 0..1 (parts or entries right); NULL when skipped
+        answer      TEXT,
+        done_at     TEXT NOT NULL,
+        duration_ms INTEGER
+    );
+    CREATE INDEX drills_template ON drills (template, done_at);
+    """,
 )
 
 NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
@@ -84,11 +101,21 @@ class CardRow:
     due: datetime | None = None
     last_review: datetime | None = None
     suspended: bool = False
+    buried_until: datetime | None = None  # hidden until then (bury)
+
+    def buried(self, now: datetime) -> bool:
+        return self.buried_until is not None and self.buried_until > now
+
+    @property
+    def idle(self) -> bool:
+        """Nothing happened to the card: never reviewed, neither suspended nor buried (such a card has no row)."""
+        return self.state == NEW and not self.suspended and self.buried_until is None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["due"] = iso(self.due) if self.due else None
         data["last_review"] = iso(self.last_review) if self.last_review else None
+        data["buried_until"] = iso(self.buried_until) if self.buried_until else None
         return data
 
     @classmethod
@@ -97,6 +124,7 @@ class CardRow:
         data["due"] = from_iso(data.get("due"))
         data["last_review"] = from_iso(data.get("last_review"))
         data["suspended"] = bool(data.get("suspended", False))
+        data["buried_until"] = from_iso(data.get("buried_until"))
         return cls(**data)
 
 
@@ -137,18 +165,37 @@ def _statements(script: str) -> Iterator[str]:
             buffer = ""
 
 
-_CARD_COLUMNS = "card_id, deck, state, step, stability, difficulty, due, last_review, suspended"
+@dataclass(frozen=True)
+class DrillRecord:
+    """One problem of a drill, as answered."""
+
+    id: int
+    template: str
+    seed: int
+    question: str  # the case asked ("" when the template has no cases)
+    score: float | None  # None: skipped
+    answer: str | None
+    done_at: datetime
+    duration_ms: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "done_at": iso(self.done_at)}
+
+
+_CARD_COLUMNS = "card_id, deck, state, step, stability, difficulty, due, last_review, suspended, buried_until"
 
 
 def _card(row: tuple) -> CardRow:
-    card_id, deck, state, step, stability, difficulty, due, last_review, suspended = row
-    return CardRow(card_id, deck, state, step, stability, difficulty, from_iso(due), from_iso(last_review), bool(suspended))
+    card_id, deck, state, step, stability, difficulty, due, last_review, suspended, buried_until = row
+    return CardRow(card_id, deck, state, step, stability, difficulty, from_iso(due), from_iso(last_review),
+                   bool(suspended), from_iso(buried_until))
 
 
 def _card_values(card: CardRow) -> tuple:
     return (
         card.card_id, card.deck, card.state, card.step, card.stability, card.difficulty,
         iso(card.due) if card.due else None, iso(card.last_review) if card.last_review else None, int(card.suspended),
+        iso(card.buried_until) if card.buried_until else None,
     )
 
 
@@ -273,12 +320,26 @@ class Store:
         return _card(row) if row else None
 
     def due(self, now: datetime) -> list[tuple[str, datetime]]:
-        """(card id, due) of unsuspended cards due by ``now``, earliest first."""
+        """(card id, due) of cards due by ``now``, neither suspended nor buried, earliest first."""
         rows = self.db.execute(
-            "SELECT card_id, due FROM cards WHERE suspended = 0 AND due IS NOT NULL AND due <= ? ORDER BY due",
-            (iso(now),),
+            "SELECT card_id, due FROM cards WHERE suspended = 0 AND due IS NOT NULL AND due <= ?"
+            " AND (buried_until IS NULL OR buried_until <= ?) ORDER BY due",
+            (iso(now), iso(now)),
         )
         return [(card_id, from_iso(due)) for card_id, due in rows]
+
+    def due_between(self, start: datetime, end: datetime) -> list[tuple[str, str, datetime]]:
+        """(card id, deck, due) of unsuspended cards due in [start, end): the workload ahead."""
+        rows = self.db.execute(
+            "SELECT card_id, deck, due FROM cards WHERE suspended = 0 AND due >= ? AND due < ?",
+            (iso(start), iso(end)),
+        )
+        return [(card_id, deck, from_iso(due)) for card_id, deck, due in rows]
+
+    def reviewed_since(self, since: datetime) -> set[str]:
+        """Ids of the cards with a (non-cram) review since ``since``."""
+        rows = self.db.execute("SELECT DISTINCT card_id FROM reviews WHERE cram = 0 AND reviewed_at >= ?", (iso(since),))
+        return {row[0] for row in rows}
 
     def reviews(
         self, since: datetime | None = None, include_cram: bool = True, review_id: int | None = None
@@ -338,7 +399,8 @@ class Store:
             )
             if schedule is not None:
                 after = schedule(before or CardRow(card_id, deck))
-                self._write_card(db, replace(after, suspended=before.suspended if before else False))
+                # a review (asked for by name, or after an undo) unburies; suspension stays
+                self._write_card(db, replace(after, suspended=before.suspended if before else False, buried_until=None))
             return int(cursor.lastrowid)
 
     def undo(self, review_id: int) -> Review | None:
@@ -355,17 +417,70 @@ class Store:
                     self._write_card(db, review.state_before)
             return review
 
-    def set_suspended(self, card_id: str, deck: str, suspended: bool) -> None:
+    def set_suspended(self, card_id: str, deck: str, suspended: bool) -> CardRow | None:
+        """Suspend or unsuspend a card; returns its row as it was (None: no row), for undo."""
         with self._transaction() as db:
-            current = self.card(card_id) or CardRow(card_id, deck)
-            self._write_card(db, replace(current, suspended=suspended))
+            before = self.card(card_id)
+            self._write_card(db, replace(before or CardRow(card_id, deck), suspended=suspended))
+            return before
 
-    def set_setting(self, key: str, value: str) -> None:
+    def set_buried(self, card_id: str, deck: str, until: datetime | None) -> CardRow | None:
+        """Hide a card until ``until`` (None: unbury); returns its row as it was, for undo."""
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+            before = self.card(card_id)
+            self._write_card(db, replace(before or CardRow(card_id, deck), buried_until=until))
+            return before
+
+    def restore(self, card_id: str, row: CardRow | None) -> None:
+        """Put a card's row back as it was before a suspend or bury (None: it had no row)."""
+        with self._transaction() as db:
+            if row is None:
+                db.execute("DELETE FROM cards WHERE card_id = ?", (card_id,))
+            else:
+                self._write_card(db, row)
+
+    def set_due(self, moved: dict[str, datetime]) -> None:
+        """Move cards' due times (exam planning), in one transaction."""
+        with self._transaction() as db:
+            db.executemany("UPDATE cards SET due = ? WHERE card_id = ?", [(iso(due), cid) for cid, due in moved.items()])
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Save a setting (None deletes it)."""
+        with self._transaction() as db:
+            if value is None:
+                db.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+
+    # -- drills
+
+    def record_drill(
+        self, template: str, seed: int, question: str, score: float | None, answer: str | None,
+        done_at: datetime, duration_ms: int | None = None,
+    ) -> int:
+        """Log one drilled problem (committed before this returns)."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO drills (template, seed, question, score, answer, done_at, duration_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (template, seed, question, score, answer, iso(done_at), duration_ms),
+            )
+            return int(cursor.lastrowid)
+
+    def drills(self, template: str | None = None) -> Iterator[DrillRecord]:
+        query = "SELECT id, template, seed, question, score, answer, done_at, duration_ms FROM drills"
+        args: tuple = ()
+        if template is not None:
+            query, args = query + " WHERE template = ?", (template,)
+        for row in self.db.execute(query + " ORDER BY done_at, id", args):
+            yield DrillRecord(row[0], row[1], row[2], row[3], row[4], row[5], from_iso(row[6]), row[7])
 
     def _write_card(self, db: sqlite3.Connection, card: CardRow) -> None:
-        db.execute(f"INSERT OR REPLACE INTO cards ({_CARD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _card_values(card))
+        """Write a card's row; a card to which nothing happened has none."""
+        if card.idle:
+            db.execute("DELETE FROM cards WHERE card_id = ?", (card.card_id,))
+            return
+        db.execute(f"INSERT OR REPLACE INTO cards ({_CARD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _card_values(card))
 
 
 def database_problem(exc: sqlite3.Error, doing: str) -> str:

@@ -1,20 +1,18 @@
-"""The interactive loops: ``check --steps``, ``drill`` and ``quiz``, reading stdin and printing as they go.
+"""The interactive loops of ``check --steps`` and ``drill``, reading stdin and printing as they go
+(``quiz`` is in quizloop.py).
 
-CLI layer: the logic is the core's (``engine.drill.DrillSession``,
-``cards.quiz.QuizSession``, ``engine.checking``); these only loop, print and read.
+CLI layer: the logic is the core's (``engine.drill.DrillSession``, ``engine.checking``); these only loop,
+print and read.
 """
 
 from __future__ import annotations
 
-import sys
-import time
 from typing import Callable, Sequence
 
 from rich.markup import escape as esc
 
-from dlstudy.cards.markup import render_math
-from dlstudy.cards.scheduling import RATING_NAMES
-from dlstudy.cli.terminal import console, drill_summary, in_words, solution, variant, verdict
+from dlstudy.cli.keys import Input, stdin_is_terminal
+from dlstudy.cli.terminal import console, drill_summary, solution, variant, verdict
 from dlstudy.engine.answers import FORMAT_EXAMPLES, AnswerFormatError
 from dlstudy.engine.checking import Verdict, check
 from dlstudy.engine.results import Solution
@@ -23,30 +21,8 @@ END_OF_INPUT = object()  # sentinel: stdin closed
 
 
 def _reader(echo: bool = True) -> Callable[[str], str | None]:
-    """Prompted input on a terminal; one line per answer otherwise (None at end of input).
-
-    Piped answers are echoed after the prompt so a scripted session reads like a live one.
-    """
-    if sys.stdin is None or sys.stdin.closed:  # e.g. CI runs us with no standard input at all
-        return lambda prompt: None
-    if sys.stdin.isatty():
-
-        def ask(prompt: str) -> str | None:
-            try:
-                return console.input(prompt)
-            except EOFError:
-                return None
-
-        return ask
-
-    def read(prompt: str) -> str | None:
-        line = sys.stdin.readline()
-        if echo:
-            console.print(prompt, end="")
-            console.print(line.rstrip("\n"), style="dim", markup=False)
-        return line.strip() if line else None
-
-    return read
+    """A line reader (``keys.Input.line``): prompted in a terminal, one line per answer when piped."""
+    return Input(console, echo).line
 
 
 def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
@@ -87,18 +63,19 @@ def step_check(s: Solution, quiet: bool = False) -> list[Verdict]:
     return verdicts
 
 
-def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
-    """Ask each planned problem; verdict and worked solution after each answer, a score table at the end."""
-    from dlstudy.engine.drill import DrillSession
-
-    with DrillSession(selection, count, seed) as session:
-        ask = _reader()
-        interactive = sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty()
-        count = len(session.plan)
-        console.print(
-            f"[bold]Drill[/bold]: {count} problem{'s' if count != 1 else ''} (seed {session.seed}). "
-            "Answer each; type [bold]skip[/bold] to see the solution, [bold]quit[/bold] to stop."
-        )
+def drill(session) -> None:
+    """Ask each planned problem of a DrillSession (``cards.study.start_drill``); verdict and worked solution
+    after each answer (each logged as it is answered), a score table at the end, also after Ctrl-C (exit 130)."""
+    ask = _reader()
+    interactive = stdin_is_terminal()
+    count = len(session.plan)
+    adaptive = " · weakest and due problems first" if getattr(session, "adaptive", False) else ""
+    console.print(
+        f"[bold]Drill[/bold]: {count} problem{'s' if count != 1 else ''} (seed {session.seed}){adaptive}. "
+        "Answer each; [bold]skip[/bold] shows the solution (counts as not solved), [bold]quit[/bold] stops."
+    )
+    interrupted = False
+    try:
         for problem in session.problems():
             console.print()
             variant(problem.variant, f"{problem.number}/{problem.total}  ")
@@ -116,7 +93,18 @@ def drill(selection: Sequence[str], count: int, seed: int | None) -> None:
                 verdict(part, label=label)
             solution(answer)
             session.record(problem, given, results)
-    drill_summary(session.rows, session.points)
+    except KeyboardInterrupt:
+        interrupted = True
+        console.print()
+        console.print("Interrupted; every answered problem is saved.")
+    finally:
+        session.close(wait=not interrupted)
+        store = getattr(session, "store", None)
+        if store is not None:
+            store.close()
+    drill_summary(session.rows, session.score())
+    if interrupted:
+        raise SystemExit(130)
 
 
 def _drill_answer(ask, interactive: bool, session, problem) -> tuple[str, list[Verdict] | None] | None:
@@ -135,10 +123,11 @@ def _drill_answer(ask, interactive: bool, session, problem) -> tuple[str, list[V
                 return END_OF_INPUT
             if text.lower() in ("quit", "q", "exit"):
                 return None
-            if text.lower() in ("skip", "?") or (text == "" and not interactive):
+            if text.lower() == "skip" or (text == "" and not interactive):
                 return "—", None
-            if text == "":
-                console.print(f"  Type your answer ({FORMAT_EXAMPLES.get(kind, 'a number')}), or skip.", style="dim", markup=False)
+            if text in ("", "?"):
+                console.print(f"  Type your answer ({FORMAT_EXAMPLES.get(kind, 'a number')}); skip shows the solution "
+                              "(counts as not solved); quit stops.", style="dim", markup=False)
                 continue
             try:
                 verdicts.append(session.check(problem, text, part if len(parts) > 1 else None))
@@ -156,92 +145,3 @@ def _math(text: str) -> str:
     return printer.line(printer.text_pieces(text))
 
 
-# ---------------------------------------------------------------------------
-# Quiz
-
-QUIZ_KEYS = "Enter reveal · 1 Again · 2 Hard · 3 Good · 4 Easy · u undo · s suspend · q quit"
-_RATINGS = {"1": 1, "2": 2, "3": 3, "4": 4, "again": 1, "hard": 2, "good": 3, "easy": 4}
-
-
-def quiz(session) -> None:
-    """The review loop; every grade is committed by the session before the next card."""
-    ask = _reader()
-    mode = "cram (schedule untouched)" if session.cram else "review"
-    console.print(f"[bold]Quiz[/bold] ({mode}): {session.remaining()} card(s). {QUIZ_KEYS}")
-    reviewed = 0
-    try:
-        while (card := session.next_card()) is not None:
-            prompt = session.prompt(card)
-            console.print()
-            console.rule(f"{card.deck} · {card.kind}  [dim]{card.id}[/dim]", align="left")
-            console.print(render_math(prompt.question), markup=False)
-            started = time.monotonic()
-            outcome = _quiz_card(session, prompt, ask)
-            if outcome == "quit":
-                console.print("Stopped; every grade so far is saved.")
-                break
-            if outcome == "undo":
-                session.put_back(card)
-                undone = session.undo()  # after put_back, so the undone card comes first
-                if undone is not None:
-                    console.print(f"Undid the last grade ({undone.id}); it comes up again.", style="yellow", markup=False)
-                    reviewed -= 1
-                continue
-            if outcome == "suspend":
-                session.suspend(card)
-                console.print("Suspended: it won't come up again until you unsuspend it.", style="yellow")
-                continue
-            rating, answer = outcome
-            graded = session.grade(card, rating, answer=answer, duration_ms=int((time.monotonic() - started) * 1000))
-            reviewed += 1
-            when = "" if graded.due is None else f" · next review {in_words(graded.due - session.clock())}"
-            console.print(f"[dim]→ {RATING_NAMES[rating]}{when}[/dim]")
-    finally:
-        session.store.close()
-    console.print()
-    console.print(f"Reviewed {reviewed} card(s); {session.remaining()} left in this session.")
-
-
-def _quiz_card(session, prompt, ask):
-    """('rating', answer) for one card, or 'quit' / 'undo' / 'suspend'."""
-    commands = {"q": "quit", "quit": "quit", "u": "undo", "undo": "undo", "s": "suspend", "suspend": "suspend"}
-    if prompt.self_graded:
-        text = ask("[Enter] reveal: ")
-        if text is None:
-            return "quit"
-        if text.lower() in commands:
-            return commands[text.lower()]
-        console.print(render_math(prompt.answer), style="cyan", markup=False)
-        if text in _RATINGS:  # graded straight away
-            return _RATINGS[text], None
-        while True:
-            text = ask("Grade 1-4: ")
-            if text is None:
-                return "quit"
-            if text.lower() in commands:
-                return commands[text.lower()]
-            if text.lower() in _RATINGS:
-                return _RATINGS[text.lower()], None
-            console.print("  Type 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy); u undo, s suspend, q quit.", style="yellow")
-    while True:
-        text = ask("Your answer: ")
-        if text is None:
-            return "quit"
-        if text.lower() in commands:
-            return commands[text.lower()]
-        try:
-            checked = session.check(prompt, text)
-        except AnswerFormatError as exc:
-            console.print(f"  {exc.message}", style="yellow", markup=False)
-            continue
-        mark = "[bold green]✓ Right[/bold green]" if checked.score >= 1 else (
-            f"[bold yellow]½ Partly right ({checked.score:.0%})[/bold yellow]" if checked.score >= 0.5 else "[bold red]✗ Not right[/bold red]"
-        )
-        console.print(f"{mark}: expected {esc(render_math(checked.expected))}")
-        for line in checked.feedback:
-            console.print(f"  → {line}", style="yellow", markup=False)
-        if prompt.solution is not None:
-            solution(prompt.solution.result())
-        elif prompt.answer:
-            console.print(render_math(prompt.answer), style="cyan", markup=False)
-        return checked.rating, text

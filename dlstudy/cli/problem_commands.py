@@ -134,15 +134,21 @@ def check_command(
 
 @app.command("drill")
 def drill_command(
-    selection: List[str] = typer.Argument(None, metavar="[TOPIC|ID]...", help="Topics or template ids; all by default."),
+    selection: List[str] = typer.Argument(None, metavar="[TOPIC|ID]...", help="Topics, template ids or words; by default the problems most worth drilling."),
     count: int = typer.Option(5, "-n", "--count", min=1, max=1000, help="How many problems (at most 1,000)."),
     seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, max=2**63 - 1, help="Seed for a reproducible session."),
 ) -> None:
     """An interactive session of randomized problems, checked as you answer.
 
-    Type `skip` to see the answer, `quit` to stop.  With stdin not a terminal,
-    one answer is read per line, so a session can be scripted.
+    Without TOPIC or ID, the problems you are weakest at and those due again
+    come first (each problem's mastery is an FSRS memory state fitted to your
+    drills and problem cards; `dlstudy stats` shows it), then ones you never
+    tried. A session never repeats a variant, nor the same question back to
+    back. Type `skip` to see the solution (counts as not solved), `quit` or
+    Ctrl-C to stop; every answer is saved as you go. With stdin not a
+    terminal, one answer is read per line, so a session can be scripted.
     """
+    from dlstudy.cards import study
     from dlstudy.cli import interactive
 
-    interactive.drill(selection or [], count, seed)
+    interactive.drill(study.start_drill(selection or [], count, seed))

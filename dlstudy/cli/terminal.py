@@ -88,11 +88,16 @@ def verdict(v: Verdict, label: str = "") -> None:
         console.print(f"  → {line}", style="yellow", markup=False)
 
 
-def drill_summary(rows: Sequence, points: float) -> None:
-    """The drill's score and one row per problem (``engine.drill.DrillRow``)."""
+def drill_summary(rows: Sequence, score: tuple) -> None:
+    """The drill's score and one row per problem (``engine.drill.DrillRow``); ``score`` is
+    ``DrillSession.score()``: (fully right, partial scores, problems)."""
     if not rows:
         return
-    table = Table(title=f"Score: {points:g} / {len(rows)}")
+    right, partial, total = score
+    title = f"Score: {right} / {total}"
+    if partial:
+        title += f" · partly right: {', '.join(str(p) for p in partial)}"
+    table = Table(title=title)
     for column in ("#", "problem", "your answer", "expected", "result"):
         table.add_column(column)
     for i, row in enumerate(rows, 1):
@@ -116,15 +121,33 @@ def decks_table(counts) -> None:
     console.print(f"{total_due} card(s) due. Start with: dlstudy quiz [DECK ...]")
 
 
-def in_words(delta) -> str:
+def interval_text(delta) -> str:
+    """A time until the next review, as a student reads it: 1 min, 10 min, 5 h, 3 days, 2 months."""
     minutes = delta.total_seconds() / 60
-    if minutes < 1:
+    if minutes < 0.5:
         return "now"
-    if minutes < 60:
-        return f"in {minutes:.0f} min"
-    if minutes < 60 * 24:
-        return f"in {minutes / 60:.0f} h"
-    return f"in {minutes / 1440:.0f} day(s)"
+    if minutes < 59.5:
+        return f"{minutes:.0f} min"
+    if minutes < 60 * 23.5:
+        return f"{minutes / 60:.0f} h"
+    days = minutes / 1440
+    if days < 1.5:
+        return "1 day"
+    if days < 59.5:
+        return f"{days:.0f} days"
+    if days < 365:
+        return f"{days / 30.4:.0f} months"
+    return f"{days / 365:.1f} years"
+
+
+SPARKS = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[int]) -> str:
+    peak = max(values, default=0)
+    if peak <= 0:
+        return "▁" * len(values)
+    return "".join(SPARKS[max(1, round(8 * v / peak))] if v else "▁" for v in values)
 
 
 def _bar(value: float, peak: float, width: int = 30) -> str:
@@ -132,30 +155,177 @@ def _bar(value: float, peak: float, width: int = 30) -> str:
     return "█" * filled
 
 
-def stats(data: dict) -> None:
-    console.print(f"[bold]Last {data['days']} days[/bold]: {data['reviews']} reviews")
-    peak = max((d["reviews"] for d in data["activity"]), default=0)
-    for day in data["activity"][-14:]:
-        console.print(f"  {day['date']}  {_bar(day['reviews'], peak):<30} {day['reviews']}")
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def stats(data: dict, topics: int = 8) -> None:
+    """``dlstudy stats`` on one 80x24 screen: activity as a sparkline, the due forecast as a bar, the exam,
+    a table of the weakest topics, the weakest problems."""
+    activity = data["activity"]
+    counts = [d["reviews"] for d in activity]
+    if len(counts) > 56:  # too wide for a line: one mark per week
+        counts = [sum(counts[i:i + 7]) for i in range(0, len(counts), 7)]
+    per = "week" if len(activity) > 56 else "day"
+    console.print(f"[bold]Reviews[/bold], last {data['days']} days: {data['reviews']}  {sparkline(counts)}  "
+                  f"(a mark per {per}; today {activity[-1]['reviews'] if activity else 0})")
     retention = data["true_retention"]
-    shown = "—" if retention is None else f"{retention:.1%} of {data['matured_reviews']} reviews of mature cards"
+    shown = "—" if retention is None else f"{retention:.0%} of {data['matured_reviews']} reviews of learned cards"
     console.print(f"[bold]True retention[/bold]: {shown}")
     states = data["states"]
-    console.print("[bold]Cards[/bold]: " + " · ".join(f"{k} {v}" for k, v in states.items()))
-    console.print("[bold]Due in the next 14 days[/bold]")
-    peak = max((d["due"] for d in data["due_forecast"]), default=0)
-    for day in data["due_forecast"]:
-        console.print(f"  {day['date']}  {_bar(day['due'], peak):<30} {day['due']}")
-    table = Table(title="Mastery by topic (mean recall probability; unseen cards count 0)")
-    for column in ("deck", "cards", "studied", "mastery", "recall of studied", "lapses"):
-        table.add_column(column, justify="left" if column == "deck" else "right")
-    for topic in sorted(data["topics"], key=lambda t: -t["mastery"]):
-        recall = "—" if topic["recall_of_studied"] is None else f"{topic['recall_of_studied']:.0%}"
-        table.add_row(topic["deck"], str(topic["cards"]), str(topic["studied"]),
-                      f"{_bar(topic['mastery'], 1.0, 10):<10} {topic['mastery']:.0%}", recall, str(topic["lapses"]))
+    console.print("[bold]Cards[/bold]: " + " · ".join(f"{v} {k}" for k, v in states.items()))
+    forecast = [d["due"] for d in data["due_forecast"]]
+    console.print(f"[bold]Due[/bold]: {data.get('due_now', forecast[0] if forecast else 0)} now · "
+                  f"{forecast[1] if len(forecast) > 1 else 0} tomorrow · next 14 days {sparkline(forecast)} "
+                  f"{sum(forecast)}")
+    exam = data.get("exam") or {}
+    by_date: dict[str, list[str]] = {}
+    for item in exam.get("exams", []):
+        by_date.setdefault(item["date"], []).append(item["decks"])
+    for day, names in by_date.items():
+        decks = [d for d in exam["decks"] if d["exam"] == day]
+        left = next(e["days_left"] for e in exam["exams"] if e["date"] == day)
+        target = exam["plan"]["target"] if exam.get("plan") else 0
+        console.print(f"[bold]Exam[/bold] {day} ({', '.join(names)}; in {left} days): recall "
+                      f"{_percent(_mean(d['recall_now'] for d in decks))} if you stop now, "
+                      f"{_percent(_mean(d['recall_on_plan'] for d in decks))} on plan · {target} cards/day")
+    exam_recall = {d["deck"]: d for d in exam.get("decks", [])}
+    problems = data.get("problems", {}).get("topics", {})
+    table = Table(box=None, padding=(0, 1), show_edge=False, title_justify="left",
+                  title="[bold]Topics[/bold], weakest first (recall: FSRS's mean, unseen cards 0)")
+    columns = ["topic", "cards", "seen", "recall", "", "lapses", "problems"] + (["at exam"] if exam_recall else [])
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("topic", "") else "right", no_wrap=True)
+    ordered = sorted(data["topics"], key=lambda t: (t["studied"] == 0, t["mastery"], t["deck"]))
+    for topic in ordered[:topics]:
+        drill = problems.get(topic["deck"])
+        drill_text = f"{drill['mastery']:.0%} of {drill['templates']}" if drill and drill["tried"] else "—"
+        at_exam = exam_recall.get(topic["deck"])
+        cells = [topic["deck"], str(topic["cards"]), str(topic["studied"]), f"{topic['mastery']:.0%}",
+                 _bar(topic["mastery"], 1.0, 10).ljust(10, "·"), str(topic["lapses"]), drill_text]
+        if exam_recall:
+            cells.append(_percent(at_exam["recall_now"]) if at_exam else "")
+        table.add_row(*cells)
     console.print(table)
-    if data["weakest"]:
-        console.print(f"[bold]Weakest topics[/bold]: {', '.join(data['weakest'])} — try: dlstudy quiz {data['weakest'][0]} --cram")
+    if len(ordered) > topics:
+        console.print(f"  … {len(ordered) - topics} more topics (dlstudy stats --topics {len(ordered)}, or --json)",
+                      style="dim")
+    weakest = data.get("problems", {}).get("weakest", [])
+    if weakest:
+        console.print("[bold]Weakest problems[/bold]: " + ", ".join(
+            f"{esc(m['template'])} {m['mastery']:.0%}" for m in weakest[:3]) + " — try: dlstudy drill")
+    elif data["weakest"]:
+        console.print(f"[bold]Weakest topics[/bold]: {', '.join(data['weakest'])} — try: dlstudy quiz {data['weakest'][0]}")
+
+
+def problem_mastery(data: dict) -> None:
+    """``dlstudy stats --problems``: every template tried, weakest first, and the mastery per topic."""
+    tried = sorted((m for m in data["problems"]["templates"] if m["attempts"]), key=lambda m: m["mastery"])
+    if not tried:
+        console.print("No problem tried yet: dlstudy drill picks some for you.")
+        return
+    table = Table(box=None, padding=(0, 1), show_edge=False, title_justify="left",
+                  title="[bold]Problems[/bold], weakest first (mastery: FSRS's chance you solve one tomorrow)")
+    for column in ("template", "topic", "tried", "right", "mastery", ""):
+        table.add_column(column, justify="left" if column in ("template", "topic", "") else "right", no_wrap=True)
+    for m in tried:
+        table.add_row(esc(m["template"]), m["topic"], str(m["attempts"]), str(m["right"]), f"{m['mastery']:.0%}",
+                      "due" if m["due"] else "")
+    console.print(table)
+    topics = data["problems"]["topics"]
+    console.print("[bold]By topic[/bold]: " + " · ".join(
+        f"{topic} {t['mastery']:.0%} ({t['tried']}/{t['templates']})" for topic, t in topics.items() if t["tried"]))
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def card_table(cards: Sequence, limit: int) -> None:
+    """``dlstudy cards``: one row per card (``cards.browse.CardInfo``), ids never cut."""
+    from datetime import datetime, timezone
+
+    from dlstudy.clock import system_clock
+
+    if not cards:
+        console.print("No card matches.")
+        return
+    now = system_clock() if cards else datetime.now(timezone.utc)
+    shown = cards[:limit]
+    table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
+    table.add_column("id", style="bold", no_wrap=True, min_width=max(len(c.id) for c in shown))  # never cut
+    table.add_column("state", no_wrap=True, min_width=9)
+    table.add_column("question", no_wrap=True, overflow="ellipsis", ratio=1)
+    for card in shown:
+        if card.suspended:
+            state = "suspended"
+        elif card.buried:
+            state = "buried"
+        elif card.due is None:
+            state = "new"
+        elif card.due <= now:
+            state = "due now"
+        else:
+            state = f"in {interval_text(card.due - now)}"
+        question = " ".join(printer.line(printer.text_pieces(card.question)).split())
+        table.add_row(esc(card.id), state, esc(question))
+    console.print(table)
+    more = f" (showing {limit}: -n {len(cards)} for all)" if len(cards) > limit else ""
+    console.print(f"{len(cards)} card(s){more}. Quiz them: dlstudy quiz DECK --kind K --tag T; "
+                  "suspend one: dlstudy suspend ID", style="dim")
+
+
+def cards_changed(result: dict) -> None:
+    done = {"suspend": "Suspended", "unsuspend": "Unsuspended", "bury": "Buried until tomorrow",
+            "unbury": "Unburied"}[result["action"]]
+    if result["changed"]:
+        console.print(f"{done}: {esc(', '.join(result['changed']))}")
+    if result["unchanged"]:
+        already = {"suspend": "already suspended", "unsuspend": "not suspended", "bury": "already buried",
+                   "unbury": "not buried"}[result["action"]]
+        console.print(f"Unchanged ({already}): {esc(', '.join(result['unchanged']))}", style="dim")
+
+
+def exam_status(result: dict) -> None:
+    """``dlstudy exam set/show``: the exams, the plan as a bar per day, predicted recall per deck."""
+    if "set" in result:
+        decks = ", ".join(result["set"]["decks"]) or "every deck"
+        console.print(f"Exam set for {result['set']['date']} ({decks}); "
+                      f"{result['moved']} review(s) moved before it.")
+    if not result["exams"]:
+        console.print("No exam ahead. Set one: dlstudy exam set YYYY-MM-DD [DECK ...]")
+        return
+    by_date: dict[str, list[str]] = {}
+    for exam in result["exams"]:
+        by_date.setdefault(exam["date"], []).append(exam["decks"])
+    for date, decks in by_date.items():
+        left = next(e["days_left"] for e in result["exams"] if e["date"] == date)
+        console.print(f"[bold]Exam[/bold] {date} ({', '.join(decks)}): in {left} day(s)")
+    plan = result["plan"]
+    days = plan["days"]
+    peak = max((d["due"] + d["new"] for d in days), default=0)
+    console.print(f"[bold]Plan[/bold]: {sum(d['due'] + d['new'] for d in days)} cards over {len(days)} day(s); "
+                  f"daily target {plan['target']} (due + new, if you answer Good; more after misses)")
+    shown = days if len(days) <= 10 else [*days[:7], None, *days[-2:]]
+    for day in shown:
+        if day is None:
+            console.print("  …", style="dim")
+            continue
+        total = day["due"] + day["new"]
+        console.print(f"  {day['date']}  {_bar(total, peak, 30):<30} {total:>4}  ({day['due']} due, {day['new']} new)")
+    table = Table(box=None, padding=(0, 1), show_edge=False, title_justify="left",
+                  title="[bold]Predicted recall on the exam morning[/bold] (FSRS)")
+    for column in ("deck", "cards", "seen", "if you stop now", "on plan"):
+        table.add_column(column, justify="left" if column == "deck" else "right")
+    rows = sorted(result["decks"], key=lambda d: (d["recall_now"] or 0))
+    for deck in rows[:8]:
+        table.add_row(deck["deck"], str(deck["cards"]), str(deck["seen"]), _percent(deck["recall_now"]),
+                      _percent(deck["recall_on_plan"]))
+    console.print(table)
+    if len(rows) > 8:
+        console.print(f"  … {len(rows) - 8} more decks (--json for all)", style="dim")
+    console.print("Study: dlstudy quiz · the evening before: dlstudy exam cram", style="dim")
 
 
 def optimize_result(result: dict) -> None:
