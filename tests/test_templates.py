@@ -16,7 +16,7 @@ import json
 
 import numpy as np
 
-from dlstudy.engine import textlint
+from dlstudy.engine import exercises, textlint
 from dlstudy.engine.checking import check
 from dlstudy.engine.model import Sentence
 from dlstudy.engine.params import coerce_params
@@ -143,3 +143,8 @@ def test_template_reads_like_a_textbook(template_id):
                 line = "".join(content for _, content in printer.parts(step.work, style))
                 problems += [f"step {step.name}: {p}" for p in textlint.code_in_line(line)]
     assert not problems, "\n".join(dict.fromkeys(problems))
+    # `dlstudy problems ID` reads the statement before any number is drawn: no placeholder left in it
+    described = exercises.describe(template_id)
+    for case, text in described["statement"].items():
+        assert "{" not in text and "}" not in text, f"{template_id} {case}: {text}"
+    assert described["example"].startswith(f"dlstudy solve {template_id}")

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from dlstudy.engine import results, sampling, solving
+from dlstudy.engine import graphs, results, sampling, solving
 from dlstudy.engine.params import coerce_params, parse_assignments
 from dlstudy.engine.results import Solution, Variant
 from dlstudy.errors import DlstudyError
@@ -128,20 +128,38 @@ def describe(problem_id: str) -> dict[str, Any]:
     variant = sampling.sample(template, 1)
     example = " ".join(["dlstudy solve", template.id, *(
         shlex.quote(f"{name}={_typed(value)}") for name, value in variant.params.items()
-        if template.params[name].default is None or np.ndim(value) or value != template.params[name].default
+        # a graph's inputs are variant parameters of their own, with no default
+        if name not in template.params or template.params[name].default is None or np.ndim(value)
+        or value != template.params[name].default
     )])
     return {
         **template.summary(),
-        "statement": {case: printer.line(printer.text_pieces(text)) for case, text in template.statement.items()},
+        "statement": {case: _described(template, case, text) for case, text in template.statement.items()},
         "parameters": [p.to_dict() for p in template.params.values()],
         "answer": {
             "kind": template.answer.kind,
-            "parts": [{"name": part, "what": printer.line(printer.text_pieces(template.step(part).what))}
-                      for part in template.answer.asked],
+            "parts": [{"name": part, "what": _what(template, part)} for part in template.answer.asked],
         },
         "steps": [{"name": s.name, "what": printer.line(printer.text_pieces(s.what))} for s in template.steps],
         "example": example,
     }
+
+
+def _what(template: Template, step: str) -> str:
+    """What a step computes; a graph template's steps are the nodes of the graph it is given."""
+    if any(s.name == step for s in template.steps):
+        return printer.line(printer.text_pieces(template.step(step).what))
+    return f"the value of {step}"
+
+
+def _described(template: Template, case: str, text: str) -> str:
+    """A statement with no numbers yet: each placeholder reads as its parameter's name, except the parameter
+    that picks this case, which reads as its phrase for the case ("in PyTorch's convention")."""
+    names: dict[str, Any] = {name: name for name in template.params}
+    names[graphs.INPUTS_PLACEHOLDER] = "values of its inputs"
+    if template.cases and case.lower() in template.params[template.cases].phrases:
+        names[template.cases] = template.params[template.cases].phrases[case.lower()]
+    return printer.line(printer.text_pieces(text, names))
 
 
 def _typed(value: Any) -> str:
