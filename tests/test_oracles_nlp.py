@@ -269,3 +269,86 @@ def test_bleu_tie_rule_and_words():
                          "r1": Sentence(tuple("the cat is on the mat".split())),
                          "r2": Sentence(tuple("there is a cat on the mat".split()))})
     assert out["p1"] == pytest.approx(2 / 7)
+
+
+# ---------------------------------------------------------------------------
+# BLEU-N with any number of references
+
+
+def test_bleu_n_matches_numpy_for_any_order_and_number_of_references():
+    from dlstudy.engine.model import Sentence
+
+    for _ in range(300):
+        N, K = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        x = [str(w) for w in rng.integers(1, 4, int(rng.integers(N, 9)))]
+        refs = [[str(w) for w in rng.integers(1, 5, int(rng.integers(1, 9)))] for _ in range(K)]
+        tie = ("shorter", "longer")[int(rng.integers(2))]
+        got = get("bleu")({"x": Sentence(tuple(x)), "R": Sentence.joined(refs), "N": N, "tie": tie})
+        ids = lambda s: [float(w) for w in s]
+        counts = [_numpy_clipped(ids(x), [ids(r) for r in refs if len(r) >= n] or [[-1.0] * n], n) for n in range(1, N + 1)]
+        lengths = np.array([len(r) for r in refs])
+        gaps = np.abs(lengths - len(x))
+        closest = lengths[gaps == gaps.min()]
+        r = closest.min() if tie == "shorter" else closest.max()
+        bp = 1.0 if len(x) > r else np.exp(1 - r / len(x))
+        precisions = np.array([m / t for m, t in counts])
+        np.testing.assert_array_equal(got["match"], [m for m, _ in counts])
+        np.testing.assert_array_equal(got["total"], [t for _, t in counts])
+        assert got["r"] == r and got["lens"].tolist() == lengths.tolist()
+        assert got["bleu"] == pytest.approx(bp * np.prod(precisions) ** (1 / N), rel=1e-12, abs=1e-15)
+
+
+def test_ngram_matches_function_matches_counter():
+    """The formula language's ngram_matches (NumPy, rows padded with 0) against collections.Counter clipping."""
+    for _ in range(300):
+        N = int(rng.integers(1, 5))
+        x = rng.integers(1, 4, int(rng.integers(1, 9))).astype(float)
+        refs = [rng.integers(1, 5, int(rng.integers(1, 9))).astype(float) for _ in range(int(rng.integers(1, 5)))]
+        width = max(len(r) for r in refs)
+        R = np.array([np.pad(r, (0, width - len(r))) for r in refs])
+        got = functions.FUNCTIONS["ngram_matches"][0](x, R, N)
+        unclipped = functions.FUNCTIONS["ngram_matches"][0](x, R, N, 0)
+        for n in range(1, N + 1):
+            assert got[n - 1] == clipped_matches(list(x), [list(r) for r in refs], n)[0]
+            grams = [tuple(x[i:i + n]) for i in range(len(x) - n + 1)]
+            in_refs = {tuple(r[i:i + n]) for r in refs for i in range(len(r) - n + 1)}
+            assert unclipped[n - 1] == sum(g in in_refs for g in grams)
+        np.testing.assert_array_equal(functions.FUNCTIONS["lengths"][0](R), [len(r) for r in refs])
+
+
+NLTK_HYPOTHESIS_1 = "It is a guide to action which ensures that the military always obeys the commands of the party".split()
+NLTK_REFERENCES = [
+    "It is a guide to action that ensures that the military will forever heed Party commands".split(),
+    "It is the guiding principle which guarantees the military forces always being under the command of the Party".split(),
+    "It is the practical guide for the army always to heed the directions of the party".split(),
+]
+
+
+def test_bleu_4_golden_nltk_papineni_example():
+    # NLTK's documented example (nltk.translate.bleu_score.sentence_bleu docstring), Papineni et al. (2002)
+    # Example 1, Candidate 1 against its three references with the default BLEU-4 weights: 0.5045...;
+    # the full value 0.5045666840058485 as NLTK prints it. Modified precisions 17/18 and 10/17 (Papineni sec. 2.1).
+    from dlstudy.engine.model import Sentence
+
+    got = get("bleu")({"x": Sentence(tuple(NLTK_HYPOTHESIS_1)), "R": Sentence.joined(NLTK_REFERENCES)})
+    assert got["bleu"] == pytest.approx(0.5045666840058485, rel=1e-12)
+    assert got["p"][:2] == pytest.approx([17 / 18, 10 / 17]) and got["BP"] == 1.0
+
+
+def test_bleu_template_reads_references_one_per_alias_or_separated():
+    # r1= and r2= (the first BLEU template's parameters) are collected into R in the order of the aliases;
+    # m1, m2 (their lengths) are still accepted and checked.
+    from dlstudy.engine.params import coerce_params
+    from dlstudy.engine.templates import get_template
+    from dlstudy.errors import DlstudyError
+
+    template = get_template("bleu-score")
+    one = coerce_params(template, {"x": "the cat sat", "r2": "a cat sat", "r1": "the cat sat on the mat", "N": "2"})
+    two = coerce_params(template, {"x": "the cat sat", "R": "the cat sat on the mat | a cat sat", "N": "2", "m1": "6", "m2": "3"})
+    assert one["R"] == two["R"] and (one["K"], one["L"], one["n"]) == (2, 6, 3)
+    with pytest.raises(DlstudyError, match="length of reference 2"):
+        coerce_params(template, {"x": "the cat sat", "R": "the cat sat on the mat | a cat sat", "N": "2", "m2": "4"})
+    with pytest.raises(DlstudyError, match="separated by"):
+        coerce_params(template, {"x": "the cat sat", "R": "the cat | | a cat"})
+    with pytest.raises(DlstudyError, match="one sentence"):
+        coerce_params(template, {"x": "the cat | sat", "R": "a cat"})

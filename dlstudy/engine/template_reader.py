@@ -248,8 +248,10 @@ def _word_map(reader: Reader, spec: Any, key: str, options: list[str], kind: typ
 
 def _sizes(reader: Reader, spec: Any, name: str, kind: str, earlier: dict[str, Param]) -> tuple[Any, ...]:
     size = spec[kind]
-    size = (size,) if kind in ("vector", "words") else size
-    if not isinstance(size, (list, tuple)) or len(size) != (2 if kind == "matrix" else 1):
+    # words: one sentence of n words (words: n), or K sentences of at most L words each (words: [K, L])
+    size = (size,) if kind == "vector" or (kind == "words" and not isinstance(size, list)) else size
+    dims = (1, 2) if kind == "words" else (2,) if kind == "matrix" else (1,)
+    if not isinstance(size, (list, tuple)) or len(size) not in dims:
         raise reader.error(spec, f"parameter '{name}': '{kind}' must give its size, e.g. {kind}: {'[2, n]' if kind == 'matrix' else 3}")
     sizes: list[Any] = []
     integers = {p.name for p in earlier.values() if p.kind in ("int", "size") or (p.kind == "choice" and p.domain.integer)}

@@ -164,6 +164,13 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # onehot(x, V): the one-hot rows of word ids x (1..V): entry [t, w] is 1 where x_t = w, so that
     # onehot(q, V) @ counts picks each word's count and onehot(a, V) @ B @ onehot(b, V)' the bigram counts.
     "onehot": (lambda x, V: (np.atleast_1d(np.asarray(x, dtype=float))[:, None] == np.arange(1, int(V) + 1)).astype(float), 2, 2),
+    # ngram_matches(x, R, N): BLEU's clipped n-gram matches of the sentence x (word ids) against the rows of R
+    # (one reference per row, 0 after its end), for n = 1..N: the sum over x's n-grams g of
+    # min(count of g in x, the most times g occurs in one row of R); ngram_matches(x, R, N, 0) does not clip
+    # (each n-gram of x found in some row counts every time it occurs in x).
+    "ngram_matches": (lambda x, R, N, clipped=1: _ngram_matches(x, R, N, bool(clipped)), 3, 4),
+    # lengths(R): the number of words in each row of R (the entries before its 0 padding)
+    "lengths": (lambda R: np.count_nonzero(np.atleast_2d(R), axis=-1).astype(float), 1, 1),
     # additions: attention
     # causal_mask(n): the n x n matrix with 1 above the diagonal (key k after query t), 0 elsewhere
     "causal_mask": (lambda n: np.triu(np.ones((int(n), int(n))), 1) if 1 <= n <= 4096 else np.ones(-1), 1, 1),
@@ -172,6 +179,30 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "sort": (lambda x: np.sort(np.asarray(x, dtype=float), axis=None), 1, 1),  # ascending; sort(d)[k] = k-th smallest
     "gamma": (np.vectorize(math.gamma, otypes=[float]), 1, 1),  # Euler's Gamma function, Γ(n + 1) = n!
 }
+
+def _ngram_matches(x: Any, R: Any, N: Any, clipped: bool) -> np.ndarray:
+    """BLEU's modified n-gram precision numerators for n = 1..N (Papineni et al. 2002, sec. 2.1), with NumPy:
+    the distinct n-grams of x as rows (np.unique), their counts in x and in each reference's windows."""
+    x = np.asarray(x, dtype=float).reshape(-1)
+    R = np.atleast_2d(np.asarray(R, dtype=float))
+    if not (float(N).is_integer() and 1 <= N <= 9) or R.ndim != 2 or not np.all(x % 1 == 0) or not np.all(R % 1 == 0):
+        raise ValueError("ngram_matches(x, R, N) takes word ids x, a matrix R of them (0 = padding) and N = 1..9")
+    _check_elements(x.size * R.size * int(N))
+    references = [row[: np.count_nonzero(row)] for row in R]
+    matches = []
+    for n in range(1, int(N) + 1):
+        if x.size < n:
+            matches.append(0.0)  # no n-grams of this order
+            continue
+        grams, in_x = np.unique(np.lib.stride_tricks.sliding_window_view(x, n), axis=0, return_counts=True)
+        most = np.zeros(len(grams))
+        for reference in references:
+            if reference.size >= n:
+                windows = np.lib.stride_tricks.sliding_window_view(reference, n)
+                most = np.maximum(most, (grams[:, None, :] == windows[None, :, :]).all(axis=-1).sum(axis=1))
+        matches.append(float(np.minimum(in_x, most).sum() if clipped else in_x[most > 0].sum()))
+    return np.array(matches)
+
 
 def _checked(python_op: Callable[[Any, Any], Any], numpy_op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """Python's operator (fast on floats, NumPy semantics on arrays); NumPy's on 1/0 and overflow."""

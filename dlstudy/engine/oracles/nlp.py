@@ -218,7 +218,8 @@ def sentence_bleu(
         log_precision += math.log(matches / total) / max_n if matches else -math.inf
     out["r"] = float(closest_reference_length(references, len(candidate), tie))
     out["BP"] = brevity_penalty(len(candidate), int(out["r"]))
-    out["bleu"] = out["BP"] * math.exp(log_precision)
+    out["geo"] = math.exp(log_precision)  # the precisions' geometric mean
+    out["bleu"] = out["BP"] * out["geo"]
     return out
 
 
@@ -227,6 +228,35 @@ def _words(value: Any) -> list[Hashable]:
     return list(value.words) if hasattr(value, "words") else _ids(value)
 
 
+def _references(value: Any) -> list[list[Hashable]]:
+    """Several sentences (a Sentence with | separators) as token lists; word-id rows padded with 0 likewise."""
+    if hasattr(value, "sentences"):
+        return [list(sentence) for sentence in value.sentences]
+    return [[token for token in _ids(row) if token] for row in np.atleast_2d(value)]
+
+
+@register("bleu")
+def bleu(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Sentence BLEU-N (Papineni et al. 2002): clipped n-gram counts with collections.Counter for n = 1..N,
+    uniform weights 1/N, the brevity penalty against the closest reference length (tie rule as given)."""
+    candidate, references = _words(p["x"]), _references(p["R"])
+    max_n = int(p.get("N", 4))
+    scores = sentence_bleu(candidate, references, max_n=max_n, tie=str(p.get("tie", "shorter")))
+    orders = range(1, max_n + 1)
+    precisions = np.array([scores[f"p{n}"] for n in orders])
+    return {
+        "match": np.array([scores[f"match{n}"] for n in orders]),
+        "total": np.array([float(clipped_matches(candidate, references, n)[1]) for n in orders]),
+        "p": precisions,
+        "lens": np.array([float(len(reference)) for reference in references]),
+        "r": scores["r"],
+        "BP": scores["BP"],
+        "geo": scores["geo"],
+        "bleu": scores["bleu"],
+    }
+
+
 @register("bleu_2")
 def bleu_2(p: Mapping[str, Any]) -> dict[str, Any]:
+    """BLEU-2 with two references r1, r2 (the oracle of the first BLEU template; kept for templates that name it)."""
     return sentence_bleu(_words(p["x"]), [_words(p["r1"]), _words(p["r2"])], max_n=2, tie=str(p.get("tie", "shorter")))
