@@ -150,27 +150,32 @@ def test_bigram_golden_jurafsky_martin():
 # Beam search
 
 
-def _torch_beam(first, table, width):
-    """Two steps of beam search with torch.topk over the flattened (beam x token) scores."""
-    scores, tokens = torch.topk(torch.log(first), width)
-    candidates = scores[:, None] + torch.log(table[tokens])  # row b: beam b extended by each token
-    return scores, tokens, candidates.reshape(-1), torch.topk(candidates.reshape(-1), width).values
+def _torch_beam(first, table, width, steps):
+    """Beam search with torch.topk over the flattened (beam x token) scores; returns each step's candidate
+    matrix, kept scores and kept last tokens (1-based)."""
+    scores, tokens = torch.topk(torch.log(first), min(width, len(first)))
+    history = [(torch.log(first), scores, tokens + 1)]
+    for _ in range(steps - 1):
+        candidates = scores[:, None] + torch.log(table[tokens])  # row b: beam b extended by each token
+        scores, positions = torch.topk(candidates.reshape(-1), min(width, candidates.numel()))
+        tokens = positions % table.shape[1]
+        history.append((candidates, scores, tokens + 1))
+    return history
 
 
-def test_beam_search_matches_torch_topk():
+def test_beam_search_matches_torch_topk_any_width_and_vocabulary():
     for _ in range(300):
+        V, B, steps = int(rng.integers(2, 6)), int(rng.integers(1, 5)), int(rng.integers(2, 4))
         # continuous probabilities: no ties, so topk and the stable sort agree on the order
-        p0 = rng.uniform(0.05, 0.45, 2)
-        T = rng.uniform(0.05, 0.45, (3, 2))
-        got = get("beam_search_width2")({"p0": p0, "T": T})
-        first = torch.as_tensor(np.append(p0, 1 - p0.sum()))
-        table = torch.as_tensor(np.hstack([T, 1 - T.sum(axis=1, keepdims=True)]))
-        k1, y1, s2, k2 = _torch_beam(first, table, 2)
-        np.testing.assert_allclose(got["s1"], torch.log(first).numpy(), rtol=1e-12)
-        np.testing.assert_array_equal(got["y1"], y1.numpy() + 1)
-        np.testing.assert_allclose(got["k1"], k1.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(got["s2"], s2.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(got["k2"], k2.numpy(), rtol=1e-12)
+        full = rng.dirichlet(np.ones(V), size=V + 1)
+        p0, T = full[0, :-1], full[1:, :-1]
+        got = get("beam_search_width2" if steps == 2 else "beam_search_3")({"p0": p0, "T": T, "B": B})
+        history = _torch_beam(torch.as_tensor(full[0]), torch.as_tensor(full[1:]), B, steps)
+        for t, (candidates, kept, last) in enumerate(history, 1):
+            np.testing.assert_allclose(got[f"s{t}"], candidates.numpy(), rtol=1e-12)
+            np.testing.assert_allclose(got[f"k{t}"], kept.numpy(), rtol=1e-12)
+            if t < steps:
+                np.testing.assert_array_equal(got[f"y{t}"], last.numpy())
 
 
 def test_beam_search_golden_hugging_face_example():

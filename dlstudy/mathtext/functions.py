@@ -171,6 +171,15 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "ngram_matches": (lambda x, R, N, clipped=1: _ngram_matches(x, R, N, bool(clipped)), 3, 4),
     # lengths(R): the number of words in each row of R (the entries before its 0 padding)
     "lengths": (lambda R: np.count_nonzero(np.atleast_2d(R), axis=-1).astype(float), 1, 1),
+    # with_rest(P): a probability vector given without its last entry, completed with 1 - sum (a matrix: each row)
+    "with_rest": (lambda P: np.concatenate([np.asarray(P, dtype=float), 1.0 - np.sum(P, axis=-1, keepdims=True)], axis=-1), 1, 1),
+    # topk(v, k) / argtopk(v, k): the k largest entries of v, largest first, and their 1-based positions (a matrix
+    # is read row by row: position (i - 1)·cols + j); equal entries keep their order, as a stable sort (all of v if
+    # it has fewer than k entries)
+    "topk": (lambda v, k: np.asarray(v, dtype=float).reshape(-1)[_top_positions(v, k)], 2, 2),
+    "argtopk": (lambda v, k: _top_positions(v, k) + 1.0, 2, 2),
+    # rowmax(M): the largest entry of each row
+    "rowmax": (lambda M: np.max(np.atleast_2d(M), axis=-1), 1, 1),
     # additions: attention
     # causal_mask(n): the n x n matrix with 1 above the diagonal (key k after query t), 0 elsewhere
     "causal_mask": (lambda n: np.triu(np.ones((int(n), int(n))), 1) if 1 <= n <= 4096 else np.ones(-1), 1, 1),
@@ -179,6 +188,13 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "sort": (lambda x: np.sort(np.asarray(x, dtype=float), axis=None), 1, 1),  # ascending; sort(d)[k] = k-th smallest
     "gamma": (np.vectorize(math.gamma, otypes=[float]), 1, 1),  # Euler's Gamma function, Γ(n + 1) = n!
 }
+
+def _top_positions(v: Any, k: Any) -> np.ndarray:
+    flat = np.asarray(v, dtype=float).reshape(-1)
+    if not float(k).is_integer() or k < 1:
+        raise ValueError(f"k must be a whole number >= 1, not {k:g}")
+    return np.argsort(-flat, kind="stable")[: int(k)]
+
 
 def _ngram_matches(x: Any, R: Any, N: Any, clipped: bool) -> np.ndarray:
     """BLEU's modified n-gram precision numerators for n = 1..N (Papineni et al. 2002, sec. 2.1), with NumPy:

@@ -155,25 +155,44 @@ def beam_search(
     return history
 
 
-BEAM_TOKENS = ("A", "B", "C")
+def _with_rest(probabilities: Any) -> np.ndarray:
+    """Probabilities given without the last token's, which takes the rest (each row of a table)."""
+    given = np.atleast_2d(np.asarray(probabilities, dtype=float))
+    return np.hstack([given, 1.0 - given.sum(axis=1, keepdims=True)])
+
+
+def _beam_search_on_table(p: Mapping[str, Any], steps: int) -> dict[str, Any]:
+    """Beam search of width B over tokens 1..V: p0 gives P(y_1), row t of T gives P(y | previous token t), the last
+    token taking the rest in each.  Per step t: the scores of all candidates (a matrix, one row per kept sequence,
+    one column per next token), the kept scores k_t and (but for the last step) the kept sequences' last tokens y_t."""
+    first = np.log(_with_rest(p["p0"])[0])
+    table = np.log(_with_rest(p["T"]))
+    tokens = range(1, len(first) + 1)
+    width = int(p.get("B", 2))
+
+    def next_logprobs(sequence: tuple[Hashable, ...]) -> dict[Hashable, float]:
+        return dict(zip(tokens, first if not sequence else table[int(sequence[-1]) - 1]))
+
+    out: dict[str, Any] = {}
+    for t, (candidates, beam) in enumerate(beam_search(next_logprobs, steps=steps, width=width), 1):
+        scores = np.array([score for _, score in candidates])
+        out[f"s{t}"] = scores if t == 1 else scores.reshape(-1, len(first))
+        out[f"k{t}"] = np.array([score for _, score in beam])
+        if t < steps:
+            out[f"y{t}"] = np.array([float(sequence[-1]) for sequence, _ in beam])
+    return out
 
 
 @register("beam_search_width2")
 def beam_search_width2(p: Mapping[str, Any]) -> dict[str, Any]:
-    def with_rest(row: Any) -> np.ndarray:  # P(A), P(B) given; C takes the rest
-        row = np.asarray(row, dtype=float)
-        return np.append(row, 1.0 - row.sum())
+    """Two steps of beam search of any width B over any number of tokens (the id dates from width 2)."""
+    return _beam_search_on_table(p, steps=2)
 
-    first = dict(zip(BEAM_TOKENS, np.log(with_rest(p["p0"]))))
-    after = {token: dict(zip(BEAM_TOKENS, np.log(with_rest(row)))) for token, row in zip(BEAM_TOKENS, np.asarray(p["T"]))}
-    (cand1, beam1), (cand2, beam2) = beam_search(lambda seq: after[seq[-1]] if seq else first, steps=2, width=2)
-    return {
-        "s1": np.array([score for _, score in cand1]),
-        "y1": np.array([BEAM_TOKENS.index(seq[-1]) + 1 for seq, _ in beam1], dtype=float),
-        "k1": np.array([score for _, score in beam1]),
-        "s2": np.array([score for _, score in cand2]),
-        "k2": np.array([score for _, score in beam2]),
-    }
+
+@register("beam_search_3")
+def beam_search_3(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Three steps of beam search of any width B over any number of tokens."""
+    return _beam_search_on_table(p, steps=3)
 
 
 # ---------------------------------------------------------------------------
