@@ -199,6 +199,17 @@ class Step:
     rtol: float | None = None  # None: the answer's tolerance
     atol: float | None = None
     show: Mapping[str, str] | None = None  # the worked line as a textbook writes it (text, $...$, {names})
+    # A step of a recurrence (h_t for t = 1..T): evaluated once per t, its value the rows stacked.  Consecutive
+    # repeated steps form one loop; ``loop`` names them all, ``start`` is the value of NAME_prev at t = 1.
+    repeat: Formula | None = None
+    start: Formula | None = None
+    loop: tuple[str, ...] = ()
+
+
+# Names a repeated step's formula sees: the time step t (1, 2, ...) and, for each step X of its loop, X_prev
+# (X's row at t - 1, or X's start at t = 1); a step earlier in the loop is its row at t.
+LOOP_INDEX = "t"
+PREVIOUS_SUFFIX = "_prev"
 
 
 @dataclass(frozen=True)

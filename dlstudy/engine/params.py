@@ -65,6 +65,9 @@ def coerce_params(template: Template, raw: Mapping[str, str]) -> dict[str, Any]:
             _check_domain(param, float(inferred[name]), f"{name} (read off the arrays' sizes)")
         else:
             params[name] = param.default
+    for name, param in template.params.items():
+        if param.kind in ("vector", "matrix") and name not in params:  # left out: its default fills its shape
+            params[name] = np.full(_wanted_shape(param, template.env(params)), float(param.default))
     params = {name: params[name] for name in template.params}  # declaration order
     env = template.env(params)
     for name, param in template.params.items():
@@ -196,6 +199,20 @@ def _infer_sizes(template: Template, param: Param, value: Any, inferred: dict[st
     for dim, actual in zip(param.size, shape):
         if isinstance(dim, str) and dim not in raw and dim not in inferred:
             inferred[dim] = int(actual)
+        elif isinstance(dim, Formula):
+            scaled = _scaled_size(dim)  # 4*m: a vector of 8 biases shows m = 2
+            if scaled and scaled[0] not in raw and scaled[0] not in inferred and actual % scaled[1] == 0:
+                inferred[scaled[0]] = int(actual) // scaled[1]
+
+
+def _scaled_size(dim: Formula) -> tuple[str, int] | None:
+    """``('m', 4)`` for a size written ``4*m`` or ``m*4``; None for any other formula."""
+    node = dim.node
+    if isinstance(node, expr.Binary) and node.op == "*":
+        for factor, name in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(factor, expr.Num) and isinstance(name, expr.Name) and float(factor.value).is_integer() and factor.value >= 1:
+                return name.id, int(factor.value)
+    return None
 
 
 def _wanted_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:

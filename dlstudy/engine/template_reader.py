@@ -196,7 +196,8 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
             raise reader.error(spec, f"parameter '{name}': give the words sampling draws from, e.g. vocabulary: [the, cat, sat]")
         return Param(name, kind, size=size, vocabulary=vocabulary, **common)
     domain = _domain(reader, spec, name, kind)
-    default = reader.number(spec, "default") if kind not in ARRAY_KINDS else None
+    # a vector's or matrix's default is one number for every entry (solve fills the shape the sizes give)
+    default = reader.number(spec, "default")
     if default is not None and domain.violation(default):
         raise reader.error(spec, f"parameter '{name}': default {default:g} {domain.violation(default)}", "default")
     if kind == "choice":
@@ -212,7 +213,9 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
     if rng is None:
         raise reader.error(spec, f"parameter '{name}': give the entries' range, e.g. range: [-2, 2]")
     low, high = _range(reader, spec, rng, name)
-    return Param(name, kind, low=low, high=high, size=size, domain=domain, **common)
+    if default is not None and domain.violation(default):
+        raise reader.error(spec, f"parameter '{name}': default {default:g} {domain.violation(default)}", "default")
+    return Param(name, kind, low=low, high=high, size=size, domain=domain, default=default, **common)
 
 
 def _domain(reader: Reader, spec: Any, name: str, kind: str) -> Domain:

@@ -114,64 +114,90 @@ def _sequence(value: Any, n_in: int) -> np.ndarray:
 
 @register("lstm_sequence")
 def lstm_sequence(p: Mapping[str, Any]) -> dict[str, Any]:
-    """An LSTM of any input size n and hidden size m run over the rows of x from h_0 = c_0 = 0."""
+    """An LSTM of any input size n and hidden size m run over the T rows of x from h_0, c_0 (default 0):
+    the pre-activations, cell states and hidden states of every step, one row per step."""
     b = _vec(p["b"])
     w, u = _matrix(p["w"], b.size), _matrix(p["u"], b.size)
-    h = c = np.zeros(b.size // 4)
-    out: dict[str, Any] = {}
-    for t, x_t in enumerate(_sequence(p["x"], w.shape[1]), 1):
+    m = b.size // 4
+    h = _vec(p["h0"]) if "h0" in p else np.zeros(m)
+    c = _vec(p["c0"]) if "c0" in p else np.zeros(m)
+    rows: dict[str, list[np.ndarray]] = {"Z": [], "C": [], "H": []}
+    for x_t in _sequence(p["x"], w.shape[1]):
         step = lstm_cell(x_t, h, c, w, u, b)
         h, c = step["h"], step["c"]
-        out.update({f"{name}{t}": step[name].copy() for name in ("z", "c", "h")})
+        for name, key in (("Z", "z"), ("C", "c"), ("H", "h")):
+            rows[name].append(step[key])
+    out = {name: np.array(stacked) for name, stacked in rows.items()}
+    out["h"] = out["H"][-1].copy()
     return out
 
 
 @register("gru_sequence")
 def gru_sequence(p: Mapping[str, Any]) -> dict[str, Any]:
-    """A GRU of any input size n and hidden size m (PyTorch's equations) run over the rows of x from h_0 = 0."""
+    """A GRU of any input size n and hidden size m (PyTorch's equations) run over the T rows of x from h_0
+    (default 0): the gates, candidates and states of every step, one row per step."""
     b_i, b_h = _vec(p["b_i"]), _vec(p["b_h"])
     w, u = _matrix(p["w"], b_i.size), _matrix(p["u"], b_h.size)
-    h = np.zeros(b_h.size // 3)
-    out: dict[str, Any] = {}
-    for t, x_t in enumerate(_sequence(p["x"], w.shape[1]), 1):
+    h = _vec(p["h0"]) if "h0" in p else np.zeros(b_h.size // 3)
+    rows: dict[str, list[np.ndarray]] = {"R": [], "Z": [], "N": [], "H": []}
+    for x_t in _sequence(p["x"], w.shape[1]):
         step = gru_cell(x_t, h, w, u, b_i, b_h)
         h = step["h"]
-        out.update({f"{name}{t}": step[name].copy() for name in ("r", "z", "n", "h")})
+        for name in rows:
+            rows[name].append(step[name.lower()])
+    out = {name: np.array(stacked) for name, stacked in rows.items()}
+    out["h"] = out["H"][-1].copy()
     return out
 
 
 @register("rnn_forward")
 def rnn_forward(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Elman RNN with one unit: h_t = tanh(w x_t + u h_{t-1} + b), run over x from h_0."""
-    w, u, b = (float(p[k]) for k in ("w", "u", "b"))
-    h = float(p["h0"])
-    out: dict[str, Any] = {}
-    for t, x_t in enumerate(_vec(p["x"]), 1):
-        h = float(np.tanh(w * x_t + u * h + b))
-        out[f"h{t}"] = h
-    return out
+    """A real torch.nn.RNN (tanh, one layer) of input size n and hidden size m, loaded with W = weight_ih,
+    U = weight_hh, b = bias_ih (bias_hh = 0), run over the rows of x from h_0; the pre-activations
+    a_t = W x_t + U h_{t-1} + b from its states."""
+    import torch
+
+    b = _vec(p["b"])
+    w, u = _matrix(p["w"], b.size), _matrix(p["u"], b.size)
+    x = _sequence(p["x"], w.shape[1])
+    h0 = _vec(p["h0"])
+    with single_thread(), torch.no_grad():
+        rnn = torch.nn.RNN(w.shape[1], b.size, dtype=torch.float64)
+        for name, value in (("weight_ih_l0", w), ("weight_hh_l0", u), ("bias_ih_l0", b), ("bias_hh_l0", np.zeros(b.size))):
+            getattr(rnn, name).copy_(torch.as_tensor(value))
+        states, _ = rnn(torch.as_tensor(x)[:, None, :], torch.as_tensor(h0)[None, None, :])
+    H = states[:, 0, :].numpy()
+    previous = np.vstack([h0, H[:-1]])
+    return {"A": x @ w.T + previous @ u.T + b, "H": H, "h": H[-1].copy()}
 
 
 @register("rnn_bptt_gradient")
 def rnn_bptt_gradient(p: Mapping[str, Any]) -> dict[str, Any]:
-    """dh_3/dh_0 of h_t = tanh(w h_{t-1} + u x_t) by torch.autograd, plus each one-step factor dh_t/dh_{t-1}."""
+    """h_t = tanh(W h_{t-1} + U x_t) unrolled in torch from h_0; backpropagation through time by torch.autograd:
+    delta_t = dL/dh_t for L = dh . h_T (each state's gradient kept with retain_grad), back to dL/dh_0."""
     import torch
 
-    w, u = float(p["w"]), float(p["u"])
-    xs = [float(v) for v in _vec(p["x"])]
-    out: dict[str, Any] = {}
+    h0 = _vec(p["h0"])
+    w, u = _matrix(p["w"], h0.size), _matrix(p["u"], h0.size)
+    xs = _sequence(p["x"], u.shape[1])
+    upstream = _vec(p["dh"]) if "dh" in p else np.ones(h0.size)
     with single_thread():
-        h0 = torch.tensor(float(p["h0"]), dtype=torch.float64, requires_grad=True)
-        h = h0
-        for t, x_t in enumerate(xs, 1):
-            prev = h.detach().requires_grad_(True)
-            local = torch.tanh(w * prev + u * x_t)
-            (out[f"j{t}"],) = (float(g) for g in torch.autograd.grad(local, prev))
-            h = torch.tanh(w * h + u * x_t)  # the unrolled graph, from h0
-            out[f"h{t}"] = float(h.detach())
-        (grad,) = torch.autograd.grad(h, h0)
-    out["g"] = float(grad)
-    return out
+        W, U = torch.as_tensor(w), torch.as_tensor(u)
+        states = [torch.as_tensor(h0).requires_grad_(True)]
+        slopes = []
+        for x_t in xs:
+            a = (W @ states[-1] + U @ torch.as_tensor(x_t)).detach().requires_grad_(True)
+            h = torch.tanh(a)
+            (slope,) = torch.autograd.grad(h.sum(), a)  # tanh' at a_t, entry by entry
+            slopes.append(slope.numpy())
+            states.append(torch.tanh(W @ states[-1] + U @ torch.as_tensor(x_t)))
+            states[-1].retain_grad()
+        loss = torch.dot(torch.as_tensor(upstream), states[-1])
+        loss.backward()
+    H = np.array([h.detach().numpy() for h in states[1:]])
+    deltas = np.array([h.grad.numpy() for h in reversed(states[:-1])])  # dL/dh_{T-1}, ..., dL/dh_0
+    return {"S": np.array([h.detach().numpy() for h in states[:-1]]), "H": H, "D": np.array(slopes),
+            "delta": deltas, "g": deltas[-1].copy()}
 
 
 # ---------------------------------------------------------------------------
