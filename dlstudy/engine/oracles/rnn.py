@@ -240,29 +240,26 @@ def rnn_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _birnn(cell: str, n_in: int, hidden: int, layers: int):
-    """A real bidirectional torch.nn.RNN / GRU / LSTM on the CPU (only its output shapes are read).
-
-    Built directly on the CPU: a module built on the meta device and moved with
-    ``to_empty`` goes through ``Module._apply`` and torch._refs, which import
-    torch.fx.experimental.symbolic_shapes and sympy (about 0.3 s).  The default
-    initialisation draws from torch's global generator, so it runs on a forked
-    generator state and leaves the caller's random stream alone.
-    """
+def _birnn(cell: str, n_in: int, hidden: int, layers: int, batch_first: bool = False):
+    """A real bidirectional torch.nn.RNN / GRU / LSTM on the meta device: no storage at any size (float8 keeps
+    its byte sizes below 2^63 up to widths of 10^9), no initialisation drawn from torch's generator."""
     import torch
 
-    with torch.random.fork_rng(devices=[]):
-        return getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True)
+    return getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True, batch_first=batch_first,
+                                   device="meta", dtype=torch.float8_e4m3fn)
 
 
 @register("birnn_output_shape")
 def birnn_output_shape(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Run a real bidirectional torch.nn.RNN / GRU / LSTM on a (L, N, H_in) input and read output.shape."""
-    import torch
+    """The output shape of a real bidirectional torch.nn.RNN / GRU / LSTM, read off the module: its directions
+    (the *_reverse weights), the last layer's hidden size, and batch_first for the order of L and N.
 
+    A forward pass would allocate L x N x D H values (and a meta-device forward imports sympy); the tests run
+    real CPU modules forward at small sizes and compare."""
     L, N, n_in, hidden, layers = (int(p[k]) for k in ("L", "N", "H_in", "H", "layers"))
-    module = _birnn(str(p["cell"]), n_in, hidden, layers)
-    with torch.inference_mode(), single_thread():
-        output, state = module(torch.zeros(L, N, n_in))
-    h_n = state[0] if isinstance(state, tuple) else state  # LSTM returns (h_n, c_n)
-    return {"D": int(h_n.shape[0]) // layers, "feat": int(output.shape[2]), "out": tuple(int(s) for s in output.shape)}
+    module = _birnn(str(p["cell"]), n_in, hidden, layers, bool(p.get("batch_first", False)))
+    last = layers - 1
+    directions = 1 + hasattr(module, f"weight_hh_l{last}_reverse")
+    features = directions * getattr(module, f"weight_hh_l{last}").shape[1]
+    shape = (N, L, features) if module.batch_first else (L, N, features)
+    return {"D": directions, "feat": features, "out": shape}
