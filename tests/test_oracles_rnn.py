@@ -351,3 +351,37 @@ def test_birnn_output_shape_matches_torch_and_docs():
     # Keras RNN guide: Bidirectional(LSTM(64, return_sequences=True)) on (5, 10) inputs gives (None, 5, 128)
     # (Keras puts the batch first, as batch_first=True).
     assert oracle({"cell": "LSTM", "L": 5, "N": 1, "H_in": 10, "H": 64, "layers": 1, "batch_first": True})["out"] == (1, 5, 128)
+
+
+# ---------------------------------------------------------------------------
+# Stacked and bidirectional layers
+
+
+def test_rnn_stack_param_count_matches_cpu_modules():
+    oracle = get("rnn_stack_param_count")
+    for _ in range(40):
+        cell = str(rng.choice(["RNN", "GRU", "LSTM"]))
+        n, m, layers, bidirectional = int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 4)), bool(rng.integers(2))
+        for biases in ("two", "one", "none"):
+            module = getattr(torch.nn, cell)(n, m, num_layers=layers, bidirectional=bidirectional, bias=biases != "none")
+            counted = {name: p.numel() for name, p in module.named_parameters()}
+            if biases == "one":  # Keras / textbook cells keep one bias vector per block
+                counted = {name: c for name, c in counted.items() if not name.startswith("bias_hh")}
+            out = oracle({"cell": cell, "n": n, "m": m, "layers": layers, "bidirectional": bidirectional, "biases": biases})
+            assert out["total"] == sum(counted.values())
+            assert out["first"] == sum(c for name, c in counted.items() if name.endswith("_l0"))
+
+
+def test_rnn_stack_param_count_golden_keras_guide():
+    # Keras guide "Working with RNNs" (keras-team/keras-io, guides/md/working_with_rnns.md), section
+    # "Bidirectional RNNs", model.summary(): Bidirectional(LSTM(64)) on (5, 10) inputs has 38,400 parameters and
+    # Bidirectional(LSTM(32)) on its 128 outputs 41,216 (Keras: one bias vector per block).
+    oracle = get("rnn_stack_param_count")
+    assert oracle({"cell": "LSTM", "n": 10, "m": 64, "layers": 1, "bidirectional": True, "biases": "one"})["total"] == 38400
+    assert oracle({"cell": "LSTM", "n": 128, "m": 32, "layers": 1, "bidirectional": True, "biases": "one"})["total"] == 41216
+
+
+def test_rnn_stack_param_count_huge_sizes_do_not_allocate():
+    out = get("rnn_stack_param_count")({"cell": "LSTM", "n": 10**9, "m": 10**9, "layers": 2, "bidirectional": True})
+    m = 10**9
+    assert out["total"] == 2 * (4 * (m * m + m * m + 2 * m) + 4 * (2 * m * m + m * m + 2 * m))

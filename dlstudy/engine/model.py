@@ -289,7 +289,7 @@ class Template:
             if param.kind == "flag":
                 env[name] = 1.0 if value else 0.0
             elif param.kind == "word" and param.codes:
-                env[name] = param.codes[value]
+                env[name] = param.codes[str(value).lower()]  # codes are keyed by the lowercased word
             elif param.kind == "words" and len(param.size) == 2:
                 # several sentences: one row of word ids each, 0 after a sentence's end
                 rows = [[float(vocabulary.setdefault(w, len(vocabulary) + 1)) for w in sentence] for sentence in value.sentences]

@@ -239,7 +239,7 @@ def _word_map(reader: Reader, spec: Any, key: str, options: list[str], kind: typ
     value = spec.get(key)
     if value is None:
         return {}
-    if not isinstance(value, dict) or {str(k).lower() for k in value} != set(options):
+    if not isinstance(value, dict) or {str(k).lower() for k in value} != {o.lower() for o in options}:
         raise reader.error(spec, f"parameter '{name}': '{key}' must give one entry for each of {', '.join(options)}", key)
     out = {}
     for option, item in value.items():

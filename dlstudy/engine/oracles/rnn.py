@@ -263,3 +263,25 @@ def birnn_output_shape(p: Mapping[str, Any]) -> dict[str, Any]:
     features = directions * getattr(module, f"weight_hh_l{last}").shape[1]
     shape = (N, L, features) if module.batch_first else (L, N, features)
     return {"D": directions, "feat": features, "out": shape}
+
+
+@register("rnn_stack_param_count")
+def rnn_stack_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
+    """A real torch.nn.RNN / GRU / LSTM with num_layers and bidirectional, built on the meta device; 'one' bias
+    per block (Keras, textbooks) is the module without its bias_hh_* vectors, 'none' the module with bias=False."""
+    cell, biases = str(p["cell"]), str(p.get("biases", "two"))
+    n, m, layers, bidirectional = int(p["n"]), int(p["m"]), int(p["layers"]), bool(p.get("bidirectional", False))
+    numels = dict(_recurrent_numels(cell, n, m, biases != "none", layers, bidirectional))
+    if biases == "one":
+        numels = {name: count for name, count in numels.items() if not name.startswith("bias_hh")}
+    forward = {name: count for name, count in numels.items() if not name.endswith("_reverse")}
+    first = sum(count for name, count in forward.items() if name.endswith("_l0"))
+    gates = numels["weight_ih_l0"] // (n * m)
+    return {
+        "G": gates,
+        "B": sum(1 for name in forward if name.startswith("bias") and name.endswith("_l0")),
+        "D": 2 if bidirectional else 1,
+        "first": first,
+        "rest": sum(forward.values()) - first,
+        "total": sum(numels.values()),
+    }
