@@ -357,3 +357,50 @@ def test_bleu_template_reads_references_one_per_alias_or_separated():
         coerce_params(template, {"x": "the cat sat", "R": "the cat | | a cat"})
     with pytest.raises(DlstudyError, match="one sentence"):
         coerce_params(template, {"x": "the cat | sat", "R": "a cat"})
+
+
+# ---------------------------------------------------------------------------
+# Word vectors: cosine and analogies
+
+
+def _sentence(text):
+    from dlstudy.engine.model import Sentence
+
+    return Sentence(tuple(text.split()))
+
+
+def test_word_analogy_matches_numpy_3cosadd():
+    for _ in range(200):
+        V, d = int(rng.integers(4, 8)), int(rng.integers(1, 5))
+        E = rng.integers(-3, 4, (V, d)).astype(float)
+        if np.any(np.all(E == 0, axis=1)):
+            continue
+        words = [f"w{i}" for i in range(V)]
+        a, b, c = rng.choice(V, 3, replace=False)
+        target = E[a] - E[b] + E[c]
+        if not target.any():
+            continue
+        got = get("word_analogy")({"W": _sentence(" ".join(words)), "E": E, "q": _sentence(f"w{a} w{b} w{c}")})
+        cos = np.array([row @ target / math.sqrt(row @ row) / math.sqrt(target @ target) for row in E])
+        best = max((w for w in range(V) if w not in (a, b, c)), key=lambda w: cos[w])  # first of equals, as argmax
+        np.testing.assert_allclose(got["cos"], cos, atol=1e-12)
+        assert got["best"] == best + 1 and got["sim"] == pytest.approx(cos[best])
+
+
+def test_cosine_golden_jurafsky_martin():
+    # Jurafsky & Martin, Speech and Language Processing (3rd ed. draft), ch. 6, sec. 6.4: co-occurrence counts
+    # with pie, data, computer: cherry (442, 8, 2), digital (5, 1683, 1670), information (5, 3982, 3325);
+    # cos(cherry, information) = .018 and cos(digital, information) = .996. With a = information and b, c two
+    # copies of digital's row, t = e_a - e_b + e_c = e_information, so the oracle's cosines are those of the book.
+    E = np.array([[442, 8, 2], [5, 1683, 1670], [5, 3982, 3325], [5, 1683, 1670]], dtype=float)
+    got = get("word_analogy")({"W": _sentence("cherry digital information digital2"), "E": E,
+                               "q": _sentence("information digital digital2")})
+    assert round(float(got["cos"][0]), 3) == 0.018 and round(float(got["cos"][1]), 3) == 0.996
+    assert got["best"] == 1  # cherry: the only word left
+
+
+def test_analogy_excludes_the_query_words():
+    # Mikolov et al. (2013) and gensim's most_similar leave a, b, c out: here e_c itself is the nearest to t.
+    E = np.array([[3.0, 1.0], [1.0, 0.0], [1.0, 1.0], [3.0, 2.0], [0.0, 5.0]])  # king, man, woman, queen, apple
+    got = get("word_analogy")({"W": _sentence("king man woman queen apple"), "E": E, "q": _sentence("king man woman")})
+    assert got["t"].tolist() == [3.0, 2.0] and got["best"] == 4  # queen

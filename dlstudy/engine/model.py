@@ -134,6 +134,7 @@ class Param:
     phrases: Mapping[str, str] = field(default_factory=dict)  # word/flag: how the statement says each value
     codes: Mapping[str, float] = field(default_factory=dict)  # word: its number in formulas
     vocabulary: tuple[str, ...] = ()  # words: the words sampling draws from
+    distinct: bool = False  # words: sampling draws each word of the vocabulary at most once (a list of words)
 
     @property
     def optional(self) -> bool:

@@ -42,6 +42,8 @@ def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], temp
 def _draw_words(param: Param, rng: np.random.Generator, shape: tuple[int, ...], shortest: int) -> Sentence:
     """A sentence of shape[0] words; or shape[0] sentences of shortest..shape[1] words, one of them the longest."""
     def words(n: int) -> tuple[str, ...]:
+        if param.distinct and n <= len(param.vocabulary):  # a list of different words, e.g. a vocabulary
+            return tuple(param.vocabulary[i] for i in rng.choice(len(param.vocabulary), size=n, replace=False))
         return tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=n))
 
     if len(shape) == 1:

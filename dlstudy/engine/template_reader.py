@@ -27,7 +27,7 @@ PARAM_KEYS = {
     "flag": ("sample", "phrases", "aliases"),
     "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default"),
     "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default"),
-    "words": ("vocabulary", "aliases"),
+    "words": ("vocabulary", "aliases", "distinct"),
 }
 
 
@@ -194,7 +194,10 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
         vocabulary = reader.words(spec, "vocabulary")
         if not vocabulary:
             raise reader.error(spec, f"parameter '{name}': give the words sampling draws from, e.g. vocabulary: [the, cat, sat]")
-        return Param(name, kind, size=size, vocabulary=vocabulary, **common)
+        distinct = spec.get("distinct", False)
+        if not isinstance(distinct, bool):
+            raise reader.error(spec, f"parameter '{name}': 'distinct' is true or false", "distinct")
+        return Param(name, kind, size=size, vocabulary=vocabulary, distinct=distinct, **common)
     domain = _domain(reader, spec, name, kind)
     # a vector's or matrix's default is one number for every entry (solve fills the shape the sizes give)
     default = reader.number(spec, "default")

@@ -279,3 +279,26 @@ def bleu(p: Mapping[str, Any]) -> dict[str, Any]:
 def bleu_2(p: Mapping[str, Any]) -> dict[str, Any]:
     """BLEU-2 with two references r1, r2 (the oracle of the first BLEU template; kept for templates that name it)."""
     return sentence_bleu(_words(p["x"]), [_words(p["r1"]), _words(p["r2"])], max_n=2, tie=str(p.get("tie", "shorter")))
+
+
+# ---------------------------------------------------------------------------
+# Word vectors: cosine similarity and analogies
+
+
+@register("word_analogy")
+def word_analogy(p: Mapping[str, Any]) -> dict[str, Any]:
+    """3CosAdd (Mikolov et al. 2013): t = e_a - e_b + e_c, the cosine of t with every row of E by
+    torch.nn.functional.cosine_similarity, and the best word other than a, b, c (as gensim's most_similar
+    excludes the query words)."""
+    import torch
+    import torch.nn.functional as F
+
+    E = torch.as_tensor(np.asarray(p["E"], dtype=float))
+    ids = {word: i for i, word in enumerate(p["W"].words)}
+    a, b, c = (ids[word] for word in p["q"].words)
+    target = E[a] - E[b] + E[c]
+    cos = F.cosine_similarity(E, target[None, :], dim=1, eps=0.0)
+    candidates = cos.clone()
+    candidates[[a, b, c]] = -torch.inf
+    best = int(torch.argmax(candidates))
+    return {"t": target.numpy(), "cos": cos.numpy(), "best": best + 1, "sim": float(cos[best])}
