@@ -404,3 +404,35 @@ def test_analogy_excludes_the_query_words():
     E = np.array([[3.0, 1.0], [1.0, 0.0], [1.0, 1.0], [3.0, 2.0], [0.0, 5.0]])  # king, man, woman, queen, apple
     got = get("word_analogy")({"W": _sentence("king man woman queen apple"), "E": E, "q": _sentence("king man woman")})
     assert got["t"].tolist() == [3.0, 2.0] and got["best"] == 4  # queen
+
+
+# ---------------------------------------------------------------------------
+# Length normalisation
+
+
+def test_beam_length_normalization_matches_torch():
+    for _ in range(200):
+        K = int(rng.integers(1, 6))
+        T = rng.integers(1, 20, K).astype(float)
+        logp = -rng.uniform(0.1, 20, K)
+        alpha = float(rng.uniform(0, 2))
+        for kind in ("power", "gnmt"):
+            got = get("beam_length_normalization")({"T": T, "logp": logp, "alpha": alpha, "penalty": kind})
+            t = torch.as_tensor(T)
+            lp = torch.pow((5 + t) / 6, alpha) if kind == "gnmt" else torch.pow(t, alpha)
+            scores = torch.as_tensor(logp) / lp
+            np.testing.assert_allclose(got["s"], scores.numpy(), rtol=1e-12)
+            assert got["best"] == int(torch.argmax(scores)) + 1
+
+
+def test_length_penalty_golden_definitions():
+    from dlstudy.engine.oracles.nlp import length_penalty
+
+    # Wu et al. (2016), GNMT, eq. 14: lp(Y) = (5 + |Y|)^alpha / (5 + 1)^alpha: 1 for a one-token output,
+    # and alpha = 0 turns length normalisation off (their Table 2 baseline); (5 + 7)/6 = 2 at alpha = 1.
+    assert length_penalty(1, 0.6, "gnmt") == 1.0 and length_penalty(9, 0.0, "gnmt") == 1.0
+    assert length_penalty(7, 1.0, "gnmt") == 2.0
+    # Ng's course (notes 001 L461) and D2L sec. 10.8 (eq. 10.8.4): (1 / T^alpha) log P; alpha = 1 is the average
+    # log-probability per token: -6 over 3 tokens scores -2, and beats -3 over 1 token.
+    got = get("beam_length_normalization")({"T": np.array([1.0, 3.0]), "logp": np.array([-3.0, -6.0]), "alpha": 1.0})
+    assert got["s"].tolist() == [-3.0, -2.0] and got["best"] == 2

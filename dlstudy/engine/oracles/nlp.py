@@ -302,3 +302,27 @@ def word_analogy(p: Mapping[str, Any]) -> dict[str, Any]:
     candidates[[a, b, c]] = -torch.inf
     best = int(torch.argmax(candidates))
     return {"t": target.numpy(), "cos": cos.numpy(), "best": best + 1, "sim": float(cos[best])}
+
+
+# ---------------------------------------------------------------------------
+# Beam search: ranking finished hypotheses by length-normalised scores
+
+
+def length_penalty(length: int, alpha: float, kind: str) -> float:
+    """The divisor of a finished hypothesis's log-probability: |Y|^alpha (Ng's course, D2L, Hugging Face's
+    length_penalty) or GNMT's lp(Y) = (5 + |Y|)^alpha / (5 + 1)^alpha (Wu et al. 2016, eq. 14)."""
+    if kind == "gnmt":
+        return ((5.0 + length) / 6.0) ** alpha
+    return float(length) ** alpha
+
+
+@register("beam_length_normalization")
+def beam_length_normalization(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Finished hypotheses ranked as a beam-search decoder's final step ranks them: each log-probability divided
+    by its length penalty, the best (first on a tie) kept."""
+    kind, alpha = str(p.get("penalty", "power")), float(p.get("alpha", 1.0))
+    lengths = [int(round(float(t))) for t in np.atleast_1d(p["T"])]
+    penalties = [length_penalty(t, alpha, kind) for t in lengths]
+    scores = [float(logp) / penalty for logp, penalty in zip(np.atleast_1d(p["logp"]), penalties)]
+    best = max(range(len(scores)), key=lambda k: (scores[k], -k))
+    return {"lp": np.array(penalties), "s": np.array(scores), "best": best + 1}
