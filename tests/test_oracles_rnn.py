@@ -385,3 +385,56 @@ def test_rnn_stack_param_count_huge_sizes_do_not_allocate():
     out = get("rnn_stack_param_count")({"cell": "LSTM", "n": 10**9, "m": 10**9, "layers": 2, "bidirectional": True})
     m = 10**9
     assert out["total"] == 2 * (4 * (m * m + m * m + 2 * m) + 4 * (2 * m * m + m * m + 2 * m))
+
+
+# ---------------------------------------------------------------------------
+# CTC
+
+
+def _collapse(path, blank):
+    """The CTC map written out: merge runs, then drop blanks."""
+    merged = [s for i, s in enumerate(path) if i == 0 or s != path[i - 1]]
+    return [s for s in merged if s != blank]
+
+
+def test_ctc_collapse_matches_python_and_the_formula_functions():
+    from dlstudy.mathtext import expr, functions
+
+    for _ in range(300):
+        path = [float(v) for v in rng.integers(0, 4, int(rng.integers(1, 12)))]
+        got = get("ctc_collapse")({"y": np.array(path), "blank": 0})
+        assert got["label"].tolist() == _collapse(path, 0)
+        text = f"drop(merge_repeats({path}), 0)"
+        assert functions.evaluate(expr.parse(text)).tolist() == _collapse(path, 0)
+
+
+def test_ctc_collapse_golden_graves():
+    # Graves et al. (2006), "Connectionist Temporal Classification", sec. 3.1: B(a-ab-) = B(-aa--abb) = aab
+    # (- the blank); with a = 1, b = 2 and the blank 0.
+    for path in ([1, 0, 1, 2, 0], [0, 1, 1, 0, 0, 1, 2, 2]):
+        assert get("ctc_collapse")({"y": np.array(path, dtype=float), "blank": 0})["label"].tolist() == [1, 1, 2]
+
+
+def test_ctc_probability_matches_path_enumeration_and_torch():
+    import itertools
+
+    oracle = get("ctc_probability")
+    for _ in range(100):
+        T, C, U = int(rng.integers(1, 5)), int(rng.integers(2, 4)), int(rng.integers(1, 3))
+        probs = rng.dirichlet(np.ones(C), size=T)
+        label = [int(v) for v in rng.integers(1, C, U)]
+        # every path of T frames that collapses to the label (blank = class C, the last)
+        brute = sum(np.prod([probs[t, s - 1] for t, s in enumerate(path)])
+                    for path in itertools.product(range(1, C + 1), repeat=T) if _collapse(list(path), C) == label)
+        if brute == 0:
+            continue
+        got = oracle({"P": probs[:, :-1], "l": np.array(label, dtype=float)})
+        assert got["p"] == pytest.approx(brute, rel=1e-10)
+        assert got["loss"] == pytest.approx(-math.log(brute), rel=1e-6)  # torch's ctc_loss (float64)
+
+
+def test_ctc_probability_golden_scheidl_mini_example():
+    # Scheidl, CTCDecoder (github.com/githubharald/CTCDecoder), README "Mini example": two frames over a, b and
+    # the blank, each frame (0.4, 0, 0.6): the label "a" sums the paths -a, a- and aa, 0.6*0.4 + 0.4*0.6 + 0.4*0.4 = 0.64.
+    got = get("ctc_probability")({"P": np.array([[0.4, 0.0], [0.4, 0.0]]), "l": np.array([1.0])})
+    assert got["p"] == pytest.approx(0.64, abs=1e-15)

@@ -200,18 +200,28 @@ def _infer_sizes(template: Template, param: Param, value: Any, inferred: dict[st
         if isinstance(dim, str) and dim not in raw and dim not in inferred:
             inferred[dim] = int(actual)
         elif isinstance(dim, Formula):
-            scaled = _scaled_size(dim)  # 4*m: a vector of 8 biases shows m = 2
-            if scaled and scaled[0] not in raw and scaled[0] not in inferred and actual % scaled[1] == 0:
-                inferred[scaled[0]] = int(actual) // scaled[1]
+            linear = _linear_size(dim.node)  # 4*m or V-1: 8 biases show m = 2, 3 columns show V = 4
+            if linear and linear[0] not in raw and linear[0] not in inferred:
+                name, scale, offset = linear
+                if (int(actual) - offset) % scale == 0 and (int(actual) - offset) // scale >= 1:
+                    inferred[name] = (int(actual) - offset) // scale
 
 
-def _scaled_size(dim: Formula) -> tuple[str, int] | None:
-    """``('m', 4)`` for a size written ``4*m`` or ``m*4``; None for any other formula."""
-    node = dim.node
+def _linear_size(node: expr.Node) -> tuple[str, int, int] | None:
+    """``(name, a, b)`` for a size written ``a*name + b`` (``4*m``, ``m*4``, ``V-1``, ``2*U + 1``); else None."""
+    if isinstance(node, expr.Group):
+        return _linear_size(node.inner)
+    if isinstance(node, expr.Name):
+        return node.id, 1, 0
     if isinstance(node, expr.Binary) and node.op == "*":
         for factor, name in ((node.left, node.right), (node.right, node.left)):
             if isinstance(factor, expr.Num) and isinstance(name, expr.Name) and float(factor.value).is_integer() and factor.value >= 1:
-                return name.id, int(factor.value)
+                return name.id, int(factor.value), 0
+    if isinstance(node, expr.Binary) and node.op in ("+", "-") and isinstance(node.right, expr.Num):
+        inner = _linear_size(node.left)
+        if inner and float(node.right.value).is_integer():
+            offset = int(node.right.value) * (1 if node.op == "+" else -1)
+            return inner[0], inner[1], inner[2] + offset
     return None
 
 

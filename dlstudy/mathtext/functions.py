@@ -146,6 +146,13 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # additions: mlp
     # additions: optim
     # additions: rnn
+    # CTC (Graves et al. 2006): merge_repeats(x) keeps the first of each run of equal entries; drop(x, v) removes
+    # every entry equal to v; ctc_extend(l, b) puts the blank b around every label (2U + 1 entries);
+    # shift(v, k) moves v k places to the right, zeros coming in (the alpha recursion's alpha_{t-1}(s - k))
+    "merge_repeats": (lambda x: _merge_repeats(x), 1, 1),
+    "drop": (lambda x, v: np.asarray(x, dtype=float).reshape(-1)[np.asarray(x, dtype=float).reshape(-1) != v], 2, 2),
+    "ctc_extend": (lambda l, b: np.insert(np.atleast_1d(np.asarray(l, dtype=float)), np.arange(np.size(l) + 1), float(b)), 2, 2),
+    "shift": (lambda v, k: _shift(v, k), 2, 2),
     # additions: rl
     # additions: nlp
     # ngram_counts(x, n, V): table of n-gram counts (n = 1..4) of word ids 1..V (V^n <= 10^6) in the
@@ -188,6 +195,21 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "sort": (lambda x: np.sort(np.asarray(x, dtype=float), axis=None), 1, 1),  # ascending; sort(d)[k] = k-th smallest
     "gamma": (np.vectorize(math.gamma, otypes=[float]), 1, 1),  # Euler's Gamma function, Γ(n + 1) = n!
 }
+
+def _merge_repeats(x: Any) -> np.ndarray:
+    flat = np.asarray(x, dtype=float).reshape(-1)
+    keep = np.ones(flat.size, dtype=bool)
+    keep[1:] = flat[1:] != flat[:-1]
+    return flat[keep]
+
+
+def _shift(v: Any, k: Any) -> np.ndarray:
+    flat = np.asarray(v, dtype=float).reshape(-1)
+    if not float(k).is_integer() or k < 0:
+        raise ValueError(f"shift by a whole number >= 0, not {k:g}")
+    k = min(int(k), flat.size)
+    return np.concatenate([np.zeros(k), flat[: flat.size - k]])
+
 
 def _top_positions(v: Any, k: Any) -> np.ndarray:
     flat = np.asarray(v, dtype=float).reshape(-1)

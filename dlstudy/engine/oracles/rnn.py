@@ -285,3 +285,56 @@ def rnn_stack_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
         "rest": sum(forward.values()) - first,
         "total": sum(numels.values()),
     }
+
+
+# ---------------------------------------------------------------------------
+# CTC (Graves et al. 2006)
+
+
+@register("ctc_collapse")
+def ctc_collapse(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The CTC map B of a frame-level path: torch.unique_consecutive merges runs of a symbol, then the blanks go."""
+    import torch
+
+    path = torch.as_tensor(_vec(p["y"]))
+    merged = torch.unique_consecutive(path)
+    return {"merged": merged.numpy(), "label": merged[merged != float(p.get("blank", 0))].numpy()}
+
+
+def ctc_alpha(probs: np.ndarray, label: list[int], blank: int) -> tuple[np.ndarray, np.ndarray]:
+    """Graves et al. (2006), eq. 6-8: the extended label l' (blanks around every label) and the forward variables
+    alpha_t(s), written as the paper's case analysis, one frame at a time."""
+    extended = [blank]
+    for symbol in label:
+        extended += [symbol, blank]
+    alpha = np.zeros((len(probs), len(extended)))
+    alpha[0, 0] = probs[0, blank]
+    if len(extended) > 1:
+        alpha[0, 1] = probs[0, extended[1]]
+    for t in range(1, len(probs)):
+        for s, symbol in enumerate(extended):
+            total = alpha[t - 1, s] + (alpha[t - 1, s - 1] if s >= 1 else 0.0)
+            if s >= 2 and symbol != blank and symbol != extended[s - 2]:
+                total += alpha[t - 1, s - 2]
+            alpha[t, s] = total * probs[t, symbol]
+    return np.array(extended, dtype=float), alpha
+
+
+@register("ctc_probability")
+def ctc_probability(p: Mapping[str, Any]) -> dict[str, Any]:
+    """p(l | x) by the CTC forward pass; the loss -ln p(l | x) from torch.nn.functional.ctc_loss, which must agree.
+    The blank is the last class (its probability is the rest of each frame's)."""
+    import torch
+    import torch.nn.functional as F
+
+    given = np.atleast_2d(np.asarray(p["P"], dtype=float))
+    probs = np.hstack([given, 1.0 - given.sum(axis=1, keepdims=True)])
+    blank = probs.shape[1] - 1
+    label = [int(round(v)) - 1 for v in _vec(p["l"])]  # the template numbers labels from 1
+    extended, alpha = ctc_alpha(probs, label, blank)
+    with single_thread():
+        loss = F.ctc_loss(torch.log(torch.as_tensor(probs))[:, None, :], torch.as_tensor([label]),
+                          torch.as_tensor([len(probs)]), torch.as_tensor([len(label)]), blank=blank, reduction="sum")
+    emissions = probs[:, extended.astype(int)]
+    return {"Y": probs, "lext": extended + 1, "E": emissions, "alpha": alpha,
+            "p": float(alpha[-1, -1] + alpha[-1, -2]), "loss": float(loss)}
