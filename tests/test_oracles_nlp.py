@@ -436,3 +436,51 @@ def test_length_penalty_golden_definitions():
     # log-probability per token: -6 over 3 tokens scores -2, and beats -3 over 1 token.
     got = get("beam_length_normalization")({"T": np.array([1.0, 3.0]), "logp": np.array([-3.0, -6.0]), "alpha": 1.0})
     assert got["s"].tolist() == [-3.0, -2.0] and got["best"] == 2
+
+
+# ---------------------------------------------------------------------------
+# Sampling: temperature, top-k, top-p
+
+
+def _numpy_sampler(z, tau, method, k, p):
+    """Written from the definitions: softmax(z / tau); top-k keeps the k largest; top-p keeps the smallest set of
+    most likely tokens whose mass reaches p (Holtzman et al. 2020, eq. 2-3); then renormalise."""
+    q = np.exp(z / tau - np.max(z / tau))
+    q /= q.sum()
+    order = np.argsort(-q, kind="stable")
+    keep = np.zeros(len(q), dtype=bool)
+    if method == "top_k":
+        keep[order[:k]] = True
+    elif method == "top_p":
+        mass = 0.0
+        for i in order:
+            keep[i] = True
+            mass += q[i]
+            if mass >= p:
+                break
+    else:
+        keep[:] = True
+    return q, keep, np.where(keep, q, 0) / q[keep].sum()
+
+
+def test_sampling_distribution_matches_numpy_definitions():
+    for _ in range(300):
+        V = int(rng.integers(2, 7))
+        z = rng.normal(size=V) * 2
+        tau, k, p = float(rng.uniform(0.3, 3)), int(rng.integers(1, V + 1)), float(rng.uniform(0.05, 0.99))
+        for method in ("temperature", "top_k", "top_p"):
+            got = get("sampling_distribution")({"z": z, "tau": tau, "method": method, "k": k, "p": p})
+            q, keep, r = _numpy_sampler(z, tau, method, k, p)
+            np.testing.assert_allclose(got["q"], q, atol=1e-12)
+            np.testing.assert_array_equal(got["keep"].astype(bool), keep)
+            np.testing.assert_allclose(got["r"], r, atol=1e-12)
+
+
+def test_sampling_golden_definitions():
+    # Holtzman et al. (2020), sec. 3.1: the nucleus V(p) is the smallest set with sum of P(x) >= p, rescaled by its
+    # mass. For P = (0.5, 0.3, 0.1, 0.1) (logits log P) and p = 0.75: V(p) = {x1, x2}, P' = (0.625, 0.375, 0, 0).
+    got = get("sampling_distribution")({"z": np.log([0.5, 0.3, 0.1, 0.1]), "method": "top_p", "p": 0.75})
+    np.testing.assert_allclose(got["r"], [0.625, 0.375, 0, 0], atol=1e-12)
+    # Fan et al. (2018) top-k: k = 1 is greedy decoding; a temperature of 1 leaves the softmax as it is.
+    got = get("sampling_distribution")({"z": np.array([0.1, 2.0, -1.0]), "method": "top_k", "k": 1})
+    assert got["r"].tolist() == [0.0, 1.0, 0.0]

@@ -18,6 +18,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 import numpy as np
 
 from dlstudy.engine.oracles import register
+from dlstudy.engine.oracles.tensors import single_thread
 
 BOS, EOS = "<s>", "</s>"
 
@@ -326,3 +327,33 @@ def beam_length_normalization(p: Mapping[str, Any]) -> dict[str, Any]:
     scores = [float(logp) / penalty for logp, penalty in zip(np.atleast_1d(p["logp"]), penalties)]
     best = max(range(len(scores)), key=lambda k: (scores[k], -k))
     return {"lp": np.array(penalties), "s": np.array(scores), "best": best + 1}
+
+
+# ---------------------------------------------------------------------------
+# Sampling from a language model: temperature, top-k, top-p (nucleus)
+
+
+@register("sampling_distribution")
+def sampling_distribution(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The distribution a sampler draws the next token from, filtered as Hugging Face's logits warpers do it:
+    temperature first (logits / tau), then top-k (drop scores below the k-th largest, torch.topk) or top-p
+    (sort, cumulative softmax mass, drop the tail whose mass is at most 1 - p, keep at least one token)."""
+    import torch
+
+    with single_thread():
+        logits = torch.as_tensor(np.atleast_1d(np.asarray(p["z"], dtype=float))) / float(p.get("tau", 1.0))
+        method = str(p.get("method", "temperature"))
+        keep = torch.ones_like(logits, dtype=torch.bool)
+        if method == "top_k":
+            kth = torch.topk(logits, min(int(p.get("k", 50)), logits.numel())).values[-1]
+            keep = logits >= kth
+        elif method == "top_p":
+            ascending, order = torch.sort(logits)
+            mass = torch.softmax(ascending, dim=0).cumsum(dim=0)
+            removed = mass <= 1 - float(p.get("p", 0.9))
+            removed[-1] = False  # the most likely token always stays
+            keep = torch.empty_like(keep).scatter_(0, order, ~removed)
+        q = torch.softmax(logits, dim=0)
+        filtered = torch.softmax(logits.masked_fill(~keep, -torch.inf), dim=0)
+        tail = torch.stack([q[q <= q_i].sum() for q_i in q])  # each token's mass with the less likely ones
+    return {"q": q.numpy(), "tail": tail.numpy(), "keep": keep.double().numpy(), "r": filtered.numpy()}
