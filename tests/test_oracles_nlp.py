@@ -484,3 +484,55 @@ def test_sampling_golden_definitions():
     # Fan et al. (2018) top-k: k = 1 is greedy decoding; a temperature of 1 leaves the softmax as it is.
     got = get("sampling_distribution")({"z": np.array([0.1, 2.0, -1.0]), "method": "top_k", "k": 1})
     assert got["r"].tolist() == [0.0, 1.0, 0.0]
+
+
+# ---------------------------------------------------------------------------
+# Byte-pair encoding
+
+
+def test_bpe_golden_sennrich_algorithm_1():
+    # Sennrich, Haddow & Birch (2016), Algorithm 1, its dictionary {'l o w </w>': 5, 'l o w e r </w>': 2,
+    # 'n e w e s t </w>': 6, 'w i d e s t </w>': 3} and 10 merges; run as printed (Python >= 3.7 dictionaries keep
+    # insertion order, so a tie goes to the pair seen first), it learns the merges below, the first three of count 9.
+    from dlstudy.engine.oracles.nlp import bpe_learn
+
+    vocab = {"l o w </w>": 5, "l o w e r </w>": 2, "n e w e s t </w>": 6, "w i d e s t </w>": 3}
+    learned = bpe_learn(vocab, 10)
+    assert [pair for pair, *_ in learned] == [("e", "s"), ("es", "t"), ("est", "</w>"), ("l", "o"), ("lo", "w"),
+                                             ("n", "e"), ("ne", "w"), ("new", "est</w>"), ("low", "</w>"), ("w", "i")]
+    assert [count for _, count, *_ in learned] == [9, 9, 9, 7, 7, 6, 6, 6, 5, 3]
+
+
+def test_bpe_golden_hugging_face_course():
+    # Hugging Face NLP course, chapter 6, "Byte-Pair Encoding tokenization": corpus ("hug", 10), ("pug", 5),
+    # ("pun", 12), ("bun", 4), ("hugs", 5); the merges ("u", "g") -> "ug" (20 times), ("u", "n") -> "un" (16),
+    # ("h", "ug") -> "hug" (15); the corpus is then "hug", "p" "ug", "p" "un", "b" "un", "hug" "s".
+    from dlstudy.engine.model import Sentence
+
+    got = get("bpe_merges")({"R": Sentence.joined([list("hug"), list("pug"), list("pun"), list("bun"), list("hugs")]),
+                             "c": np.array([10.0, 5, 12, 4, 5]), "k": 3})
+    assert got["counts"].tolist() == [20, 16, 15] and got["lengths"].tolist() == [1, 2, 2, 2, 2]
+    # symbols h=1 u=2 g=3 p=4 n=5 b=6 s=7; ug = 8, un = 9, hug = 10
+    assert got["P"][:, :2].tolist() == [[2, 3], [2, 5], [1, 8]]
+
+
+def test_bpe_formula_functions_match_the_oracle():
+    from dlstudy.engine.model import Sentence
+    from dlstudy.mathtext.functions import FUNCTIONS
+
+    pair, merge = FUNCTIONS["bpe_pair"][0], FUNCTIONS["bpe_merge"][0]
+    for _ in range(100):
+        words = [list(rng.choice(list("abcd"), int(rng.integers(2, 6)))) for _ in range(int(rng.integers(1, 5)))]
+        counts = rng.integers(1, 7, len(words)).astype(float)
+        k = int(rng.integers(1, 4))
+        if k > sum(len(w) - 1 for w in words):
+            continue
+        got = get("bpe_merges")({"R": Sentence.joined(words), "c": counts, "k": k})
+        ids = {s: i + 1 for i, s in enumerate(dict.fromkeys(s for w in words for s in w))}
+        width = max(len(w) for w in words)
+        state = np.array([[ids[s] for s in w] + [0] * (width - len(w)) for w in words], dtype=float).reshape(-1)
+        for t in range(len(got["counts"])):
+            row = pair(state, counts, width)
+            np.testing.assert_array_equal(row, got["P"][t])
+            state = merge(state, row[0], row[1], len(ids) + t + 1, width)
+            np.testing.assert_array_equal(state, got["S"][t])

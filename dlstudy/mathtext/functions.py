@@ -187,6 +187,15 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "argtopk": (lambda v, k: _top_positions(v, k) + 1.0, 2, 2),
     # rowmax(M): the largest entry of each row
     "rowmax": (lambda M: np.max(np.atleast_2d(M), axis=-1), 1, 1),
+    # BPE (Sennrich et al. 2016) on words spelled as symbol ids, one word per row of width L flattened into one
+    # vector (0 after a word's end): bpe_pair(s, c, L) is [a, b, count, runner-up count] of the most frequent
+    # adjacent pair, each word counted c times (ties: the pair seen first, word by word, left to right);
+    # bpe_merge(s, a, b, new, L) replaces each a b by the symbol new, left to right
+    "bpe_pair": (lambda s, c, L: _bpe_pair(s, c, L), 3, 3),
+    "bpe_merge": (lambda s, a, b, new, L: _bpe_merge(s, a, b, new, L), 5, 5),
+    # flatten(M): the entries row by row; reshape(x, r, c): the entries of x as an r x c matrix, row by row
+    "flatten": (lambda M: np.asarray(M, dtype=float).reshape(-1), 1, 1),
+    "reshape": (lambda x, r, c: np.asarray(x, dtype=float).reshape(int(r), int(c)), 3, 3),
     # additions: attention
     # causal_mask(n): the n x n matrix with 1 above the diagonal (key k after query t), 0 elsewhere
     "causal_mask": (lambda n: np.triu(np.ones((int(n), int(n))), 1) if 1 <= n <= 4096 else np.ones(-1), 1, 1),
@@ -209,6 +218,41 @@ def _shift(v: Any, k: Any) -> np.ndarray:
         raise ValueError(f"shift by a whole number >= 0, not {k:g}")
     k = min(int(k), flat.size)
     return np.concatenate([np.zeros(k), flat[: flat.size - k]])
+
+
+def _bpe_words(s: Any, L: Any) -> list[list[float]]:
+    flat = np.asarray(s, dtype=float).reshape(-1)
+    if not float(L).is_integer() or L < 1 or flat.size % int(L):
+        raise ValueError(f"a vector of {flat.size} entries is not rows of {L:g}")
+    return [[v for v in row if v != 0] for row in flat.reshape(-1, int(L))]
+
+
+def _bpe_pair(s: Any, c: Any, L: Any) -> np.ndarray:
+    counts: dict[tuple[float, float], float] = {}  # insertion order: the pair seen first wins a tie
+    for word, weight in zip(_bpe_words(s, L), np.atleast_1d(np.asarray(c, dtype=float))):
+        for pair in zip(word, word[1:]):
+            counts[pair] = counts.get(pair, 0.0) + float(weight)
+    if not counts:
+        raise ValueError("no adjacent pair is left to merge")
+    best = max(counts, key=lambda pair: counts[pair])
+    others = [n for pair, n in counts.items() if pair != best]
+    return np.array([best[0], best[1], counts[best], max(others, default=0.0)])
+
+
+def _bpe_merge(s: Any, a: Any, b: Any, new: Any, L: Any) -> np.ndarray:
+    rows = []
+    for word in _bpe_words(s, L):
+        merged: list[float] = []
+        i = 0
+        while i < len(word):
+            if i + 1 < len(word) and word[i] == a and word[i + 1] == b:
+                merged.append(float(new))
+                i += 2
+            else:
+                merged.append(word[i])
+                i += 1
+        rows.append(merged + [0.0] * (int(L) - len(merged)))
+    return np.array(rows).reshape(-1)
 
 
 def _top_positions(v: Any, k: Any) -> np.ndarray:

@@ -12,6 +12,7 @@ hashable tokens, so the tests also run them on the published examples' words.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
@@ -357,3 +358,67 @@ def sampling_distribution(p: Mapping[str, Any]) -> dict[str, Any]:
         filtered = torch.softmax(logits.masked_fill(~keep, -torch.inf), dim=0)
         tail = torch.stack([q[q <= q_i].sum() for q_i in q])  # each token's mass with the less likely ones
     return {"q": q.numpy(), "tail": tail.numpy(), "keep": keep.double().numpy(), "r": filtered.numpy()}
+
+
+# ---------------------------------------------------------------------------
+# Byte-pair encoding (Sennrich et al. 2016)
+
+
+def bpe_learn(vocab: dict[str, int], merges: int) -> list[tuple[tuple[str, str], int, int, dict[str, int]]]:
+    """Algorithm 1 of Sennrich et al. (2016): count the adjacent symbol pairs of the space-separated words
+    (weighted by frequency), merge the most frequent one everywhere (a regex on whole symbols), repeat.
+    Per merge: the pair, its count, the runner-up's count and the vocabulary after it."""
+    import re
+    from collections import defaultdict
+
+    history = []
+    for _ in range(merges):
+        pairs: dict[tuple[str, str], int] = defaultdict(int)
+        for word, freq in vocab.items():
+            symbols = word.split()
+            for i in range(len(symbols) - 1):
+                pairs[symbols[i], symbols[i + 1]] += freq
+        if not pairs:
+            break
+        best = max(pairs, key=pairs.get)
+        runner_up = max((n for pair, n in pairs.items() if pair != best), default=0)
+        pattern = re.compile(r"(?<!\S)" + re.escape(" ".join(best)) + r"(?!\S)")
+        vocab = {pattern.sub("".join(best), word): freq for word, freq in vocab.items()}
+        history.append((best, pairs[best], runner_up, dict(vocab)))
+    return history
+
+
+@register("bpe_merges")
+def bpe_merges(p: Mapping[str, Any]) -> dict[str, Any]:
+    """BPE merges on the corpus words (each spelled as symbols; counts c). Symbols are numbered in order of first
+    appearance and merge t creates symbol V0 + t; Sennrich's algorithm runs on the words written with those
+    numbers (s1 s2 ...), renamed after each merge, so that a merged symbol is new even if its letters spell an
+    older one."""
+    words = [list(sentence) for sentence in p["R"].sentences]
+    ids: dict[str, int] = {}
+    for word in words:
+        for symbol in word:
+            ids.setdefault(symbol, len(ids) + 1)
+    width, first = max(len(word) for word in words), len(ids)
+    spelled = [" ".join(f"s{ids[symbol]}" for symbol in word) for word in words]
+    vocab: dict[str, int] = {}
+    for word, count in zip(spelled, np.atleast_1d(p["c"])):
+        vocab[word] = vocab.get(word, 0) + int(round(float(count)))  # a word listed twice counts twice
+    current = {word: word for word in spelled}  # each original spelling as it reads now
+    pairs, states = [], []
+    for t in range(1, int(p["k"]) + 1):
+        history = bpe_learn({current[w]: n for w, n in vocab.items()}, 1)
+        if not history:
+            break
+        (best, count, runner_up, _) = history[0]
+        pairs.append([float(best[0][1:]), float(best[1][1:]), float(count), float(runner_up)])
+        pattern = re.compile(r"(?<!\S)" + re.escape(" ".join(best)) + r"(?!\S)")
+        current = {w: pattern.sub(f"s{first + t}", form) for w, form in current.items()}
+        state: list[float] = []
+        for word in spelled:
+            symbols = [float(symbol[1:]) for symbol in current[word].split()]
+            state += symbols + [0.0] * (width - len(symbols))
+        states.append(state)
+    final = np.array(states[-1]).reshape(len(words), width)
+    return {"V0": first, "P": np.array(pairs), "S": np.array(states), "counts": np.array(pairs)[:, 2],
+            "final": final, "lengths": np.count_nonzero(final, axis=1).astype(float)}
