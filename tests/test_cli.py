@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dlstudy.cli.app import app
-from dlstudy.engine.templates import template_ids
+from dlstudy.engine.templates import get_template, template_ids
 
 runner = CliRunner()
 
@@ -61,7 +61,13 @@ def test_generated_params_are_accepted_back_by_solve(template_id):
         assert solved.exit_code == 0, solved.stderr
         assert json.loads(solved.stdout)["answer"] == generated["answer"]
         typed = generated["answer_text"].split(")")[0] if generated["kind"] == "choice" else generated["answer_text"]
-        checked = run("check", template_id, *args, "--answer", typed, "--json")
+        asked = get_template(template_id).answer.asked
+        if len(asked) > 1:  # a question with several parts: one --answer part=value each, values as printed
+            values = {step["name"]: step["value"] for step in generated["steps"]}
+            answers = [a for part in asked for a in ("--answer", f"{part}={json.dumps(values[part])}")]
+        else:
+            answers = ["--answer", typed]
+        checked = run("check", template_id, *args, *answers, "--json")
         assert checked.exit_code == 0, checked.stdout
 
 

@@ -536,3 +536,12 @@ def test_bpe_formula_functions_match_the_oracle():
             np.testing.assert_array_equal(row, got["P"][t])
             state = merge(state, row[0], row[1], len(ids) + t + 1, width)
             np.testing.assert_array_equal(state, got["S"][t])
+
+
+def test_top_p_keeps_or_cuts_equal_probabilities_together():
+    # (0.4, 0.2, 0.2, 0.2) with p = 0.5: the nucleus reaches 0.5 inside the three equal tokens; none of them is
+    # more likely than another, so all three stay (as top-k keeps ties at its boundary).
+    got = get("sampling_distribution")({"z": np.log([0.4, 0.2, 0.2, 0.2]), "method": "top_p", "p": 0.5})
+    assert got["keep"].tolist() == [1, 1, 1, 1]
+    got = get("sampling_distribution")({"z": np.log([0.4, 0.2, 0.2, 0.2]), "method": "top_p", "p": 0.4})
+    assert got["keep"].tolist() == [1, 0, 0, 0]

@@ -337,8 +337,8 @@ def beam_length_normalization(p: Mapping[str, Any]) -> dict[str, Any]:
 @register("sampling_distribution")
 def sampling_distribution(p: Mapping[str, Any]) -> dict[str, Any]:
     """The distribution a sampler draws the next token from, filtered as Hugging Face's logits warpers do it:
-    temperature first (logits / tau), then top-k (drop scores below the k-th largest, torch.topk) or top-p
-    (sort, cumulative softmax mass, drop the tail whose mass is at most 1 - p, keep at least one token)."""
+    temperature first (logits / tau), then top-k (drop scores below the k-th largest, torch.topk; ties kept) or
+    top-p (sort, cumulative softmax mass, drop the tail whose mass is at most 1 - p, keep at least one token)."""
     import torch
 
     with single_thread():
@@ -349,11 +349,13 @@ def sampling_distribution(p: Mapping[str, Any]) -> dict[str, Any]:
             kth = torch.topk(logits, min(int(p.get("k", 50)), logits.numel())).values[-1]
             keep = logits >= kth
         elif method == "top_p":
-            ascending, order = torch.sort(logits)
-            mass = torch.softmax(ascending, dim=0).cumsum(dim=0)
-            removed = mass <= 1 - float(p.get("p", 0.9))
-            removed[-1] = False  # the most likely token always stays
-            keep = torch.empty_like(keep).scatter_(0, order, ~removed)
+            probs = torch.softmax(logits, dim=0)
+            ascending = torch.sort(probs).values
+            mass = ascending.cumsum(dim=0)
+            # each token's tail: its mass and that of every less likely token (equal ones all included, so that
+            # tokens of equal probability are kept or cut together; Hugging Face's sort would split them)
+            tail = mass[torch.searchsorted(ascending, probs, right=True) - 1]
+            keep = (tail > 1 - float(p.get("p", 0.9))) | (probs == probs.max())  # the most likely token stays
         q = torch.softmax(logits, dim=0)
         filtered = torch.softmax(logits.masked_fill(~keep, -torch.inf), dim=0)
         tail = torch.stack([q[q <= q_i].sum() for q_i in q])  # each token's mass with the less likely ones
