@@ -34,6 +34,23 @@ def test_integer_answer_that_is_not_whole_is_read_to_be_judged():
     assert parse_answer("integer", "34,944") == 34944 and isinstance(parse_answer("integer", "7"), int)
 
 
+def test_large_whole_numbers_are_read_shown_and_judged_exactly():
+    # 8000000008000000001 has 19 digits; as a float it is 8000000008000000000 (floats keep 15-17 digits)
+    exact = 4 * (10**9 * 10**9 + 10**9 * 10**9 + 2 * 10**9)  # an LSTM with n = m = 10^9: 8000000008000000000
+    assert parse_answer("integer", "8000000008000000000") == exact
+    assert parse_answer("integer", "8,000,000,008,000,000,000") == exact
+    assert parse_answer("integer", "8.000000008e18") == exact and isinstance(parse_answer("integer", "8e18"), int)
+    assert parse_answer("integer", "8000000008000000001") == exact + 1
+    assert parse_answer("integer", "2.5e0") == 2.5  # not whole: judged (wrong), not refused
+    assert format_value(exact) == "8000000008000000000" and format_value(np.int64(exact)) == "8000000008000000000"
+    assert format_value(1.5e20) == "1.5e20"  # a real stays in significant figures
+    template = _template()
+    assert judge(template, "integer", exact, exact).score == 1
+    assert judge(template, "integer", exact + 1, exact).score == 0
+    assert judge(template, "integer", 8 * 10**18, exact).score == 0  # "8e18" is not the count
+    assert judge(template, "integer", exact, float(exact)).score == 1  # a count that a float holds exactly
+
+
 @pytest.mark.parametrize("text", ["[1, 2, 3]", "1 2 3", "1, 2, 3", "(1, 2, 3)", "[1 2 3]", "[[1, 2, 3]]", "[1; 2; 3]"])
 def test_vector_formats(text):
     assert parse_answer("vector", text).tolist() == [1, 2, 3]

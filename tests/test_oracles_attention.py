@@ -222,3 +222,43 @@ def test_kv_cache_golden():
     assert oracle({"L": 32, "heads": 32, "dh": 128, "b": 1, "n": 1, "dtype": "float16"})["total"] == 512 * 1024
     assert oracle({"L": 32, "heads": 32, "dh": 128, "b": 1, "n": 4096, "dtype": "float16"})["total"] == 2 * 1024**3
     assert oracle({"L": 2, "heads": 4, "dh": 8, "b": 3, "n": 5, "dtype": "float32"})["total"] == 2 * 2 * 4 * 8 * 3 * 5 * 4
+
+
+# ---------------------------------------------------------------------------
+# A whole encoder-decoder Transformer
+
+
+def test_transformer_model_params_match_cpu_modules():
+    import warnings
+
+    oracle = get("transformer_model_params")
+    rng = np.random.default_rng(11)
+    for _ in range(12):
+        heads = int(rng.integers(1, 4))
+        d, dff, enc, dec, V = heads * int(rng.integers(1, 5)), int(rng.integers(1, 20)), int(rng.integers(1, 3)), int(rng.integers(1, 3)), int(rng.integers(2, 30))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            body = sum(p.numel() for p in torch.nn.Transformer(d, heads, enc, dec, dff).parameters())
+        for shared in (True, False):
+            for output in (True, False):
+                # counted by hand from the CPU modules: tied matrices once, a separate output layer with its bias
+                embeddings = V * d if shared else 2 * V * d + (V * d + V if output else 0)
+                got = oracle({"d": d, "heads": heads, "dff": dff, "enc_layers": enc, "dec_layers": dec, "V": V,
+                              "embeddings": "shared" if shared else "separate", "output": output})
+                assert got["body"] == body and got["total"] == body + embeddings
+
+
+def test_transformer_model_params_golden_vaswani_table_3():
+    # Vaswani et al. (2017), Table 3: the base model (d = 512, h = 8, d_ff = 2048, N = 6) has 65 x 10^6
+    # parameters, the big one (d = 1024, h = 16, d_ff = 4096) 213 x 10^6; sec. 5.1: a shared source-target
+    # vocabulary of about 37,000 BPE tokens for English-German; sec. 3.4: embeddings and pre-softmax weights shared.
+    oracle = get("transformer_model_params")
+    base = {"d": 512, "heads": 8, "dff": 2048, "enc_layers": 6, "dec_layers": 6, "V": 37000}
+    assert abs(oracle(base)["total"] / 1e6 - 65) < 2.5  # 63.1 M: the table rounds, and its vocabulary is "about" 37k
+    assert abs(oracle({**base, "d": 1024, "heads": 16, "dff": 4096})["total"] / 1e6 - 213) < 2  # 214.2 M
+
+
+def test_transformer_model_params_huge_sizes_do_not_allocate():
+    got = get("transformer_model_params")({"d": 100000, "heads": 8, "dff": 1000000, "enc_layers": 2, "dec_layers": 2,
+                                           "V": 10**7, "embeddings": "separate", "output": True})
+    assert got["emb"] == 3 * 10**7 * 100000 + 10**7

@@ -155,82 +155,105 @@ def test_gru_cell_golden_update_gate_convention():
 # Sequences
 
 
-def test_lstm_sequence_matches_torch_lstm():
+def test_lstm_sequence_matches_torch_lstm_any_size_and_length():
     oracle = get("lstm_sequence")
     for _ in range(60):
-        p = {"x": rng.integers(-2, 3, 2).astype(float), "w": _one_decimal(4), "u": _one_decimal(4), "b": _one_decimal(4)}
-        lstm = torch.nn.LSTM(1, 1, dtype=torch.float64)
-        _load(lstm, weight_ih_l0=p["w"], weight_hh_l0=p["u"], bias_ih_l0=p["b"], bias_hh_l0=np.zeros(4))
+        n, m, T = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 5))
+        p = {"x": rng.integers(-2, 3, (T, n)).astype(float), "w": _one_decimal(4 * m, n), "u": _one_decimal(4 * m, m),
+             "b": _one_decimal(4 * m), "h0": _one_decimal(m), "c0": _one_decimal(m)}
+        lstm = torch.nn.LSTM(n, m, dtype=torch.float64)
+        _load(lstm, weight_ih_l0=p["w"], weight_hh_l0=p["u"], bias_ih_l0=p["b"], bias_hh_l0=np.zeros(4 * m))
+        state = (_t(p["h0"]).reshape(1, 1, m), _t(p["c0"]).reshape(1, 1, m))
         with torch.no_grad():
-            seq = torch.tensor(p["x"]).reshape(2, 1, 1)
-            output, (_, c_n) = lstm(seq)
-            _, (_, c_1) = lstm(seq[:1])
+            output, _ = lstm(_t(p["x"])[:, None, :], state)
+            cells = [lstm(_t(p["x"][:t])[:, None, :], state)[1][1].reshape(-1).numpy() for t in range(1, T + 1)]
         out = oracle(p)
-        assert [out["h1"], out["h2"]] == pytest.approx(output.reshape(-1).tolist(), abs=1e-12)
-        assert out["c1"] == pytest.approx(float(c_1), abs=1e-12)
-        assert out["c2"] == pytest.approx(float(c_n), abs=1e-12)
+        np.testing.assert_allclose(out["H"], output[:, 0, :].numpy(), atol=1e-12)
+        np.testing.assert_allclose(out["C"], np.array(cells), atol=1e-12)
+        np.testing.assert_allclose(out["h"], output[-1, 0].numpy(), atol=1e-12)
+        previous = np.vstack([p["h0"], out["H"][:-1]])
+        np.testing.assert_allclose(out["Z"], p["x"] @ p["w"].T + previous @ p["u"].T + p["b"], atol=1e-12)
 
 
-def test_gru_sequence_matches_torch_gru():
+def test_gru_sequence_matches_torch_gru_any_size_and_length():
     oracle = get("gru_sequence")
     for _ in range(60):
-        p = {"x": rng.integers(-2, 3, 2).astype(float), "w": _one_decimal(3), "b_i": _one_decimal(3),
-             "u": _one_decimal(3), "b_h": _one_decimal(3)}
-        gru = torch.nn.GRU(1, 1, dtype=torch.float64)
+        n, m, T = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 5))
+        p = {"x": rng.integers(-2, 3, (T, n)).astype(float), "w": _one_decimal(3 * m, n), "b_i": _one_decimal(3 * m),
+             "u": _one_decimal(3 * m, m), "b_h": _one_decimal(3 * m), "h0": _one_decimal(m)}
+        gru = torch.nn.GRU(n, m, dtype=torch.float64)
         _load(gru, weight_ih_l0=p["w"], weight_hh_l0=p["u"], bias_ih_l0=p["b_i"], bias_hh_l0=p["b_h"])
         with torch.no_grad():
-            output, _ = gru(torch.tensor(p["x"]).reshape(2, 1, 1))
+            output, _ = gru(_t(p["x"])[:, None, :], _t(p["h0"]).reshape(1, 1, m))
         out = oracle(p)
-        assert [out["h1"], out["h2"]] == pytest.approx(output.reshape(-1).tolist(), abs=1e-12)
+        np.testing.assert_allclose(out["H"], output[:, 0, :].numpy(), atol=1e-12)
+        np.testing.assert_allclose(out["h"], output[-1, 0].numpy(), atol=1e-12)
 
 
-def test_rnn_forward_matches_torch_rnn():
+def test_sequence_oracles_keep_the_one_unit_two_step_layout():
+    # the first templates' parameters: a flat x of two inputs, flat w, u and b of one unit, h_0 = c_0 = 0
+    p = {"x": np.array([1.0, -1.0]), "w": np.array([0.5, -0.3, 0.2, 0.1]), "u": np.array([0.1, 0.4, -0.6, 0.3]),
+         "b": np.array([0.1, 0.2, 0.3, 0.4])}
+    lstm = torch.nn.LSTM(1, 1, dtype=torch.float64)
+    _load(lstm, weight_ih_l0=p["w"], weight_hh_l0=p["u"], bias_ih_l0=p["b"], bias_hh_l0=np.zeros(4))
+    with torch.no_grad():
+        output, _ = lstm(_t(p["x"]).reshape(2, 1, 1))
+    np.testing.assert_allclose(get("lstm_sequence")(p)["H"].reshape(-1), output.reshape(-1).numpy(), atol=1e-12)
+
+
+def test_rnn_forward_matches_numpy_loop_any_size_and_length():
     oracle = get("rnn_forward")
     for _ in range(100):
-        w, u, b, h0 = (float(v) for v in _one_decimal(4))
-        x = rng.integers(-2, 3, 3).astype(float)
-        rnn = torch.nn.RNN(1, 1, dtype=torch.float64)  # h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)
-        _load(rnn, weight_ih_l0=[w], weight_hh_l0=[u], bias_ih_l0=[b], bias_hh_l0=[0.0])
-        with torch.no_grad():
-            output, _ = rnn(_t(x).reshape(3, 1, 1), _t([[[h0]]]))
+        n, m, T = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
+        w, u, b, h0 = _one_decimal(m, n), _one_decimal(m, m), _one_decimal(m), _one_decimal(m)
+        x = rng.integers(-2, 3, (T, n)).astype(float)
+        h, states, pre = h0, [], []
+        for x_t in x:  # h_t = tanh(W x_t + U h_{t-1} + b), written out
+            pre.append([sum(w[i, j] * x_t[j] for j in range(n)) + sum(u[i, j] * h[j] for j in range(m)) + b[i] for i in range(m)])
+            h = np.tanh(np.array(pre[-1]))
+            states.append(h)
         out = oracle({"x": x, "w": w, "u": u, "b": b, "h0": h0})
-        assert [out["h1"], out["h2"], out["h3"]] == pytest.approx(output.reshape(-1).tolist(), abs=1e-12)
+        np.testing.assert_allclose(out["H"], np.array(states), atol=1e-12)
+        np.testing.assert_allclose(out["A"], np.array(pre), atol=1e-12)
+        np.testing.assert_allclose(out["h"], states[-1], atol=1e-12)
 
 
 def test_rnn_forward_golden():
     # h_1 = tanh(1) = 0.7615941559557649 (value of tanh(1), e.g. Abramowitz & Stegun table 4.11), then
     # h_2 = tanh(h_1) and h_3 = tanh(h_2) when w = u = 1, b = 0 and the inputs are 1, 0, 0.
     out = get("rnn_forward")({"x": np.array([1.0, 0.0, 0.0]), "w": 1.0, "u": 1.0, "b": 0.0, "h0": 0.0})
-    assert out["h1"] == pytest.approx(0.7615941559557649, abs=1e-15)
-    assert out["h2"] == pytest.approx(math.tanh(0.7615941559557649), abs=1e-15)
+    assert out["H"][0, 0] == pytest.approx(0.7615941559557649, abs=1e-15)
+    assert out["H"][1, 0] == pytest.approx(math.tanh(0.7615941559557649), abs=1e-15)
 
 
 # ---------------------------------------------------------------------------
 # BPTT
 
 
-def _h3(w, u, x, h0):
+def _last_state(w, u, x, h0):
     h = h0
     for x_t in x:
-        h = math.tanh(w * h + u * x_t)
+        h = np.tanh(w @ h + u @ x_t)
     return h
 
 
-def test_bptt_gradient_matches_finite_differences():
+def test_bptt_gradient_matches_finite_differences_any_size_and_length():
     oracle = get("rnn_bptt_gradient")
     for _ in range(100):
-        w, u = float(rng.uniform(-1.5, 1.5)), float(rng.uniform(-1, 1))
-        x, h0 = rng.integers(-2, 3, 3).astype(float), float(rng.uniform(-0.5, 0.5))
-        out = oracle({"x": x, "w": w, "u": u, "h0": h0})
+        n, m, T = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
+        w, u = rng.uniform(-1.5, 1.5, (m, m)), rng.uniform(-1, 1, (m, n))
+        x, h0, dh = rng.integers(-2, 3, (T, n)).astype(float), rng.uniform(-0.5, 0.5, m), rng.uniform(-1, 1, m)
+        out = oracle({"x": x, "w": w, "u": u, "h0": h0, "dh": dh})
         eps = 1e-6
-        numeric = (_h3(w, u, x, h0 + eps) - _h3(w, u, x, h0 - eps)) / (2 * eps)
-        assert out["g"] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
-        h = h0
-        for t, x_t in enumerate(x, 1):
-            step = (math.tanh(w * (h + eps) + u * x_t) - math.tanh(w * (h - eps) + u * x_t)) / (2 * eps)
-            assert out[f"j{t}"] == pytest.approx(step, rel=1e-6, abs=1e-9)
-            h = math.tanh(w * h + u * x_t)
-            assert out[f"h{t}"] == pytest.approx(h, abs=1e-15)
+        loss = lambda start: dh @ _last_state(w, u, x, start)
+        numeric = [(loss(h0 + eps * e) - loss(h0 - eps * e)) / (2 * eps) for e in np.eye(m)]
+        np.testing.assert_allclose(out["g"], numeric, rtol=1e-6, atol=1e-9)
+        states = [h0]
+        for x_t in x:
+            states.append(np.tanh(w @ states[-1] + u @ x_t))
+        np.testing.assert_allclose(out["H"], np.array(states[1:]), atol=1e-15)
+        np.testing.assert_allclose(out["S"], np.array(states[:-1]), atol=1e-15)
+        np.testing.assert_allclose(out["D"], 1 - np.array(states[1:]) ** 2, atol=1e-15)
 
 
 def test_bptt_golden_linear_regime():
@@ -238,7 +261,11 @@ def test_bptt_golden_linear_regime():
     # h = 0 with zero inputs, tanh' = 1, so dh_3/dh_0 = w^3: |w| < 1 vanishes, |w| > 1 explodes.
     for w in (0.5, 1.5, -0.9):
         out = get("rnn_bptt_gradient")({"x": np.zeros(3), "w": w, "u": 0.7, "h0": 0.0})
-        assert out["g"] == pytest.approx(w**3, abs=1e-15)
+        assert out["g"] == pytest.approx([w**3], abs=1e-15)
+    # with m units the same regime gives (W^T)^3 dh: W = [[0.5, 0.1], [0, 0.5]] and dh = (1, 0)
+    w = np.array([[0.5, 0.1], [0.0, 0.5]])
+    out = get("rnn_bptt_gradient")({"x": np.zeros((3, 1)), "w": w, "u": np.ones((2, 1)), "h0": np.zeros(2), "dh": np.array([1.0, 0.0])})
+    assert out["g"] == pytest.approx([0.125, 0.075], abs=1e-15)  # (W^T)^3 = [[0.125, 0], [0.075, 0.125]]
 
 
 # ---------------------------------------------------------------------------
@@ -283,31 +310,30 @@ def test_rnn_param_count_golden():
     assert oracle({"layer": "Keras-SimpleRNN", "n": 256, "m": 128})["total"] == 49280
 
 
-def test_birnn_output_shape_matches_meta_built_module():
-    # The oracle's previous method: the module built on the meta device, given CPU storage with to_empty,
-    # then run on a zero input; output and h_n shapes must agree with the oracle's CPU module.
+def test_birnn_output_shape_matches_a_real_forward_pass():
+    # Real CPU modules run forward on zero inputs at small sizes; the oracle reads the meta-built module.
     oracle = get("birnn_output_shape")
     for _ in range(60):
         cell = str(rng.choice(["RNN", "GRU", "LSTM"]))
         L, N, n_in, hidden, layers = (int(v) for v in (rng.integers(1, 7), rng.integers(1, 17), rng.integers(1, 49),
                                                         rng.integers(1, 49), rng.integers(1, 4)))
-        module = getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True, device="meta").to_empty(device="cpu")
+        batch_first = bool(rng.integers(2))
+        module = getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True, batch_first=batch_first)
         with torch.no_grad():
-            output, state = module(torch.zeros(L, N, n_in))
+            output, state = module(torch.zeros((N, L, n_in) if batch_first else (L, N, n_in)))
         h_n = state[0] if isinstance(state, tuple) else state
-        out = oracle({"cell": cell, "L": L, "N": N, "H_in": n_in, "H": hidden, "layers": layers})
+        out = oracle({"cell": cell, "L": L, "N": N, "H_in": n_in, "H": hidden, "layers": layers, "batch_first": batch_first})
         assert out["out"] == tuple(output.shape)
         assert out["D"] == h_n.shape[0] // layers and out["feat"] == output.shape[2]
 
 
-def test_birnn_oracle_leaves_torch_random_stream_alone():
-    # Building the CPU module draws its initial weights on a forked generator state.
-    rnn_oracles._birnn.cache_clear()  # so the module is really built here
+def test_birnn_oracle_allocates_nothing_at_huge_sizes():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    get("birnn_output_shape")({"cell": "GRU", "L": 3, "N": 2, "H_in": 37, "H": 41, "layers": 3})
-    assert torch.equal(torch.rand(3), expected)
+    out = get("birnn_output_shape")({"cell": "LSTM", "L": 10**9, "N": 10**9, "H_in": 10**9, "H": 10**9, "layers": 3})
+    assert out["out"] == (10**9, 10**9, 2 * 10**9)
+    assert torch.equal(torch.rand(3), expected)  # no initialisation drawn from torch's generator
 
 
 def test_birnn_output_shape_matches_torch_and_docs():
@@ -317,8 +343,98 @@ def test_birnn_output_shape_matches_torch_and_docs():
         L, N, n_in, hidden, layers = (int(v) for v in (rng.integers(1, 6), rng.integers(1, 5), rng.integers(1, 10),
                                                         rng.integers(1, 10), rng.integers(1, 4)))
         out = oracle({"cell": cell, "L": L, "N": N, "H_in": n_in, "H": hidden, "layers": layers})
-        # PyTorch docs (nn.RNN / nn.GRU / nn.LSTM): output is (L, N, D * H_out) with D = 2 when bidirectional.
+        # PyTorch docs (nn.RNN / nn.GRU / nn.LSTM): output is (L, N, D * H_out) with D = 2 when bidirectional,
+        # (N, L, D * H_out) when batch_first=True.
         assert out["out"] == (L, N, 2 * hidden)
         assert out["D"] == 2 and out["feat"] == 2 * hidden
-    # Keras RNN guide: Bidirectional(LSTM(64, return_sequences=True)) on (5, 10) inputs gives (None, 5, 128).
-    assert oracle({"cell": "LSTM", "L": 5, "N": 1, "H_in": 10, "H": 64, "layers": 1})["out"] == (5, 1, 128)
+        assert oracle({"cell": cell, "L": L, "N": N, "H_in": n_in, "H": hidden, "layers": layers, "batch_first": True})["out"] == (N, L, 2 * hidden)
+    # Keras RNN guide: Bidirectional(LSTM(64, return_sequences=True)) on (5, 10) inputs gives (None, 5, 128)
+    # (Keras puts the batch first, as batch_first=True).
+    assert oracle({"cell": "LSTM", "L": 5, "N": 1, "H_in": 10, "H": 64, "layers": 1, "batch_first": True})["out"] == (1, 5, 128)
+
+
+# ---------------------------------------------------------------------------
+# Stacked and bidirectional layers
+
+
+def test_rnn_stack_param_count_matches_cpu_modules():
+    oracle = get("rnn_stack_param_count")
+    for _ in range(40):
+        cell = str(rng.choice(["RNN", "GRU", "LSTM"]))
+        n, m, layers, bidirectional = int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 4)), bool(rng.integers(2))
+        for biases in ("two", "one", "none"):
+            module = getattr(torch.nn, cell)(n, m, num_layers=layers, bidirectional=bidirectional, bias=biases != "none")
+            counted = {name: p.numel() for name, p in module.named_parameters()}
+            if biases == "one":  # Keras / textbook cells keep one bias vector per block
+                counted = {name: c for name, c in counted.items() if not name.startswith("bias_hh")}
+            out = oracle({"cell": cell, "n": n, "m": m, "layers": layers, "bidirectional": bidirectional, "biases": biases})
+            assert out["total"] == sum(counted.values())
+            assert out["first"] == sum(c for name, c in counted.items() if name.endswith("_l0"))
+
+
+def test_rnn_stack_param_count_golden_keras_guide():
+    # Keras guide "Working with RNNs" (keras-team/keras-io, guides/md/working_with_rnns.md), section
+    # "Bidirectional RNNs", model.summary(): Bidirectional(LSTM(64)) on (5, 10) inputs has 38,400 parameters and
+    # Bidirectional(LSTM(32)) on its 128 outputs 41,216 (Keras: one bias vector per block).
+    oracle = get("rnn_stack_param_count")
+    assert oracle({"cell": "LSTM", "n": 10, "m": 64, "layers": 1, "bidirectional": True, "biases": "one"})["total"] == 38400
+    assert oracle({"cell": "LSTM", "n": 128, "m": 32, "layers": 1, "bidirectional": True, "biases": "one"})["total"] == 41216
+
+
+def test_rnn_stack_param_count_huge_sizes_do_not_allocate():
+    out = get("rnn_stack_param_count")({"cell": "LSTM", "n": 10**9, "m": 10**9, "layers": 2, "bidirectional": True})
+    m = 10**9
+    assert out["total"] == 2 * (4 * (m * m + m * m + 2 * m) + 4 * (2 * m * m + m * m + 2 * m))
+
+
+# ---------------------------------------------------------------------------
+# CTC
+
+
+def _collapse(path, blank):
+    """The CTC map written out: merge runs, then drop blanks."""
+    merged = [s for i, s in enumerate(path) if i == 0 or s != path[i - 1]]
+    return [s for s in merged if s != blank]
+
+
+def test_ctc_collapse_matches_python_and_the_formula_functions():
+    from dlstudy.mathtext import expr, functions
+
+    for _ in range(300):
+        path = [float(v) for v in rng.integers(0, 4, int(rng.integers(1, 12)))]
+        got = get("ctc_collapse")({"y": np.array(path), "blank": 0})
+        assert got["label"].tolist() == _collapse(path, 0)
+        text = f"drop(merge_repeats({path}), 0)"
+        assert functions.evaluate(expr.parse(text)).tolist() == _collapse(path, 0)
+
+
+def test_ctc_collapse_golden_graves():
+    # Graves et al. (2006), "Connectionist Temporal Classification", sec. 3.1: B(a-ab-) = B(-aa--abb) = aab
+    # (- the blank); with a = 1, b = 2 and the blank 0.
+    for path in ([1, 0, 1, 2, 0], [0, 1, 1, 0, 0, 1, 2, 2]):
+        assert get("ctc_collapse")({"y": np.array(path, dtype=float), "blank": 0})["label"].tolist() == [1, 1, 2]
+
+
+def test_ctc_probability_matches_path_enumeration_and_torch():
+    import itertools
+
+    oracle = get("ctc_probability")
+    for _ in range(100):
+        T, C, U = int(rng.integers(1, 5)), int(rng.integers(2, 4)), int(rng.integers(1, 3))
+        probs = rng.dirichlet(np.ones(C), size=T)
+        label = [int(v) for v in rng.integers(1, C, U)]
+        # every path of T frames that collapses to the label (blank = class C, the last)
+        brute = sum(np.prod([probs[t, s - 1] for t, s in enumerate(path)])
+                    for path in itertools.product(range(1, C + 1), repeat=T) if _collapse(list(path), C) == label)
+        if brute == 0:
+            continue
+        got = oracle({"P": probs[:, :-1], "l": np.array(label, dtype=float)})
+        assert got["p"] == pytest.approx(brute, rel=1e-10)
+        assert got["loss"] == pytest.approx(-math.log(brute), rel=1e-6)  # torch's ctc_loss (float64)
+
+
+def test_ctc_probability_golden_scheidl_mini_example():
+    # Scheidl, CTCDecoder (github.com/githubharald/CTCDecoder), README "Mini example": two frames over a, b and
+    # the blank, each frame (0.4, 0, 0.6): the label "a" sums the paths -a, a- and aa, 0.6*0.4 + 0.4*0.6 + 0.4*0.4 = 0.64.
+    got = get("ctc_probability")({"P": np.array([[0.4, 0.0], [0.4, 0.0]]), "l": np.array([1.0])})
+    assert got["p"] == pytest.approx(0.64, abs=1e-15)

@@ -205,3 +205,77 @@ def test_an_array_default_is_described_by_its_formula():
     defaults = {p["name"]: p.get("default") for p in described["parameters"]}
     assert defaults["w"] == "a" and defaults["h"] == "a"
     json.dumps(described)  # what `problems nms-keep --json` prints
+# ---------------------------------------------------------------------------
+# Repeated steps (recurrences), sizes read off k*m, array defaults
+
+
+LOOP = """\
+id: loop
+topic: rnn
+title: Loop
+statement: "A recurrence over {T} steps."
+params:
+  T: {size: [2, 3], max: 10}
+  a: {real: [0.1, 0.9], decimals: 1}
+oracle: rnn_forward
+answer: {kind: real}
+steps:
+  - name: S
+    latex: 's_t = a s_{t-1} + t'
+    repeat: T
+    start: '1'
+    expr: 'a*S_prev + t'
+    show: 'S = {S}'
+  - name: P
+    latex: 'p_t = s_t^2 + p_{t-1}'
+    repeat: T
+    expr: 'S^2 + P_prev'
+    show: 'P = {P}'
+  - name: last
+    latex: 'p_T'
+    expr: 'row(P, T)'
+mistakes:
+  - id: no-decay
+    step: S
+    expr: 'S_prev + t'
+    feedback: "decay"
+"""
+
+
+def test_repeated_steps_run_as_one_loop_and_carry_mistakes(tmp_path):
+    template = parse_template(write(tmp_path, LOOP, "loop"))
+    assert [s.loop for s in template.steps] == [("S", "P"), ("S", "P"), ()]
+    values = evaluation.formula_values(template, {"T": 3, "a": 0.5})
+    # s_1 = 0.5*1 + 1 = 1.5, s_2 = 0.75 + 2 = 2.75, s_3 = 1.375 + 3 = 4.375; p_t sums s_t^2 (p_0 = 0)
+    assert values["S"].tolist() == [1.5, 2.75, 4.375]
+    assert values["P"].tolist() == pytest.approx([2.25, 2.25 + 2.75**2, 2.25 + 2.75**2 + 4.375**2])
+    assert values["last"] == pytest.approx(2.25 + 2.75**2 + 4.375**2)
+    # the slip made at every t (s_t = s_{t-1} + t: 2, 4, 7) is carried into P and the answer
+    carried = evaluation.carried_mistake(template, template.mistakes[0], values)
+    assert carried["S"].tolist() == [2, 4, 7] and carried["last"] == 4 + 16 + 49
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("    show: 'S = {S}'\n", "", r"step 'S' is repeated: give a 'show' line"),
+        ("expr: 'a*S_prev + t'", "expr: 'a*P + t'", r"unknown name 'P'"),  # a later step of the loop: only P_prev
+        ("  - name: last\n", "  - name: last\n    start: '0'\n", r"'start' belongs to a repeated step"),
+    ],
+)
+def test_repeated_steps_are_checked_when_loaded(tmp_path, old, new, message):
+    assert old in LOOP
+    with pytest.raises(DlstudyError, match=message):
+        parse_template(write(tmp_path, LOOP.replace(old, new), "loop"))
+
+
+def test_sizes_read_off_scaled_dimensions_and_array_defaults():
+    from dlstudy.engine.params import coerce_params
+
+    # 4*m biases show m = 1, so flat lists orient as columns; h0 and c0 default to zeros of size m
+    params = coerce_params(get_template("lstm-sequence"), {"x": "[1, -1]", "w": "[0.5, -0.3, 0.2, 0.1]",
+                                                           "u": "[0.1, 0.4, -0.6, 0.3]", "b": "[0.1, 0.2, 0.3, 0.4]"})
+    assert (params["m"], params["n"], params["T"]) == (1, 1, 2)
+    assert params["w"].shape == (4, 1) and params["h0"].tolist() == [0.0] and params["c0"].tolist() == [0.0]
+    params = coerce_params(get_template("rnn-bptt-gradient"), {"x": "[1, -1, 0.5]", "w": "0.5", "u": "-1", "h0": "0.2"})
+    assert params["dh"].tolist() == [1.0] and params["x"].shape == (3, 1)

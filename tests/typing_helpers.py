@@ -23,4 +23,6 @@ def as_typed(template: Template, step: str, value: Any, like: Any) -> str:
         return CHOICE_LETTERS[int(value) - 1]
     if kind == "shape":
         return "x".join(str(int(v)) for v in np.asarray(value).reshape(-1))
+    if kind == "integer" and np.ndim(value) == 0 and float(value).is_integer():
+        return str(int(value))  # a whole number is shown with every digit
     return format_value(value, max(4, int(template.answer.sigfigs or 0)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from typing import Any, Sequence
 
 import numpy as np
@@ -78,14 +79,36 @@ def parse_number(text: str) -> float:
     return _constant(text, "real")
 
 
+_WHOLE_DIGITS = re.compile(r"[-+]?[0-9]{1,400}")
+_SCIENTIFIC = re.compile(r"[-+]?(?:[0-9]{1,400}\.?[0-9]{0,400}|\.[0-9]{1,400})[eE][-+]?[0-9]{1,3}")
+
+
 def parse_integer(text: str) -> int | float:
     """A whole number; a number that is not whole (3.5) is returned as it is, to be judged wrong with feedback
-    (forgetting a floor is a mistake to diagnose, not a typing error)."""
+    (forgetting a floor is a mistake to diagnose, not a typing error).
+
+    Digits (``8000000008000000001``) and scientific notation (``8e18``) are read exactly, as a Python int:
+    through a float the last of 19 digits would be lost and a wrong count could be judged right.
+    """
     text = text.strip()
     if _THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
+    exact = _exact_whole(text)
+    if exact is not None:
+        return exact
     value = _constant(text, "integer")
     return int(value) if value == int(value) else value
+
+
+def _exact_whole(text: str) -> int | None:
+    """``text`` as an exact int when it is a plain whole number, in digits or scientific notation; else None."""
+    if _WHOLE_DIGITS.fullmatch(text):
+        return int(text)
+    if _SCIENTIFIC.fullmatch(text):
+        value = Decimal(text)
+        if value.adjusted() <= 400 and value == value.to_integral_value():
+            return int(value)
+    return None
 
 
 _SPACE_BETWEEN_ENTRIES = re.compile(r"(?<=[\d.)\]])[ \t]+(?=[-+]?[\d.(\[])")

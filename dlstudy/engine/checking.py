@@ -84,9 +84,27 @@ def tolerance_of(template: Template, step: str | None) -> Tolerance:
     )
 
 
+def _whole(x: Any) -> int | None:
+    """``x`` as an exact int when it is a whole number (an int of any size, or an integral float), else None."""
+    if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        return int(x)
+    value = float(x)
+    return int(value) if math.isfinite(value) and value.is_integer() else None
+
+
+def _same_integer(given: Any, expected: Any) -> bool:
+    """Whole numbers are compared exactly, as ints: as floats, 8000000008000000001 == 8000000008000000000."""
+    g, e = _whole(given), _whole(expected)
+    if g is not None and e is not None:
+        return g == e
+    return float(given) == float(expected)
+
+
 def _close_scalar(given: float, expected: float, kind: str, tolerance: Tolerance) -> bool:
     """``_close`` for one number, without NumPy's per-call cost (this runs for every mistake of every check)."""
-    if kind in ("integer", "shape", "choice"):
+    if kind == "integer":
+        return _same_integer(given, expected)
+    if kind in ("shape", "choice"):
         return given == expected
     if tolerance.sigfigs:
         if expected == 0:
@@ -142,7 +160,9 @@ def compare(
         from dlstudy.engine.symbolic import equivalent
 
         return Match(1.0 if equivalent(given, expected, variable, params) else 0.0)
-    if kind in ("integer", "real", "choice"):
+    if kind == "integer":
+        return Match(1.0 if _same_integer(given, expected) else 0.0)
+    if kind in ("real", "choice"):
         return Match(1.0 if _close_scalar(float(given), float(expected), kind, tolerance) else 0.0)
     g = np.asarray(given, dtype=float)
     e = np.asarray(expected, dtype=float)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from dlstudy.engine.model import Constraint, Template
+from dlstudy.engine.model import LOOP_INDEX, PREVIOUS_SUFFIX, Constraint, Formula, Template
 from dlstudy.mathtext import expr
 from dlstudy.mathtext.functions import finite
 from dlstudy.mathtext.numbers import format_value
@@ -34,23 +34,80 @@ def describe_violation(constraint: Constraint, values: Mapping[str, Any]) -> str
     return f"{constraint.message} (needs {constraint.formula.text}; here {shown})"
 
 
+MAX_REPEATS = 10_000  # time steps of a repeated step (sizes bound them far lower)
+
+
 def formula_values(template: Template, params: Mapping[str, Any]) -> dict[str, Any]:
     """What formulas see (``Template.env``) plus every step evaluated by its closed-form formula."""
     values = template.env(params)
     case = template.case_of(params)
-    for step in template.steps:
-        if template.answer.kind == "expression" and step.name == template.answer.step:
-            values[step.name] = step.formula[case].node
-            continue
-        value = step.formula[case].run(values)
-        if not finite(value):
-            raise expr.ExprError(f"step {step.name!r} is not finite")
-        values[step.name] = value
+    if template.answer.kind == "expression":
+        for step in template.steps:
+            if step.name == template.answer.step:
+                values[step.name] = step.formula[case].node
+            else:
+                values[step.name] = _checked_finite(step.name, step.formula[case].run(values))
+        return values
+    for name, value in evaluate_steps(template, values, case):
+        _checked_finite(name, value)
     return values
 
 
-def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -> Any | None:
-    """What a student who makes ``mistake`` would answer, or None when it does not apply."""
+def _checked_finite(name: str, value: Any) -> Any:
+    if not finite(value):
+        raise expr.ExprError(f"step {name!r} is not finite")
+    return value
+
+
+def evaluate_steps(
+    template: Template, values: dict[str, Any], case: str, first: int = 0, override: tuple[str, Formula] | None = None
+) -> Iterator[tuple[str, Any]]:
+    """Evaluate ``template.steps[first:]`` in order into ``values``, yielding each (name, value).
+
+    A loop of repeated steps runs t = 1..T: each step sees t, X_prev for each step X of the loop (its row at
+    t - 1, or its start) and the loop's earlier steps at t; its value is its rows stacked.  ``override``
+    replaces one step's formula (a common mistake), carried through the steps after it.  Raises ExprError.
+    """
+    steps = template.steps
+    index = first
+    while index < len(steps):
+        step = steps[index]
+        formula = override[1] if override and override[0] == step.name else step.formula[case]
+        if not step.loop:
+            values[step.name] = formula.run(values)
+            yield step.name, values[step.name]
+            index += 1
+            continue
+        loop = steps[index : index + len(step.loop)]
+        for name, value in _run_loop(loop, values, case, override).items():
+            values[name] = value
+            yield name, value
+        index += len(loop)
+
+
+def _run_loop(loop: Any, values: Mapping[str, Any], case: str, override: tuple[str, Formula] | None) -> dict[str, Any]:
+    count = float(np.asarray(loop[0].repeat.run(values)))
+    if not count.is_integer() or not 0 <= count <= MAX_REPEATS:
+        raise expr.ExprError(f"a step repeats {count:g} times, not a whole number from 0 to {MAX_REPEATS}")
+    env = dict(values)
+    for step in loop:
+        env[step.name + PREVIOUS_SUFFIX] = step.start.run(values) if step.start is not None else 0.0
+    rows: dict[str, list[Any]] = {step.name: [] for step in loop}
+    for t in range(1, int(count) + 1):
+        env[LOOP_INDEX] = float(t)
+        for step in loop:
+            formula = override[1] if override and override[0] == step.name else step.formula[case]
+            env[step.name] = formula.run(env)
+            rows[step.name].append(env[step.name])
+        for step in loop:
+            env[step.name + PREVIOUS_SUFFIX] = env[step.name]
+    try:
+        return {name: np.array(stacked, dtype=float) for name, stacked in rows.items()}
+    except ValueError:
+        raise expr.ExprError("a repeated step gives values of different shapes at different t") from None
+
+
+def _applies(template: Template, mistake: Any, values: Mapping[str, Any]) -> Formula | None:
     formula = mistake.formula.get(template.case_of(values))
     if formula is None:
         return None
@@ -61,11 +118,31 @@ def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -
             return None
         if not np.all(applies):
             return None
+    return formula
+
+
+def _loop_start(template: Template, step_name: str) -> int:
+    """The index of the step, or of the first step of its loop."""
+    names = [s.name for s in template.steps]
+    step = template.steps[names.index(step_name)]
+    return names.index(step.loop[0]) if step.loop else names.index(step_name)
+
+
+def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -> Any | None:
+    """What a student who makes ``mistake`` would answer, or None when it does not apply."""
+    formula = _applies(template, mistake, values)
+    if formula is None:
+        return None
     if template.answer.kind == "expression" and mistake.step == template.answer.step:
         return formula.node
+    step = template.step(mistake.step)
     try:
         with np.errstate(all="ignore"):
-            value = formula.run(values)
+            if step.loop:  # the slip made at every t of its loop
+                loop = [template.step(name) for name in step.loop]
+                value = _run_loop(loop, values, template.case_of(values), (mistake.step, formula))[mistake.step]
+            else:
+                value = formula.run(values)
     except expr.ExprError:
         return None
     return value if finite(value) else None
@@ -80,17 +157,20 @@ def carried_mistake(template: Template, mistake: Any, values: Mapping[str, Any])
     carried_values = {mistake.step: wrong}
     if template.answer.kind == "expression":
         return carried_values
+    formula = _applies(template, mistake, values)
+    carried = dict(values)
     names = [s.name for s in template.steps]
-    carried = {**values, mistake.step: wrong}
-    case = template.case_of(values)
+    made = names.index(mistake.step)
     with np.errstate(all="ignore"):
-        for later in template.steps[names.index(mistake.step) + 1 :]:
+        evaluated = evaluate_steps(template, carried, template.case_of(values), _loop_start(template, mistake.step),
+                                   (mistake.step, formula))
+        while True:
             try:
-                carried[later.name] = later.formula[case].run(carried)
-            except expr.ExprError:
+                name, value = next(evaluated)
+            except (StopIteration, expr.ExprError):
                 break
-            if finite(carried[later.name]):
-                carried_values[later.name] = carried[later.name]
+            if names.index(name) > made and finite(value):
+                carried_values[name] = value
     return carried_values
 
 

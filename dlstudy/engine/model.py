@@ -73,9 +73,16 @@ class Domain:
         return "any whole number" if self.integer else "any number"
 
 
+SENTENCE_SEPARATOR = "|"
+
+
 @dataclass(frozen=True)
 class Sentence:
-    """A sequence of words (a sentence of a BLEU or n-gram exercise); formulas see word ids."""
+    """A sequence of words (a sentence of a BLEU or n-gram exercise); formulas see word ids.
+
+    A parameter of several sentences (``words: [K, L]``, e.g. BLEU's references) holds them in one
+    sequence separated by ``|`` tokens, which is also how a student types them: "the cat sat | a cat sat".
+    """
 
     words: tuple[str, ...]
 
@@ -84,6 +91,30 @@ class Sentence:
 
     def __len__(self) -> int:
         return len(self.words)
+
+    @property
+    def sentences(self) -> tuple[tuple[str, ...], ...]:
+        """The sentences between the ``|`` separators (one, for a plain sentence)."""
+        out: list[tuple[str, ...]] = [()]
+        for word in self.words:
+            if word == SENTENCE_SEPARATOR:
+                out.append(())
+            else:
+                out[-1] += (word,)
+        return tuple(out)
+
+    @classmethod
+    def joined(cls, sentences: Any) -> "Sentence":
+        """Several sentences (each a sequence of words) as one value, separated by ``|``."""
+        words: list[str] = []
+        for i, sentence in enumerate(sentences):
+            words += ([SENTENCE_SEPARATOR] if i else []) + list(sentence)
+        return cls(tuple(words))
+
+    def quoted(self) -> str:
+        """As a statement shows it: "the cat sat", or "the cat sat", "a cat" and "on the mat"."""
+        shown = [f'"{" ".join(sentence)}"' for sentence in self.sentences]
+        return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 @dataclass(frozen=True)
@@ -106,6 +137,7 @@ class Param:
     vocabulary: tuple[str, ...] = ()  # words: the words sampling draws from
     stochastic: bool = False  # vector/matrix: sampling draws each row as a probability distribution
     symmetric: bool = False  # matrix: sampling mirrors it, solve/check refuse one that is not (a covariance)
+    distinct: bool = False  # words: sampling draws each word of the vocabulary at most once (a list of words)
 
     @property
     def optional(self) -> bool:
@@ -129,6 +161,9 @@ class Param:
             return "one of " + ", ".join(self.options)
         if self.kind == "flag":
             return "true or false"
+        if self.kind == "words" and len(self.size) == 2:
+            dims = [d.text if isinstance(d, Formula) else str(d) for d in self.size]
+            return f"{dims[0]} sentences of at most {dims[1]} words, separated by {SENTENCE_SEPARATOR}"
         if self.kind == "words":
             return f"a sentence of {self.shape_text()} words"
         if self.kind == "graph":
@@ -177,6 +212,17 @@ class Step:
     rtol: float | None = None  # None: the answer's tolerance
     atol: float | None = None
     show: Mapping[str, str] | None = None  # the worked line as a textbook writes it (text, $...$, {names})
+    # A step of a recurrence (h_t for t = 1..T): evaluated once per t, its value the rows stacked.  Consecutive
+    # repeated steps form one loop; ``loop`` names them all, ``start`` is the value of NAME_prev at t = 1.
+    repeat: Formula | None = None
+    start: Formula | None = None
+    loop: tuple[str, ...] = ()
+
+
+# Names a repeated step's formula sees: the time step t (1, 2, ...) and, for each step X of its loop, X_prev
+# (X's row at t - 1, or X's start at t = 1); a step earlier in the loop is its row at t.
+LOOP_INDEX = "t"
+PREVIOUS_SUFFIX = "_prev"
 
 
 @dataclass(frozen=True)
@@ -256,7 +302,12 @@ class Template:
             if param.kind == "flag":
                 env[name] = 1.0 if value else 0.0
             elif param.kind == "word" and param.codes:
-                env[name] = param.codes[value]
+                env[name] = param.codes[str(value).lower()]  # codes are keyed by the lowercased word
+            elif param.kind == "words" and len(param.size) == 2:
+                # several sentences: one row of word ids each, 0 after a sentence's end
+                rows = [[float(vocabulary.setdefault(w, len(vocabulary) + 1)) for w in sentence] for sentence in value.sentences]
+                width = max(len(row) for row in rows)
+                env[name] = np.array([row + [0.0] * (width - len(row)) for row in rows])
             elif param.kind == "words":
                 env[name] = np.array([float(vocabulary.setdefault(w, len(vocabulary) + 1)) for w in value.words])
         if any(p.kind == "words" for p in self.params.values()):
@@ -275,6 +326,8 @@ class Template:
                 shown[name] = param.phrases[str(value).lower()]
             elif param is not None and param.kind == "flag":
                 shown[name] = "true" if value else "false"
+            elif isinstance(value, Sentence) and param is not None and len(param.size) == 2:
+                shown[name] = value.quoted()  # several sentences: "the cat sat" and "a cat"
             elif isinstance(value, Sentence):
                 shown[name] = str(value)  # a sentence reads as its words
             else:

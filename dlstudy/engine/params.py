@@ -15,7 +15,7 @@ from dlstudy import limits
 from dlstudy.engine import graphs
 from dlstudy.engine.answers import AnswerFormatError, parse_answer
 from dlstudy.engine.evaluation import describe_violation, first_violated, formula_values
-from dlstudy.engine.model import Formula, Param, Sentence, Template
+from dlstudy.engine.model import SENTENCE_SEPARATOR, Formula, Param, Sentence, Template
 from dlstudy.engine.template_reader import FLAG_WORDS
 from dlstudy.errors import DlstudyError
 from dlstudy.mathtext import expr
@@ -117,14 +117,22 @@ def _by_name(template: Template, raw: Mapping[str, str]) -> dict[str, str]:
     names = {alias: p.name for p in template.params.values() for alias in (p.name, *p.aliases)}
     raw = _gather_entries(template, raw)
     out: dict[str, str] = {}
+    several: dict[str, list[tuple[int, str]]] = {}
     for given, text in raw.items():
         if given not in names:
             listed = ", ".join(_signature(p) for p in template.params.values())
             raise DlstudyError(f"{template.id} has no parameter {given!r}{did_you_mean(given, names)} (parameters: {listed})")
         name = names[given]
+        param = template.params[name]
+        if _several_sentences(param):
+            # sentences may also come one per alias (r1="..." r2="..."), collected in the order of the aliases
+            several.setdefault(name, []).append(((param.name, *param.aliases).index(given), text))
+            continue
         if name in out:
             raise DlstudyError(f"parameter {name!r} is given twice (once as {given!r})")
         out[name] = text
+    for name, texts in several.items():
+        out[name] = f" {SENTENCE_SEPARATOR} ".join(text for _, text in sorted(texts))
     return out
 
 
@@ -146,6 +154,8 @@ def _gather_entries(template: Template, raw: Mapping[str, str]) -> dict[str, str
             raise DlstudyError(f"parameter {param.name} is given twice (as a vector and as {', '.join(given)})")
         out[param.name] = "[" + ", ".join(out.pop(e) for e in param.entries) + "]"
     return out
+def _several_sentences(param: Param) -> bool:
+    return param.kind == "words" and len(param.size) == 2
 
 
 def _signature(param: Param) -> str:
@@ -192,11 +202,17 @@ def _check_domain(param: Param, value: float, shown: str) -> None:
 
 def _coerce_array(param: Param, text: str) -> Any:
     if param.kind == "words":
-        # "the cat sat", or word ids typed as a list ("[1, 2, 3]", as before sentences were words)
-        words = tuple(w for w in text.strip().removeprefix("[").removesuffix("]").replace(",", " ").split() if w)
-        if not words:
-            raise DlstudyError(f"{_where(param)} must be a sentence of words, e.g. \"the cat sat\"")
-        return Sentence(words)
+        # "the cat sat", or word ids typed as a list ("[1, 2, 3]", as before sentences were words);
+        # several sentences are separated by |: "the cat sat | a cat sat"
+        spaced = text.strip().removeprefix("[").removesuffix("]").replace(",", " ").replace(SENTENCE_SEPARATOR, f" {SENTENCE_SEPARATOR} ")
+        sentence = Sentence(tuple(w for w in spaced.split() if w))
+        if not _several_sentences(param):
+            if not sentence.words or SENTENCE_SEPARATOR in sentence.words:
+                raise DlstudyError(f"{_where(param)} must be one sentence of words, e.g. \"the cat sat\"")
+        elif not all(sentence.sentences):
+            raise DlstudyError(f"{_where(param)} must be sentences of words separated by {SENTENCE_SEPARATOR}, "
+                               f"e.g. \"the cat sat {SENTENCE_SEPARATOR} a cat sat\"")
+        return sentence
     try:
         value = parse_answer(param.kind, text)
     except AnswerFormatError as exc:
@@ -236,18 +252,45 @@ def _array_default(template: Template, param: Param, params: Mapping[str, Any]) 
     return value
 
 
-def _shape_of(value: Any) -> tuple[int, ...]:
+def _shape_of(value: Any, param: Param) -> tuple[int, ...]:
+    """An array's shape; a sentence's number of words; several sentences' number and the longest's length."""
+    if isinstance(value, Sentence) and _several_sentences(param):
+        return (len(value.sentences), max(len(s) for s in value.sentences))
     return (len(value),) if isinstance(value, Sentence) else tuple(np.shape(value))
 
 
 def _infer_sizes(template: Template, param: Param, value: Any, inferred: dict[str, int], raw: Mapping[str, str]) -> None:
     """Sizes named by the array's dimensions, read off its shape (checked against other arrays later)."""
-    shape = _shape_of(value)
+    shape = _shape_of(value, param)
     if len(shape) != len(param.size):
         return  # reported by _check_shape
     for dim, actual in zip(param.size, shape):
         if isinstance(dim, str) and dim not in raw and dim not in inferred:
             inferred[dim] = int(actual)
+        elif isinstance(dim, Formula):
+            linear = _linear_size(dim.node)  # 4*m or V-1: 8 biases show m = 2, 3 columns show V = 4
+            if linear and linear[0] not in raw and linear[0] not in inferred:
+                name, scale, offset = linear
+                if (int(actual) - offset) % scale == 0 and (int(actual) - offset) // scale >= 1:
+                    inferred[name] = (int(actual) - offset) // scale
+
+
+def _linear_size(node: expr.Node) -> tuple[str, int, int] | None:
+    """``(name, a, b)`` for a size written ``a*name + b`` (``4*m``, ``m*4``, ``V-1``, ``2*U + 1``); else None."""
+    if isinstance(node, expr.Group):
+        return _linear_size(node.inner)
+    if isinstance(node, expr.Name):
+        return node.id, 1, 0
+    if isinstance(node, expr.Binary) and node.op == "*":
+        for factor, name in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(factor, expr.Num) and isinstance(name, expr.Name) and float(factor.value).is_integer() and factor.value >= 1:
+                return name.id, int(factor.value), 0
+    if isinstance(node, expr.Binary) and node.op in ("+", "-") and isinstance(node.right, expr.Num):
+        inner = _linear_size(node.left)
+        if inner and float(node.right.value).is_integer():
+            offset = int(node.right.value) * (1 if node.op == "+" else -1)
+            return inner[0], inner[1], inner[2] + offset
+    return None
 
 
 def _wanted_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
@@ -303,7 +346,7 @@ def _orient_flat(param: Param, value: Any, known: Mapping[str, int]) -> Any:
 
 def _check_shape(template: Template, param: Param, value: Any, env: Mapping[str, Any]) -> None:
     want = list(_wanted_shape(param, env))
-    got = _shape_of(value)
+    got = _shape_of(value, param)
     if tuple(want) != got:
         dims = " x ".join(
             f"{d.text if isinstance(d, Formula) else d}={w}" if not isinstance(d, int) else str(d)

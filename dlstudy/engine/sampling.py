@@ -36,13 +36,36 @@ def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], temp
                 return value
     shape = array_shape(param, template.env(drawn))
     if param.kind == "words":
-        return Sentence(tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=shape[0])))
+        return _draw_words(param, rng, shape, _shortest(param, template))
     return _draw_entries(param, rng, shape)
 
 
 class _NoSuchShape(Exception):
     """A size formula gave no positive size for the parameters drawn so far (e.g. a kernel larger than the
     input): the draw is rejected, as a failed constraint would reject it."""
+
+
+def _draw_words(param: Param, rng: np.random.Generator, shape: tuple[int, ...], shortest: int) -> Sentence:
+    """A sentence of shape[0] words; or shape[0] sentences of shortest..shape[1] words, one of them the longest."""
+    def words(n: int) -> tuple[str, ...]:
+        if param.distinct and n <= len(param.vocabulary):  # a list of different words, e.g. a vocabulary
+            return tuple(param.vocabulary[i] for i in rng.choice(len(param.vocabulary), size=n, replace=False))
+        return tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=n))
+
+    if len(shape) == 1:
+        return Sentence(words(shape[0]))
+    count, longest = shape
+    lengths = rng.integers(min(shortest, longest), longest + 1, size=count)
+    lengths[int(rng.integers(count))] = longest
+    return Sentence.joined(words(int(n)) for n in lengths)
+
+
+def _shortest(param: Param, template: Template) -> int:
+    """Several sentences are sampled as long as the sampling range of their length's size parameter allows."""
+    longest = param.size[-1]
+    if isinstance(longest, str) and template.params[longest].low is not None:
+        return int(template.params[longest].low)
+    return 1
 
 
 def array_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
@@ -220,7 +243,7 @@ def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any
         return rounded if param.domain.violation(rounded) is None else drawn  # 0.004 must not round to 0 when > 0
     shape = array_shape(param, template.env(drawn))
     if param.kind == "words":
-        return Sentence(tuple(param.vocabulary[i] for i in rng.integers(len(param.vocabulary), size=shape[0])))
+        return _draw_words(param, rng, shape, 1)
     if param.stochastic:
         return _probability_rows(rng, shape, 2)
     lo, hi = _domain_interval(param, float(param.low), float(param.high))

@@ -13,6 +13,7 @@ import numpy as np
 
 from dlstudy.engine import graphs, oracles
 from dlstudy.engine.answers import CHOICE_LETTERS
+from dlstudy.engine.checking import step_kind
 from dlstudy.engine.evaluation import formula_values
 from dlstudy.engine.results import OracleDisagreement, Solution, StepResult, Variant
 from dlstudy.engine.model import Template
@@ -76,9 +77,14 @@ def _assert_agree(template: Template, name: str, formula: Any, live: Any, params
 
 
 def _shown(template: Template, name: str, value: Any) -> Any:
-    """The value as shown: a shape answer as a tuple of whole numbers."""
+    """The value as shown: a shape answer as a tuple of whole numbers; a whole number judged as an integer as an
+    int, so that it prints with every digit (8000000008000000000, not 8e18)."""
     if template.answer.kind == "shape" and name == template.answer.step:
         return tuple(int(v) for v in np.asarray(value).reshape(-1))
+    if np.ndim(value) == 0 and not isinstance(value, (str, bool)) and step_kind(template, name, value) == "integer":
+        number = float(value)
+        if np.isfinite(number) and number.is_integer() and not isinstance(value, int):
+            return int(value)
     return value
 
 
@@ -127,6 +133,7 @@ def _step_results(
     """
     case = template.case_of(values)
     known_names = set(template.params)
+    steps_before: set[str] = set()
     shown_values = {**values, **template.display_values(params)}
     for step in template.steps:
         node = step.formula[case].node
@@ -142,7 +149,10 @@ def _step_results(
             work = (printer.Expression(node, symbols=template.symbols),)
         else:
             # what a student knows at this step: the parameters and the steps before it
-            substituted = printer.Expression(node, {k: v for k, v in values.items() if k in known_names}, template.symbols)
+            # earlier steps as the oracle gives them (counts as exact ints), the parameters as given
+            known = {k: _shown(template, k, oracle_values[k]) if k in oracle_values and k in steps_before else v
+                     for k, v in values.items() if k in known_names}
+            substituted = printer.Expression(node, known, template.symbols)
             shown = printer.Value(_shown(template, step.name, value), template.answer.shown_sigfigs)
             if template.answer.kind == "choice" and step.name == template.answer.step:
                 work = (printer.Chain((substituted, printer.Value(int(value)))), printer.Text(f"  (answer {text})"))
@@ -152,3 +162,4 @@ def _step_results(
                 work = (printer.Chain((substituted, shown)),)
         yield StepResult(step.name, step.what, step.latex[case], work, value, text)
         known_names.add(step.name)
+        steps_before.add(step.name)

@@ -27,7 +27,7 @@ PARAM_KEYS = {
     "flag": ("sample", "phrases", "aliases"),
     "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic", "entries"),
     "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic", "symmetric"),
-    "words": ("vocabulary", "aliases"),
+    "words": ("vocabulary", "aliases", "distinct"),
     "graph": ("range", "decimals", "exclude", "aliases"),
 }
 
@@ -197,7 +197,10 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
         vocabulary = reader.words(spec, "vocabulary")
         if not vocabulary:
             raise reader.error(spec, f"parameter '{name}': give the words sampling draws from, e.g. vocabulary: [the, cat, sat]")
-        return Param(name, kind, size=size, vocabulary=vocabulary, **common)
+        distinct = spec.get("distinct", False)
+        if not isinstance(distinct, bool):
+            raise reader.error(spec, f"parameter '{name}': 'distinct' is true or false", "distinct")
+        return Param(name, kind, size=size, vocabulary=vocabulary, distinct=distinct, **common)
     domain = _domain(reader, spec, name, kind)
     default = reader.number(spec, "default") if kind not in ARRAY_KINDS else _array_default(reader, spec, name, earlier)
     if default is not None and not isinstance(default, Formula) and domain.violation(default):
@@ -279,7 +282,7 @@ def _word_map(reader: Reader, spec: Any, key: str, options: list[str], kind: typ
     value = spec.get(key)
     if value is None:
         return {}
-    if not isinstance(value, dict) or {str(k).lower() for k in value} != set(options):
+    if not isinstance(value, dict) or {str(k).lower() for k in value} != {o.lower() for o in options}:
         raise reader.error(spec, f"parameter '{name}': '{key}' must give one entry for each of {', '.join(options)}", key)
     out = {}
     for option, item in value.items():
@@ -291,8 +294,10 @@ def _word_map(reader: Reader, spec: Any, key: str, options: list[str], kind: typ
 
 def _sizes(reader: Reader, spec: Any, name: str, kind: str, earlier: dict[str, Param]) -> tuple[Any, ...]:
     size = spec[kind]
-    size = (size,) if kind in ("vector", "words") else size
-    if not isinstance(size, (list, tuple)) or len(size) != (2 if kind == "matrix" else 1):
+    # words: one sentence of n words (words: n), or K sentences of at most L words each (words: [K, L])
+    size = (size,) if kind == "vector" or (kind == "words" and not isinstance(size, list)) else size
+    dims = (1, 2) if kind == "words" else (2,) if kind == "matrix" else (1,)
+    if not isinstance(size, (list, tuple)) or len(size) not in dims:
         raise reader.error(spec, f"parameter '{name}': '{kind}' must give its size, e.g. {kind}: {'[2, n]' if kind == 'matrix' else 3}")
     sizes: list[Any] = []
     integers = {p.name for p in earlier.values() if p.kind in ("int", "size") or (p.kind == "choice" and p.domain.integer)}

@@ -15,8 +15,8 @@ from typing import Any
 
 from dlstudy import filecache
 from dlstudy.engine.answers import KINDS
-from dlstudy.engine.model import (
-    Answer, Constraint, Formula, Mistake, Param, Step, Template,  # noqa: F401  (Formula, Param: re-exported)
+from dlstudy.engine.model import (  # noqa: F401  (Formula, Param: re-exported)
+    LOOP_INDEX, PREVIOUS_SUFFIX, Answer, Constraint, Formula, Mistake, Param, Step, Template,
 )
 from dlstudy.engine.template_reader import Reader, parse_param
 from dlstudy.errors import DlstudyError
@@ -30,7 +30,7 @@ TOP_KEYS = (
     "id", "topic", "title", "tags", "statement", "symbols", "params", "constraints", "cost", "oracle", "answer",
     "steps", "mistakes", "cases",
 )
-STEP_KEYS = ("name", "what", "latex", "expr", "show", "kind", "rtol", "atol")
+STEP_KEYS = ("name", "what", "latex", "expr", "show", "kind", "rtol", "atol", "repeat", "start")
 STEP_KINDS = ("integer", "real", "vector", "matrix")
 
 
@@ -73,7 +73,7 @@ def build_template(path: Path, data: Any, check_latex: bool = True) -> Template:
     step_names = [s.name for s in steps]
     constraints = _constraints(reader, data, known, step_names)
     answer = _answer(reader, answer_spec, kind, variable, step_names)
-    mistakes = _mistakes(reader, data, cases, known, step_names, answer, variable if kind == "expression" else None)
+    mistakes = _mistakes(reader, data, cases, known, steps, answer, variable if kind == "expression" else None)
 
     oracle = reader.text(data, "oracle")
     from dlstudy.engine import oracles
@@ -182,7 +182,8 @@ def _steps(reader: Reader, data: Any, cases: tuple[str, ...], known: set[str], v
     if not isinstance(specs, list) or not specs:
         raise reader.error(data, "'steps' must be a non-empty list")
     steps = []
-    for item in specs:
+    loops = _loops(reader, specs)
+    for index, item in enumerate(specs):
         if not isinstance(item, dict):
             raise reader.error(item, "each step must be a mapping with name, latex and expr")
         name = reader.text(item, "name")
@@ -194,20 +195,57 @@ def _steps(reader: Reader, data: Any, cases: tuple[str, ...], known: set[str], v
         step_kind = item.get("kind")
         if step_kind is not None and step_kind not in STEP_KINDS:
             raise reader.error(item, f"step '{name}': kind must be {', '.join(STEP_KINDS)}, not {step_kind!r}", "kind")
+        loop = loops.get(index, ())
+        before_loop = known - set(loop)
+        if loop and "show" not in item:
+            raise reader.error(item, f"step '{name}' is repeated: give a 'show' line (its formula uses t and *_prev)")
         steps.append(
             Step(
                 name=name,
                 what=reader.text(item, "what", required=False, default=name),
                 latex=reader.latex(item, cases, f"step '{name}' latex"),
-                formula=reader.cased(item, "expr", cases, f"step '{name}'", known | ({variable} if variable else set())),
+                formula=reader.cased(item, "expr", cases, f"step '{name}'",
+                                     known | loop_names(loop) | ({variable} if variable else set())),
                 kind=step_kind,
                 rtol=reader.number(item, "rtol"),
                 atol=reader.number(item, "atol"),
                 show=reader.cased(item, "show", cases, f"step '{name}' show", None) if "show" in item else None,
+                repeat=reader.formula(item, item["repeat"], f"step '{name}' repeat", before_loop, "repeat") if loop else None,
+                start=reader.formula(item, item["start"], f"step '{name}' start", before_loop, "start")
+                if loop and "start" in item else None,
+                loop=loop,
             )
         )
         known = known | {name}
     return tuple(steps)
+
+
+def loop_names(loop: tuple[str, ...]) -> set[str]:
+    """The names a repeated step's formulas may use besides earlier steps: t and X_prev for each step X of the loop."""
+    return {LOOP_INDEX, *(name + PREVIOUS_SUFFIX for name in loop)} if loop else set()
+
+
+def _loops(reader: Reader, specs: list) -> dict[int, tuple[str, ...]]:
+    """Consecutive steps with the same ``repeat`` form one loop: step index -> the names of its loop's steps."""
+    loops: dict[int, tuple[str, ...]] = {}
+    group: list[int] = []
+
+    def close() -> None:
+        names = tuple(str(specs[i].get("name")) for i in group)
+        loops.update({i: names for i in group})
+        group.clear()
+
+    for index, item in enumerate(specs):
+        if not isinstance(item, dict) or "repeat" not in item:
+            close()
+            if isinstance(item, dict) and "start" in item:
+                raise reader.error(item, "'start' belongs to a repeated step (one with 'repeat')", "start")
+            continue
+        if group and specs[group[-1]].get("repeat") != item.get("repeat"):
+            close()
+        group.append(index)
+    close()
+    return loops
 
 
 def _constraints(reader: Reader, data: Any, known: set[str], step_names: list[str]) -> tuple[Constraint, ...]:
@@ -252,9 +290,10 @@ def _answer(reader: Reader, spec: Any, kind: str, variable: str, step_names: lis
 
 
 def _mistakes(
-    reader: Reader, data: Any, cases: tuple[str, ...], known: set[str], step_names: list[str], answer: Answer,
+    reader: Reader, data: Any, cases: tuple[str, ...], known: set[str], steps: tuple[Step, ...], answer: Answer,
     variable: str | None,
 ) -> tuple[Mistake, ...]:
+    step_names = [s.name for s in steps]
     mistakes = []
     ids: set[str] = set()
     for item in data.get("mistakes") or ():
@@ -268,14 +307,15 @@ def _mistakes(
         if step_name not in step_names:
             raise reader.error(item, f"mistake step {step_name!r} is not a step name", "step")
         index = step_names.index(step_name)
-        mistake_known = known | set(step_names[:index]) | ({variable} if variable else set())
+        loop = next(s.loop for s in steps if s.name == step_name)
+        mistake_known = known | set(step_names[:index]) | ({variable} if variable else set()) | loop_names(loop)
         mistakes.append(
             Mistake(
                 id=mistake_id,
                 step=step_name,
                 formula=reader.cased(item, "expr", cases, f"mistake '{mistake_id}'", mistake_known, complete=False),
                 feedback=reader.text(item, "feedback"),
-                when=reader.formula(item, item["when"], f"mistake '{mistake_id}' when", mistake_known, "when")
+                when=reader.formula(item, item["when"], f"mistake '{mistake_id}' when", mistake_known - loop_names(loop), "when")
                 if "when" in item
                 else None,
             )

@@ -11,7 +11,16 @@ DISPLAY_SIGFIGS = 4
 
 
 def format_number(x: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
-    """``12`` for integral values, otherwise ``sigfigs`` significant digits."""
+    """``12`` for integral values, otherwise ``sigfigs`` significant digits.
+
+    A whole number held as an int (a count from an oracle, an integer answer) is written with every digit,
+    whatever its size: 8000000008000000000, not 8e18, so that a student can type back exactly what they read.
+    A float is only known to 15-17 digits; it is written in full below 10^15, else with ``sigfigs`` digits.
+    """
+    if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.ndim == 0):
+        x = x.item()
+    if isinstance(x, int) and not isinstance(x, bool):
+        return str(x)
     x = float(x)
     if math.isnan(x) or math.isinf(x):
         return str(x)
@@ -62,5 +71,7 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, (list, np.ndarray)):
         return [to_jsonable(v) for v in value]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)  # exact at any size (JSON integers have no size limit)
     x = float(value)
     return int(x) if x == int(x) and abs(x) < 2**53 else x

@@ -183,3 +183,46 @@ def kv_cache_bytes(p: Mapping[str, Any]) -> dict[str, Any]:
     per_layer = 2 * key.numel() * key.element_size()  # keys and values
     return {"bytes_per": key.element_size(), "per_token": 2 * layers * one_token.numel() * one_token.element_size(),
             "total": layers * per_layer}
+
+
+@lru_cache(maxsize=256)
+def _seq2seq_transformer_numels(d_model: int, heads: int, d_ff: int, enc_layers: int, dec_layers: int, vocab: int,
+                                shared: bool, output: bool) -> dict[str, int]:
+    """Parameter counts of a real encoder-decoder model: torch.nn.Transformer plus token embeddings and the
+    pre-softmax projection, tied as Vaswani et al. (2017, sec. 3.4) tie them when ``shared``; built on the meta
+    device (float8 keeps byte sizes below 2^63).  Module.parameters() counts a tied matrix once."""
+    import warnings
+
+    import torch
+
+    meta = {"device": "meta", "dtype": torch.float8_e4m3fn}
+    model = torch.nn.Module()
+    with warnings.catch_warnings():  # nn.Transformer warns that nested tensors need batch_first; irrelevant here
+        warnings.simplefilter("ignore")
+        model.transformer = torch.nn.Transformer(d_model, heads, enc_layers, dec_layers, d_ff, **meta)
+    model.source = torch.nn.Embedding(vocab, d_model, **meta)
+    model.target = model.source if shared else torch.nn.Embedding(vocab, d_model, **meta)
+    if output:
+        model.output = torch.nn.Linear(d_model, vocab, bias=not shared, **meta)
+        if shared:
+            model.output.weight = model.source.weight  # the pre-softmax projection is the embedding matrix
+    count = lambda module: sum(p.numel() for p in module.parameters())
+    encoder_layer = model.transformer.encoder.layers[0]
+    return {
+        "attn": count(encoder_layer.self_attn),
+        "ffn": count(encoder_layer.linear1) + count(encoder_layer.linear2),
+        "enc": count(encoder_layer),
+        "dec": count(model.transformer.decoder.layers[0]),
+        "body": count(model.transformer),
+        "total": count(model),
+    }
+
+
+@register("transformer_model_params")
+def transformer_model_params(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters of an encoder-decoder Transformer (torch.nn.Transformer, embeddings, output projection)."""
+    numels = dict(_seq2seq_transformer_numels(
+        int(p["d"]), int(p["heads"]), int(p["dff"]), int(p["enc_layers"]), int(p["dec_layers"]), int(p["V"]),
+        str(p.get("embeddings", "shared")) == "shared", bool(p.get("output", True))))
+    numels["emb"] = numels["total"] - numels["body"]
+    return numels

@@ -12,12 +12,14 @@ hashable tokens, so the tests also run them on the published examples' words.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from dlstudy.engine.oracles import register
+from dlstudy.engine.oracles.tensors import single_thread
 
 BOS, EOS = "<s>", "</s>"
 
@@ -155,25 +157,44 @@ def beam_search(
     return history
 
 
-BEAM_TOKENS = ("A", "B", "C")
+def _with_rest(probabilities: Any) -> np.ndarray:
+    """Probabilities given without the last token's, which takes the rest (each row of a table)."""
+    given = np.atleast_2d(np.asarray(probabilities, dtype=float))
+    return np.hstack([given, 1.0 - given.sum(axis=1, keepdims=True)])
+
+
+def _beam_search_on_table(p: Mapping[str, Any], steps: int) -> dict[str, Any]:
+    """Beam search of width B over tokens 1..V: p0 gives P(y_1), row t of T gives P(y | previous token t), the last
+    token taking the rest in each.  Per step t: the scores of all candidates (a matrix, one row per kept sequence,
+    one column per next token), the kept scores k_t and (but for the last step) the kept sequences' last tokens y_t."""
+    first = np.log(_with_rest(p["p0"])[0])
+    table = np.log(_with_rest(p["T"]))
+    tokens = range(1, len(first) + 1)
+    width = int(p.get("B", 2))
+
+    def next_logprobs(sequence: tuple[Hashable, ...]) -> dict[Hashable, float]:
+        return dict(zip(tokens, first if not sequence else table[int(sequence[-1]) - 1]))
+
+    out: dict[str, Any] = {}
+    for t, (candidates, beam) in enumerate(beam_search(next_logprobs, steps=steps, width=width), 1):
+        scores = np.array([score for _, score in candidates])
+        out[f"s{t}"] = scores if t == 1 else scores.reshape(-1, len(first))
+        out[f"k{t}"] = np.array([score for _, score in beam])
+        if t < steps:
+            out[f"y{t}"] = np.array([float(sequence[-1]) for sequence, _ in beam])
+    return out
 
 
 @register("beam_search_width2")
 def beam_search_width2(p: Mapping[str, Any]) -> dict[str, Any]:
-    def with_rest(row: Any) -> np.ndarray:  # P(A), P(B) given; C takes the rest
-        row = np.asarray(row, dtype=float)
-        return np.append(row, 1.0 - row.sum())
+    """Two steps of beam search of any width B over any number of tokens (the id dates from width 2)."""
+    return _beam_search_on_table(p, steps=2)
 
-    first = dict(zip(BEAM_TOKENS, np.log(with_rest(p["p0"]))))
-    after = {token: dict(zip(BEAM_TOKENS, np.log(with_rest(row)))) for token, row in zip(BEAM_TOKENS, np.asarray(p["T"]))}
-    (cand1, beam1), (cand2, beam2) = beam_search(lambda seq: after[seq[-1]] if seq else first, steps=2, width=2)
-    return {
-        "s1": np.array([score for _, score in cand1]),
-        "y1": np.array([BEAM_TOKENS.index(seq[-1]) + 1 for seq, _ in beam1], dtype=float),
-        "k1": np.array([score for _, score in beam1]),
-        "s2": np.array([score for _, score in cand2]),
-        "k2": np.array([score for _, score in beam2]),
-    }
+
+@register("beam_search_3")
+def beam_search_3(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Three steps of beam search of any width B over any number of tokens."""
+    return _beam_search_on_table(p, steps=3)
 
 
 # ---------------------------------------------------------------------------
@@ -218,7 +239,8 @@ def sentence_bleu(
         log_precision += math.log(matches / total) / max_n if matches else -math.inf
     out["r"] = float(closest_reference_length(references, len(candidate), tie))
     out["BP"] = brevity_penalty(len(candidate), int(out["r"]))
-    out["bleu"] = out["BP"] * math.exp(log_precision)
+    out["geo"] = math.exp(log_precision)  # the precisions' geometric mean
+    out["bleu"] = out["BP"] * out["geo"]
     return out
 
 
@@ -227,6 +249,178 @@ def _words(value: Any) -> list[Hashable]:
     return list(value.words) if hasattr(value, "words") else _ids(value)
 
 
+def _references(value: Any) -> list[list[Hashable]]:
+    """Several sentences (a Sentence with | separators) as token lists; word-id rows padded with 0 likewise."""
+    if hasattr(value, "sentences"):
+        return [list(sentence) for sentence in value.sentences]
+    return [[token for token in _ids(row) if token] for row in np.atleast_2d(value)]
+
+
+@register("bleu")
+def bleu(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Sentence BLEU-N (Papineni et al. 2002): clipped n-gram counts with collections.Counter for n = 1..N,
+    uniform weights 1/N, the brevity penalty against the closest reference length (tie rule as given)."""
+    candidate, references = _words(p["x"]), _references(p["R"])
+    max_n = int(p.get("N", 4))
+    scores = sentence_bleu(candidate, references, max_n=max_n, tie=str(p.get("tie", "shorter")))
+    orders = range(1, max_n + 1)
+    precisions = np.array([scores[f"p{n}"] for n in orders])
+    return {
+        "match": np.array([scores[f"match{n}"] for n in orders]),
+        "total": np.array([float(clipped_matches(candidate, references, n)[1]) for n in orders]),
+        "p": precisions,
+        "lens": np.array([float(len(reference)) for reference in references]),
+        "r": scores["r"],
+        "BP": scores["BP"],
+        "geo": scores["geo"],
+        "bleu": scores["bleu"],
+    }
+
+
 @register("bleu_2")
 def bleu_2(p: Mapping[str, Any]) -> dict[str, Any]:
+    """BLEU-2 with two references r1, r2 (the oracle of the first BLEU template; kept for templates that name it)."""
     return sentence_bleu(_words(p["x"]), [_words(p["r1"]), _words(p["r2"])], max_n=2, tie=str(p.get("tie", "shorter")))
+
+
+# ---------------------------------------------------------------------------
+# Word vectors: cosine similarity and analogies
+
+
+@register("word_analogy")
+def word_analogy(p: Mapping[str, Any]) -> dict[str, Any]:
+    """3CosAdd (Mikolov et al. 2013): t = e_a - e_b + e_c, the cosine of t with every row of E by
+    torch.nn.functional.cosine_similarity, and the best word other than a, b, c (as gensim's most_similar
+    excludes the query words)."""
+    import torch
+    import torch.nn.functional as F
+
+    E = torch.as_tensor(np.asarray(p["E"], dtype=float))
+    ids = {word: i for i, word in enumerate(p["W"].words)}
+    a, b, c = (ids[word] for word in p["q"].words)
+    target = E[a] - E[b] + E[c]
+    cos = F.cosine_similarity(E, target[None, :], dim=1, eps=0.0)
+    candidates = cos.clone()
+    candidates[[a, b, c]] = -torch.inf
+    best = int(torch.argmax(candidates))
+    return {"t": target.numpy(), "cos": cos.numpy(), "best": best + 1, "sim": float(cos[best])}
+
+
+# ---------------------------------------------------------------------------
+# Beam search: ranking finished hypotheses by length-normalised scores
+
+
+def length_penalty(length: int, alpha: float, kind: str) -> float:
+    """The divisor of a finished hypothesis's log-probability: |Y|^alpha (Ng's course, D2L, Hugging Face's
+    length_penalty) or GNMT's lp(Y) = (5 + |Y|)^alpha / (5 + 1)^alpha (Wu et al. 2016, eq. 14)."""
+    if kind == "gnmt":
+        return ((5.0 + length) / 6.0) ** alpha
+    return float(length) ** alpha
+
+
+@register("beam_length_normalization")
+def beam_length_normalization(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Finished hypotheses ranked as a beam-search decoder's final step ranks them: each log-probability divided
+    by its length penalty, the best (first on a tie) kept."""
+    kind, alpha = str(p.get("penalty", "power")), float(p.get("alpha", 1.0))
+    lengths = [int(round(float(t))) for t in np.atleast_1d(p["T"])]
+    penalties = [length_penalty(t, alpha, kind) for t in lengths]
+    scores = [float(logp) / penalty for logp, penalty in zip(np.atleast_1d(p["logp"]), penalties)]
+    best = max(range(len(scores)), key=lambda k: (scores[k], -k))
+    return {"lp": np.array(penalties), "s": np.array(scores), "best": best + 1}
+
+
+# ---------------------------------------------------------------------------
+# Sampling from a language model: temperature, top-k, top-p (nucleus)
+
+
+@register("sampling_distribution")
+def sampling_distribution(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The distribution a sampler draws the next token from, filtered as Hugging Face's logits warpers do it:
+    temperature first (logits / tau), then top-k (drop scores below the k-th largest, torch.topk; ties kept) or
+    top-p (sort, cumulative softmax mass, drop the tail whose mass is at most 1 - p, keep at least one token)."""
+    import torch
+
+    with single_thread():
+        logits = torch.as_tensor(np.atleast_1d(np.asarray(p["z"], dtype=float))) / float(p.get("tau", 1.0))
+        method = str(p.get("method", "temperature"))
+        keep = torch.ones_like(logits, dtype=torch.bool)
+        if method == "top_k":
+            kth = torch.topk(logits, min(int(p.get("k", 50)), logits.numel())).values[-1]
+            keep = logits >= kth
+        elif method == "top_p":
+            probs = torch.softmax(logits, dim=0)
+            ascending = torch.sort(probs).values
+            mass = ascending.cumsum(dim=0)
+            # each token's tail: its mass and that of every less likely token (equal ones all included, so that
+            # tokens of equal probability are kept or cut together; Hugging Face's sort would split them)
+            tail = mass[torch.searchsorted(ascending, probs, right=True) - 1]
+            keep = (tail > 1 - float(p.get("p", 0.9))) | (probs == probs.max())  # the most likely token stays
+        q = torch.softmax(logits, dim=0)
+        filtered = torch.softmax(logits.masked_fill(~keep, -torch.inf), dim=0)
+        tail = torch.stack([q[q <= q_i].sum() for q_i in q])  # each token's mass with the less likely ones
+    return {"q": q.numpy(), "tail": tail.numpy(), "keep": keep.double().numpy(), "r": filtered.numpy()}
+
+
+# ---------------------------------------------------------------------------
+# Byte-pair encoding (Sennrich et al. 2016)
+
+
+def bpe_learn(vocab: dict[str, int], merges: int) -> list[tuple[tuple[str, str], int, int, dict[str, int]]]:
+    """Algorithm 1 of Sennrich et al. (2016): count the adjacent symbol pairs of the space-separated words
+    (weighted by frequency), merge the most frequent one everywhere (a regex on whole symbols), repeat.
+    Per merge: the pair, its count, the runner-up's count and the vocabulary after it."""
+    import re
+    from collections import defaultdict
+
+    history = []
+    for _ in range(merges):
+        pairs: dict[tuple[str, str], int] = defaultdict(int)
+        for word, freq in vocab.items():
+            symbols = word.split()
+            for i in range(len(symbols) - 1):
+                pairs[symbols[i], symbols[i + 1]] += freq
+        if not pairs:
+            break
+        best = max(pairs, key=pairs.get)
+        runner_up = max((n for pair, n in pairs.items() if pair != best), default=0)
+        pattern = re.compile(r"(?<!\S)" + re.escape(" ".join(best)) + r"(?!\S)")
+        vocab = {pattern.sub("".join(best), word): freq for word, freq in vocab.items()}
+        history.append((best, pairs[best], runner_up, dict(vocab)))
+    return history
+
+
+@register("bpe_merges")
+def bpe_merges(p: Mapping[str, Any]) -> dict[str, Any]:
+    """BPE merges on the corpus words (each spelled as symbols; counts c). Symbols are numbered in order of first
+    appearance and merge t creates symbol V0 + t; Sennrich's algorithm runs on the words written with those
+    numbers (s1 s2 ...), renamed after each merge, so that a merged symbol is new even if its letters spell an
+    older one."""
+    words = [list(sentence) for sentence in p["R"].sentences]
+    ids: dict[str, int] = {}
+    for word in words:
+        for symbol in word:
+            ids.setdefault(symbol, len(ids) + 1)
+    width, first = max(len(word) for word in words), len(ids)
+    spelled = [" ".join(f"s{ids[symbol]}" for symbol in word) for word in words]
+    vocab: dict[str, int] = {}
+    for word, count in zip(spelled, np.atleast_1d(p["c"])):
+        vocab[word] = vocab.get(word, 0) + int(round(float(count)))  # a word listed twice counts twice
+    current = {word: word for word in spelled}  # each original spelling as it reads now
+    pairs, states = [], []
+    for t in range(1, int(p["k"]) + 1):
+        history = bpe_learn({current[w]: n for w, n in vocab.items()}, 1)
+        if not history:
+            break
+        (best, count, runner_up, _) = history[0]
+        pairs.append([float(best[0][1:]), float(best[1][1:]), float(count), float(runner_up)])
+        pattern = re.compile(r"(?<!\S)" + re.escape(" ".join(best)) + r"(?!\S)")
+        current = {w: pattern.sub(f"s{first + t}", form) for w, form in current.items()}
+        state: list[float] = []
+        for word in spelled:
+            symbols = [float(symbol[1:]) for symbol in current[word].split()]
+            state += symbols + [0.0] * (width - len(symbols))
+        states.append(state)
+    final = np.array(states[-1]).reshape(len(words), width)
+    return {"V0": first, "P": np.array(pairs), "S": np.array(states), "counts": np.array(pairs)[:, 2],
+            "final": final, "lengths": np.count_nonzero(final, axis=1).astype(float)}

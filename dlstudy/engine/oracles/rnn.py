@@ -114,64 +114,90 @@ def _sequence(value: Any, n_in: int) -> np.ndarray:
 
 @register("lstm_sequence")
 def lstm_sequence(p: Mapping[str, Any]) -> dict[str, Any]:
-    """An LSTM of any input size n and hidden size m run over the rows of x from h_0 = c_0 = 0."""
+    """An LSTM of any input size n and hidden size m run over the T rows of x from h_0, c_0 (default 0):
+    the pre-activations, cell states and hidden states of every step, one row per step."""
     b = _vec(p["b"])
     w, u = _matrix(p["w"], b.size), _matrix(p["u"], b.size)
-    h = c = np.zeros(b.size // 4)
-    out: dict[str, Any] = {}
-    for t, x_t in enumerate(_sequence(p["x"], w.shape[1]), 1):
+    m = b.size // 4
+    h = _vec(p["h0"]) if "h0" in p else np.zeros(m)
+    c = _vec(p["c0"]) if "c0" in p else np.zeros(m)
+    rows: dict[str, list[np.ndarray]] = {"Z": [], "C": [], "H": []}
+    for x_t in _sequence(p["x"], w.shape[1]):
         step = lstm_cell(x_t, h, c, w, u, b)
         h, c = step["h"], step["c"]
-        out.update({f"{name}{t}": step[name].copy() for name in ("z", "c", "h")})
+        for name, key in (("Z", "z"), ("C", "c"), ("H", "h")):
+            rows[name].append(step[key])
+    out = {name: np.array(stacked) for name, stacked in rows.items()}
+    out["h"] = out["H"][-1].copy()
     return out
 
 
 @register("gru_sequence")
 def gru_sequence(p: Mapping[str, Any]) -> dict[str, Any]:
-    """A GRU of any input size n and hidden size m (PyTorch's equations) run over the rows of x from h_0 = 0."""
+    """A GRU of any input size n and hidden size m (PyTorch's equations) run over the T rows of x from h_0
+    (default 0): the gates, candidates and states of every step, one row per step."""
     b_i, b_h = _vec(p["b_i"]), _vec(p["b_h"])
     w, u = _matrix(p["w"], b_i.size), _matrix(p["u"], b_h.size)
-    h = np.zeros(b_h.size // 3)
-    out: dict[str, Any] = {}
-    for t, x_t in enumerate(_sequence(p["x"], w.shape[1]), 1):
+    h = _vec(p["h0"]) if "h0" in p else np.zeros(b_h.size // 3)
+    rows: dict[str, list[np.ndarray]] = {"R": [], "Z": [], "N": [], "H": []}
+    for x_t in _sequence(p["x"], w.shape[1]):
         step = gru_cell(x_t, h, w, u, b_i, b_h)
         h = step["h"]
-        out.update({f"{name}{t}": step[name].copy() for name in ("r", "z", "n", "h")})
+        for name in rows:
+            rows[name].append(step[name.lower()])
+    out = {name: np.array(stacked) for name, stacked in rows.items()}
+    out["h"] = out["H"][-1].copy()
     return out
 
 
 @register("rnn_forward")
 def rnn_forward(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Elman RNN with one unit: h_t = tanh(w x_t + u h_{t-1} + b), run over x from h_0."""
-    w, u, b = (float(p[k]) for k in ("w", "u", "b"))
-    h = float(p["h0"])
-    out: dict[str, Any] = {}
-    for t, x_t in enumerate(_vec(p["x"]), 1):
-        h = float(np.tanh(w * x_t + u * h + b))
-        out[f"h{t}"] = h
-    return out
+    """A real torch.nn.RNN (tanh, one layer) of input size n and hidden size m, loaded with W = weight_ih,
+    U = weight_hh, b = bias_ih (bias_hh = 0), run over the rows of x from h_0; the pre-activations
+    a_t = W x_t + U h_{t-1} + b from its states."""
+    import torch
+
+    b = _vec(p["b"])
+    w, u = _matrix(p["w"], b.size), _matrix(p["u"], b.size)
+    x = _sequence(p["x"], w.shape[1])
+    h0 = _vec(p["h0"])
+    with single_thread(), torch.no_grad():
+        rnn = torch.nn.RNN(w.shape[1], b.size, dtype=torch.float64)
+        for name, value in (("weight_ih_l0", w), ("weight_hh_l0", u), ("bias_ih_l0", b), ("bias_hh_l0", np.zeros(b.size))):
+            getattr(rnn, name).copy_(torch.as_tensor(value))
+        states, _ = rnn(torch.as_tensor(x)[:, None, :], torch.as_tensor(h0)[None, None, :])
+    H = states[:, 0, :].numpy()
+    previous = np.vstack([h0, H[:-1]])
+    return {"A": x @ w.T + previous @ u.T + b, "H": H, "h": H[-1].copy()}
 
 
 @register("rnn_bptt_gradient")
 def rnn_bptt_gradient(p: Mapping[str, Any]) -> dict[str, Any]:
-    """dh_3/dh_0 of h_t = tanh(w h_{t-1} + u x_t) by torch.autograd, plus each one-step factor dh_t/dh_{t-1}."""
+    """h_t = tanh(W h_{t-1} + U x_t) unrolled in torch from h_0; backpropagation through time by torch.autograd:
+    delta_t = dL/dh_t for L = dh . h_T (each state's gradient kept with retain_grad), back to dL/dh_0."""
     import torch
 
-    w, u = float(p["w"]), float(p["u"])
-    xs = [float(v) for v in _vec(p["x"])]
-    out: dict[str, Any] = {}
+    h0 = _vec(p["h0"])
+    w, u = _matrix(p["w"], h0.size), _matrix(p["u"], h0.size)
+    xs = _sequence(p["x"], u.shape[1])
+    upstream = _vec(p["dh"]) if "dh" in p else np.ones(h0.size)
     with single_thread():
-        h0 = torch.tensor(float(p["h0"]), dtype=torch.float64, requires_grad=True)
-        h = h0
-        for t, x_t in enumerate(xs, 1):
-            prev = h.detach().requires_grad_(True)
-            local = torch.tanh(w * prev + u * x_t)
-            (out[f"j{t}"],) = (float(g) for g in torch.autograd.grad(local, prev))
-            h = torch.tanh(w * h + u * x_t)  # the unrolled graph, from h0
-            out[f"h{t}"] = float(h.detach())
-        (grad,) = torch.autograd.grad(h, h0)
-    out["g"] = float(grad)
-    return out
+        W, U = torch.as_tensor(w), torch.as_tensor(u)
+        states = [torch.as_tensor(h0).requires_grad_(True)]
+        slopes = []
+        for x_t in xs:
+            a = (W @ states[-1] + U @ torch.as_tensor(x_t)).detach().requires_grad_(True)
+            h = torch.tanh(a)
+            (slope,) = torch.autograd.grad(h.sum(), a)  # tanh' at a_t, entry by entry
+            slopes.append(slope.numpy())
+            states.append(torch.tanh(W @ states[-1] + U @ torch.as_tensor(x_t)))
+            states[-1].retain_grad()
+        loss = torch.dot(torch.as_tensor(upstream), states[-1])
+        loss.backward()
+    H = np.array([h.detach().numpy() for h in states[1:]])
+    deltas = np.array([h.grad.numpy() for h in reversed(states[:-1])])  # dL/dh_{T-1}, ..., dL/dh_0
+    return {"S": np.array([h.detach().numpy() for h in states[:-1]]), "H": H, "D": np.array(slopes),
+            "delta": deltas, "g": deltas[-1].copy()}
 
 
 # ---------------------------------------------------------------------------
@@ -214,29 +240,101 @@ def rnn_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _birnn(cell: str, n_in: int, hidden: int, layers: int):
-    """A real bidirectional torch.nn.RNN / GRU / LSTM on the CPU (only its output shapes are read).
-
-    Built directly on the CPU: a module built on the meta device and moved with
-    ``to_empty`` goes through ``Module._apply`` and torch._refs, which import
-    torch.fx.experimental.symbolic_shapes and sympy (about 0.3 s).  The default
-    initialisation draws from torch's global generator, so it runs on a forked
-    generator state and leaves the caller's random stream alone.
-    """
+def _birnn(cell: str, n_in: int, hidden: int, layers: int, batch_first: bool = False):
+    """A real bidirectional torch.nn.RNN / GRU / LSTM on the meta device: no storage at any size (float8 keeps
+    its byte sizes below 2^63 up to widths of 10^9), no initialisation drawn from torch's generator."""
     import torch
 
-    with torch.random.fork_rng(devices=[]):
-        return getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True)
+    return getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True, batch_first=batch_first,
+                                   device="meta", dtype=torch.float8_e4m3fn)
 
 
 @register("birnn_output_shape")
 def birnn_output_shape(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Run a real bidirectional torch.nn.RNN / GRU / LSTM on a (L, N, H_in) input and read output.shape."""
+    """The output shape of a real bidirectional torch.nn.RNN / GRU / LSTM, read off the module: its directions
+    (the *_reverse weights), the last layer's hidden size, and batch_first for the order of L and N.
+
+    A forward pass would allocate L x N x D H values (and a meta-device forward imports sympy); the tests run
+    real CPU modules forward at small sizes and compare."""
+    L, N, n_in, hidden, layers = (int(p[k]) for k in ("L", "N", "H_in", "H", "layers"))
+    module = _birnn(str(p["cell"]), n_in, hidden, layers, bool(p.get("batch_first", False)))
+    last = layers - 1
+    directions = 1 + hasattr(module, f"weight_hh_l{last}_reverse")
+    features = directions * getattr(module, f"weight_hh_l{last}").shape[1]
+    shape = (N, L, features) if module.batch_first else (L, N, features)
+    return {"D": directions, "feat": features, "out": shape}
+
+
+@register("rnn_stack_param_count")
+def rnn_stack_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
+    """A real torch.nn.RNN / GRU / LSTM with num_layers and bidirectional, built on the meta device; 'one' bias
+    per block (Keras, textbooks) is the module without its bias_hh_* vectors, 'none' the module with bias=False."""
+    cell, biases = str(p["cell"]), str(p.get("biases", "two"))
+    n, m, layers, bidirectional = int(p["n"]), int(p["m"]), int(p["layers"]), bool(p.get("bidirectional", False))
+    numels = dict(_recurrent_numels(cell, n, m, biases != "none", layers, bidirectional))
+    if biases == "one":
+        numels = {name: count for name, count in numels.items() if not name.startswith("bias_hh")}
+    forward = {name: count for name, count in numels.items() if not name.endswith("_reverse")}
+    first = sum(count for name, count in forward.items() if name.endswith("_l0"))
+    gates = numels["weight_ih_l0"] // (n * m)
+    return {
+        "G": gates,
+        "B": sum(1 for name in forward if name.startswith("bias") and name.endswith("_l0")),
+        "D": 2 if bidirectional else 1,
+        "first": first,
+        "rest": sum(forward.values()) - first,
+        "total": sum(numels.values()),
+    }
+
+
+# ---------------------------------------------------------------------------
+# CTC (Graves et al. 2006)
+
+
+@register("ctc_collapse")
+def ctc_collapse(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The CTC map B of a frame-level path: torch.unique_consecutive merges runs of a symbol, then the blanks go."""
     import torch
 
-    L, N, n_in, hidden, layers = (int(p[k]) for k in ("L", "N", "H_in", "H", "layers"))
-    module = _birnn(str(p["cell"]), n_in, hidden, layers)
-    with torch.inference_mode(), single_thread():
-        output, state = module(torch.zeros(L, N, n_in))
-    h_n = state[0] if isinstance(state, tuple) else state  # LSTM returns (h_n, c_n)
-    return {"D": int(h_n.shape[0]) // layers, "feat": int(output.shape[2]), "out": tuple(int(s) for s in output.shape)}
+    path = torch.as_tensor(_vec(p["y"]))
+    merged = torch.unique_consecutive(path)
+    return {"merged": merged.numpy(), "label": merged[merged != float(p.get("blank", 0))].numpy()}
+
+
+def ctc_alpha(probs: np.ndarray, label: list[int], blank: int) -> tuple[np.ndarray, np.ndarray]:
+    """Graves et al. (2006), eq. 6-8: the extended label l' (blanks around every label) and the forward variables
+    alpha_t(s), written as the paper's case analysis, one frame at a time."""
+    extended = [blank]
+    for symbol in label:
+        extended += [symbol, blank]
+    alpha = np.zeros((len(probs), len(extended)))
+    alpha[0, 0] = probs[0, blank]
+    if len(extended) > 1:
+        alpha[0, 1] = probs[0, extended[1]]
+    for t in range(1, len(probs)):
+        for s, symbol in enumerate(extended):
+            total = alpha[t - 1, s] + (alpha[t - 1, s - 1] if s >= 1 else 0.0)
+            if s >= 2 and symbol != blank and symbol != extended[s - 2]:
+                total += alpha[t - 1, s - 2]
+            alpha[t, s] = total * probs[t, symbol]
+    return np.array(extended, dtype=float), alpha
+
+
+@register("ctc_probability")
+def ctc_probability(p: Mapping[str, Any]) -> dict[str, Any]:
+    """p(l | x) by the CTC forward pass; the loss -ln p(l | x) from torch.nn.functional.ctc_loss, which must agree.
+    The blank is the last class (its probability is the rest of each frame's)."""
+    import torch
+    import torch.nn.functional as F
+
+    given = np.atleast_2d(np.asarray(p["P"], dtype=float))
+    probs = np.hstack([given, 1.0 - given.sum(axis=1, keepdims=True)])
+    blank = probs.shape[1] - 1
+    label = [int(round(v)) - 1 for v in _vec(p["l"])]  # the template numbers labels from 1
+    extended, alpha = ctc_alpha(probs, label, blank)
+    with single_thread():
+        loss = F.ctc_loss(torch.log(torch.as_tensor(probs))[:, None, :], torch.as_tensor([label]),
+                          torch.as_tensor([len(probs)]), torch.as_tensor([len(label)]), blank=blank, reduction="sum")
+    emissions = probs[:, extended.astype(int)]
+    return {"Y": probs, "lext": extended + 1, "E": emissions, "alpha": alpha,
+            "p": float(alpha[-1, -1] + alpha[-1, -2]), "loss": float(loss)}
