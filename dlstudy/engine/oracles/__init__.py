@@ -27,7 +27,8 @@ Oracle = Callable[[Mapping[str, Any]], dict[str, Any]]
 # Every module that defines oracles; importing them fills the registry.
 MODULES = (
     "cnn_sizes", "cnn_costs", "cnn_by_hand", "cnn_memory", "architectures",
-    "mlp", "activations", "optim", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "vision", "misc",
+    "optimizers", "lr_schedules", "minibatches", "regularization", "initialization",
+    "mlp", "activations", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "vision", "misc",
     "gnn", "theory",
     "graph", "foundations",
     "training",
