@@ -160,7 +160,8 @@ def _synthetic_collection(home: Path, cards: int = 5000, reviews: int = 50_000) 
     import random
     from datetime import datetime, timedelta, timezone
 
-    from dlstudy.cards.store import Store, iso
+    from dlstudy.cards.records import iso
+    from dlstudy.cards.store import Store
 
     deck = home / "synthetic.yaml"
     lines = ["deck: synthetic", "title: Synthetic collection", "cards:"]
