@@ -634,7 +634,7 @@ def test_maxpool_backward_golden():
 
 
 def test_window_functions_match_torch():
-    from dlstudy.mathtext import expr
+    from dlstudy.mathtext import parsing
     from dlstudy.mathtext.functions import evaluate
 
     for _ in range(20):
@@ -642,7 +642,7 @@ def test_window_functions_match_torch():
         x, kern, g = rng.standard_normal((h, w)), rng.standard_normal((k, k)), None
         tx = torch.tensor(x)[None, None]
         env = {"X": x, "K": kern}
-        run = lambda text: evaluate(expr.parse(text), env)  # noqa: E731
+        run = lambda text: evaluate(parsing.parse(text), env)  # noqa: E731
         np.testing.assert_allclose(run(f"xcorr2d(X, K, {s})"), F.conv2d(tx, torch.tensor(kern)[None, None], stride=s)[0, 0])
         np.testing.assert_allclose(run(f"maxpool2d(X, {k}, {s})"), F.max_pool2d(tx, k, s)[0, 0])
         np.testing.assert_allclose(run(f"avgpool2d(X, {k}, {s})"), F.avg_pool2d(tx, k, s)[0, 0])
@@ -652,9 +652,9 @@ def test_window_functions_match_torch():
         g = rng.standard_normal(F.max_pool2d(tx, k, s).shape[-2:])
         leaf = tx.clone().requires_grad_(True)
         (grad,) = torch.autograd.grad((F.max_pool2d(leaf, k, s)[0, 0] * torch.tensor(g)).sum(), leaf)
-        np.testing.assert_allclose(evaluate(expr.parse(f"maxpool_route(X, G, {k}, {s})"), {"X": x, "G": g}), grad[0, 0])
-    assert evaluate(expr.parse("lag(v, 7)"), {"v": np.array([1.0, 2, 3])}).tolist() == [7, 1, 2]
-    assert evaluate(expr.parse("dilate(X, 2)"), {"X": np.ones((2, 2))}).tolist() == [[1, 0, 1], [0, 0, 0], [1, 0, 1]]
+        np.testing.assert_allclose(evaluate(parsing.parse(f"maxpool_route(X, G, {k}, {s})"), {"X": x, "G": g}), grad[0, 0])
+    assert evaluate(parsing.parse("lag(v, 7)"), {"v": np.array([1.0, 2, 3])}).tolist() == [7, 1, 2]
+    assert evaluate(parsing.parse("dilate(X, 2)"), {"X": np.ones((2, 2))}).tolist() == [[1, 0, 1], [0, 0, 0], [1, 0, 1]]
 
 
 # ---------------------------------------------------------------------------

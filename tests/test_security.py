@@ -9,6 +9,7 @@ import pytest
 
 from dlstudy.mathtext import expr
 from dlstudy.mathtext import functions
+from dlstudy.mathtext import parsing
 from dlstudy.engine.answers import AnswerFormatError, parse_answer
 from dlstudy.errors import DlstudyError
 from dlstudy.engine.symbolic import to_sympy
@@ -59,7 +60,7 @@ def test_huge_exponent_in_an_expression_answer_is_refused():
 
 def test_huge_exponent_expression_is_refused_by_sympy_guard():
     with pytest.raises(expr.ExprError):
-        to_sympy(expr.parse("x + 9^9^9^9"))
+        to_sympy(parsing.parse("x + 9^9^9^9"))
 
 
 @pytest.mark.parametrize("name", HOSTILE_NESTING)
@@ -70,9 +71,9 @@ def test_deep_nesting_is_refused(name):
 
 def test_names_and_functions_resolve_only_to_the_whitelist():
     with pytest.raises(expr.ExprError, match="unknown function"):
-        functions.evaluate(expr.parse("system(1)"))
+        functions.evaluate(parsing.parse("system(1)"))
     with pytest.raises(expr.ExprError, match="unknown name"):
-        functions.evaluate(expr.parse("os"))
+        functions.evaluate(parsing.parse("os"))
 
 
 TEMPLATE = """
