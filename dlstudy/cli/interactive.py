@@ -140,8 +140,8 @@ def _drill_answer(ask, interactive: bool, session, problem) -> tuple[str, list[V
 
 
 def _math(text: str) -> str:
-    from dlstudy.mathtext import printer
+    from dlstudy.mathtext import lines
 
-    return printer.line(printer.text_pieces(text))
+    return lines.line(lines.text_pieces(text))
 
 

@@ -16,7 +16,7 @@ from dlstudy.engine.params import coerce_params, parse_assignments
 from dlstudy.engine.results import Solution, Variant
 from dlstudy.errors import DlstudyError
 from dlstudy.engine.templates import Template, all_templates, get_template, template_ids
-from dlstudy.mathtext import printer
+from dlstudy.mathtext import lines
 from dlstudy.mathtext.numbers import format_value
 from dlstudy.suggest import did_you_mean
 
@@ -132,14 +132,14 @@ def describe(problem_id: str) -> dict[str, Any]:
     )])
     return {
         **template.summary(),
-        "statement": {case: printer.line(printer.text_pieces(text)) for case, text in template.statement.items()},
+        "statement": {case: lines.line(lines.text_pieces(text)) for case, text in template.statement.items()},
         "parameters": [p.to_dict() for p in template.params.values()],
         "answer": {
             "kind": template.answer.kind,
-            "parts": [{"name": part, "what": printer.line(printer.text_pieces(template.step(part).what))}
+            "parts": [{"name": part, "what": lines.line(lines.text_pieces(template.step(part).what))}
                       for part in template.answer.asked],
         },
-        "steps": [{"name": s.name, "what": printer.line(printer.text_pieces(s.what))} for s in template.steps],
+        "steps": [{"name": s.name, "what": lines.line(lines.text_pieces(s.what))} for s in template.steps],
         "example": example,
     }
 

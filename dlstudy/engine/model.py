@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from dlstudy.mathtext import expr, parsing, printer
+from dlstudy.mathtext import expr, lines, parsing
 from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number
 
 PARAM_KINDS = ("int", "real", "choice", "word", "flag", "size", "vector", "matrix", "words", "graph")
@@ -122,7 +122,7 @@ class Param:
     @property
     def about_text(self) -> str:
         """``about`` with its math as terminal Unicode."""
-        return printer.line(printer.text_pieces(self.about))
+        return lines.line(lines.text_pieces(self.about))
 
     def domain_text(self) -> str:
         if self.kind == "word":
