@@ -7,7 +7,7 @@ print and read.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable
 
 from rich.markup import escape as esc
 
