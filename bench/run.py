@@ -160,7 +160,8 @@ def _synthetic_collection(home: Path, cards: int = 5000, reviews: int = 50_000) 
     import random
     from datetime import datetime, timedelta, timezone
 
-    from dlstudy.cards.store import Store, iso
+    from dlstudy.cards.records import iso
+    from dlstudy.cards.store import Store
 
     deck = home / "synthetic.yaml"
     lines = ["deck: synthetic", "title: Synthetic collection", "cards:"]
@@ -257,12 +258,12 @@ def bench_hostile(runs: int) -> None:
     """How long refusing each hostile answer takes (evaluated, some would run for hours)."""
     from dlstudy.engine.answers import AnswerFormatError, parse_answer
     from dlstudy.engine.symbolic import to_sympy
-    from dlstudy.mathtext import expr
+    from dlstudy.mathtext import expr, parsing
 
     cases = {
         "real 9**9**9**9": lambda: parse_answer("real", "9**9**9**9"),
         "expression x + 9**9**9**9": lambda: parse_answer("expression", "x + 9**9**9**9"),
-        "sympy guard x + 9^9^9^9": lambda: to_sympy(expr.parse("x + 9^9^9^9")),
+        "sympy guard x + 9^9^9^9": lambda: to_sympy(parsing.parse("x + 9^9^9^9")),
         "5,000 nested parentheses": lambda: parse_answer("expression", "(" * 5000 + "1" + ")" * 5000),
         "10,000 unary minus signs": lambda: parse_answer("expression", "-" * 10000 + "1"),
         "3,000 nested brackets": lambda: parse_answer("expression", "[" * 3000 + "]" * 3000),

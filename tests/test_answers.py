@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlstudy.mathtext import expr
+from dlstudy.mathtext import parsing
 from dlstudy.engine.answers import AnswerFormatError, parse_answer
 from dlstudy.engine.checking import judge
 from dlstudy.mathtext.numbers import format_value
@@ -127,18 +127,18 @@ def _expr(text):
     ["sigmoid(x)*(1-sigmoid(x))", "exp(-x)/(1+exp(-x))^2", "σ(x)(1 − σ(x))", "1/(1+exp(-x)) - 1/(1+exp(-x))^2"],
 )
 def test_sigmoid_derivative_forms_are_equivalent(text):
-    key = expr.parse("sigmoid(x)*(1 - sigmoid(x))")
+    key = parsing.parse("sigmoid(x)*(1 - sigmoid(x))")
     assert equivalent(_expr(text), key, "x", {})
 
 
 def test_wrong_derivative_is_not_equivalent():
-    key = expr.parse("sigmoid(x)*(1 - sigmoid(x))")
+    key = parsing.parse("sigmoid(x)*(1 - sigmoid(x))")
     assert not equivalent(_expr("sigmoid(x)^2"), key, "x", {})
 
 
 def test_sympy_decides_when_random_points_cannot():
     # Undefined at every probe point (|x| < 2.5): only sympy can tell these apart.
-    key = expr.parse("sqrt(x - 5)")
+    key = parsing.parse("sqrt(x - 5)")
     assert equivalent(_expr("(x - 5)^(1/2)"), key, "x", {})
     assert not equivalent(_expr("sqrt(x - 6)"), key, "x", {})
 

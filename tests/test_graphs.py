@@ -11,7 +11,7 @@ import pytest
 from dlstudy.engine import exercises, graphs, sampling
 from dlstudy.engine.templates import get_template
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext import expr, printer
+from dlstudy.mathtext import expr, parsing, printer
 from dlstudy.mathtext.functions import evaluate
 
 
@@ -66,7 +66,7 @@ def test_local_derivative_rules_match_central_differences(text):
     """Each closed-form rule, on its own, against the expression differentiated numerically (no torch)."""
     graph = graphs.parse_graph(text)
     (op,) = graph.operations
-    node = expr.parse(text)
+    node = parsing.parse(text)
     rng = np.random.default_rng(2)
     for _ in range(20):
         point = {"x": float(rng.uniform(0.3, 2.5)), "y": float(rng.uniform(-2.5, -0.3))}
@@ -133,6 +133,6 @@ def test_generated_formulas_typeset():
 
 
 def test_the_step_function_prints_as_an_indicator():
-    node = expr.parse("step(a - b)*db")
+    node = parsing.parse("step(a - b)*db")
     assert printer.expression(node) == "𝟙[a − b > 0]·db"
     assert printer.expression(node, printer.LATEX, values={"a": 2.0, "b": -1.0}) == r"\mathbb{1}[2 - (-1) > 0] \cdot \mathit{db}"

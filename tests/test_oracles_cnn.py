@@ -9,13 +9,30 @@ import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.flop_counter import FlopCounterMode
 
-from dlstudy.engine.oracles import cnn, get
+from dlstudy.engine.oracles import architectures, cnn_costs, cnn_memory, cnn_sizes, get, layer_shapes
 
 rng = np.random.default_rng(0)
 
 
 def _ints(*ranges):
     return tuple(int(rng.integers(lo, hi + 1)) for lo, hi in ranges)
+
+
+def stamped_transpose(x: np.ndarray, w: np.ndarray, stride: int, padding: int, output_padding: int) -> np.ndarray:
+    """Transposed convolution by its definition, as PyTorch's ConvTranspose2d computes it (one channel).
+
+    Every input value stamps a scaled copy of the kernel into the output, the
+    stamps ``stride`` apart; the output gets ``output_padding`` extra rows and
+    columns at the end, then ``padding`` is cut from both sides.
+    """
+    n, k = x.shape[0], w.shape[0]
+    size = (n - 1) * stride + k + output_padding
+    out = np.zeros((size, size))
+    last = (n - 1) * stride + 1
+    for a in range(k):
+        for b in range(k):
+            out[a : a + last : stride, b : b + last : stride] += w[a, b] * x
+    return out[padding : size - padding, padding : size - padding]
 
 
 # ---------------------------------------------------------------------------
@@ -45,16 +62,14 @@ def test_alexnet_first_conv_golden():
     assert get("conv2d_output_size")({"n": 227, "k": 11, "p": 0, "s": 4, "d": 1})["o"] == 55
 
 
-def test_maxpool_matches_torch_values_and_docs():
+def test_maxpool_output_size_matches_torch_and_docs():
     checked = 0
     for _ in range(200):
         n, k, s, p = _ints((1, 30), (1, 5), (1, 3), (0, 2))
         if 2 * p > k or n + 2 * p < k:
             continue  # torch refuses padding > k/2
         image = rng.standard_normal((n, n))
-        ours = cnn.max_pool_2d(image, k, s, p)
         theirs = torch.nn.MaxPool2d(k, s, p)(torch.tensor(image)[None, None])[0, 0].numpy()
-        np.testing.assert_allclose(ours, theirs)
         # MaxPool2d docs (dilation 1, ceil_mode False): H_out = floor((H_in + 2*padding - kernel_size)/stride + 1)
         documented = (n + 2 * p - k) // s + 1
         assert get("maxpool2d_output_size")({"n": n, "k": k, "s": s, "p": p})["o"] == theirs.shape[0] == documented
@@ -70,7 +85,7 @@ def test_conv_transpose_matches_torch_values_and_docs():
             continue  # torch: output_padding must be smaller than the stride or the dilation; the output must be non-empty
         x, w = rng.standard_normal((n, n)), rng.standard_normal((k, k))
         if d == 1 and op < s:
-            ours = cnn.conv_transpose_2d(x, w, s, p, op)
+            ours = stamped_transpose(x, w, s, p, op)
             theirs = F.conv_transpose2d(torch.tensor(x)[None, None], torch.tensor(w)[None, None], stride=s, padding=p, output_padding=op)
             np.testing.assert_allclose(ours, theirs[0, 0].numpy(), atol=1e-12)
         # ConvTranspose2d docs: H_out = (H_in - 1)*stride - 2*padding + dilation*(kernel_size - 1) + output_padding + 1
@@ -146,7 +161,7 @@ def test_conv_multiplies_match_flop_counter():
         c_in, c_out = g * int(rng.integers(1, 9)), g * int(rng.integers(1, 9))
         if n + 2 * p < k:
             continue
-        o, macs = cnn.conv_multiplies(n, c_in, c_out, k, s, p, g)
+        o, macs = cnn_costs.conv_multiplies(n, c_in, c_out, k, s, p, g)
         assert macs == _torch_conv_macs(n, c_in, c_out, k, s, p, g)
         assert o == _torch_conv_size(n, k, p, s, 1)
 
@@ -162,7 +177,7 @@ def test_conv_multiplies_count_a_real_convolution():
         out = products.sum(axis=(1, 4, 5))
         expected = F.conv2d(torch.tensor(x)[None], torch.tensor(w), stride=s, padding=p)[0].numpy()
         np.testing.assert_allclose(out, expected, atol=1e-12)
-        assert cnn.conv_multiplies(n, c_in, c_out, k, s, p)[1] == products.size
+        assert cnn_costs.conv_multiplies(n, c_in, c_out, k, s, p)[1] == products.size
 
 
 def test_conv_macs_oracle_units():
@@ -175,7 +190,7 @@ def test_conv_macs_oracle_units():
 def _alexnet_conv_macs(groups):
     # (n, c_in, c_out, k, stride, padding) of the five convs of the 227x227 AlexNet
     layers = [(227, 3, 96, 11, 4, 0), (27, 96, 256, 5, 1, 2), (13, 256, 384, 3, 1, 1), (13, 384, 384, 3, 1, 1), (13, 384, 256, 3, 1, 1)]
-    return [cnn.conv_multiplies(n, ci, co, k, s, p, g)[1] for (n, ci, co, k, s, p), g in zip(layers, groups)]
+    return [cnn_costs.conv_multiplies(n, ci, co, k, s, p, g)[1] for (n, ci, co, k, s, p), g in zip(layers, groups)]
 
 
 def test_conv_macs_golden_alexnet():
@@ -225,10 +240,10 @@ def test_depthwise_separable_golden():
     # Table 1 of the same paper, MobileNet-224 built from conv_multiplies: 569M mult-adds in all.
     body = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2)]
     body += [(512, 512, 1)] * 5 + [(512, 1024, 2), (1024, 1024, 1)]
-    n, total = 112, cnn.conv_multiplies(224, 3, 32, 3, 2, 1)[1]
+    n, total = 112, cnn_costs.conv_multiplies(224, 3, 32, 3, 2, 1)[1]
     for c_in, c_out, s in body:
-        o, dw = cnn.conv_multiplies(n, c_in, c_in, 3, s, 1, groups=c_in)
-        total += dw + cnn.conv_multiplies(o, c_in, c_out, 1)[1]
+        o, dw = cnn_costs.conv_multiplies(n, c_in, c_in, 3, s, 1, groups=c_in)
+        total += dw + cnn_costs.conv_multiplies(o, c_in, c_out, 1)[1]
         n = o
     total += 1024 * 1000  # the final fully connected layer
     assert round(total / 1e6) == 569
@@ -274,11 +289,11 @@ def test_receptive_field_matches_autograd():
 
 def test_receptive_field_golden():
     # Simonyan & Zisserman 2014, Sec. 2.3: two stacked 3x3 convs see 5x5, three see 7x7.
-    assert [r for r, _ in cnn.receptive_field((("conv", 3, 1, 1),) * 3)] == [3, 5, 7]
+    assert [r for r, _ in cnn_sizes.receptive_field((("conv", 3, 1, 1),) * 3)] == [3, 5, 7]
     # Yu & Koltun 2016 (dilated convolutions), Sec. 3: 3x3 convs with dilation 1, 2, 4 give 3x3, 7x7, 15x15.
-    assert [r for r, _ in cnn.receptive_field(tuple(("conv", 3, 1, d) for d in (1, 2, 4)))] == [3, 7, 15]
+    assert [r for r, _ in cnn_sizes.receptive_field(tuple(("conv", 3, 1, d) for d in (1, 2, 4)))] == [3, 7, 15]
     # van den Oord et al. 2016 (WaveNet): kernel 2, dilations 1, 2, ..., 512 -> receptive field 1024.
-    assert cnn.receptive_field(tuple(("conv", 2, 1, 2**i) for i in range(10)))[-1][0] == 1024
+    assert cnn_sizes.receptive_field(tuple(("conv", 2, 1, 2**i) for i in range(10)))[-1][0] == 1024
 
 
 def test_same_padding_matches_torch_same():
@@ -377,7 +392,7 @@ def test_run_shapes_matches_meta_forward_pass():
             continue  # a window no longer fits the map
         if any(0 in shape for shape in expected):
             continue
-        assert cnn.run_shapes(layers, n, c0) == expected
+        assert layer_shapes.run_shapes(layers, n, c0) == expected
         checked += 1
     assert checked > 150
 
@@ -385,24 +400,24 @@ def test_run_shapes_matches_meta_forward_pass():
 def test_lenet_shapes_match_meta_forward_pass():
     for _ in range(100):
         n, c0, c1, k1, c2, k2, h = _ints((16, 40), (1, 3), (2, 10), (3, 5), (4, 20), (3, 5), (10, 120))
-        net, shapes = cnn.lenet(c0, c1, k1, c2, k2, h, n)
+        net, shapes = architectures.lenet(c0, c1, k1, c2, k2, h, n)
         assert shapes == _meta_forward_shapes(net, n, c0)  # the whole nn.Sequential, its head built on the traced length
 
 
 def test_alexnet_and_vgg_shapes_match_meta_forward_pass():
-    for net in cnn.VGG_CONFIGS:
-        features = cnn.vgg_features(cnn.VGG_CONFIGS[net])
-        assert cnn.run_shapes(features, 224, 3) == _meta_forward_shapes(features, 224, 3)
+    for net in architectures.VGG_CONFIGS:
+        features = architectures.vgg_features(architectures.VGG_CONFIGS[net])
+        assert layer_shapes.run_shapes(features, 224, 3) == _meta_forward_shapes(features, 224, 3)
     for _ in range(40):  # AlexNet-like nets: random filters, kernels, paddings, conv1 stride, input size, groups
         groups = (1, *(int(g) for g in rng.choice([1, 2], 4)))  # conv1 sees the 3 colour channels
         channels = tuple(2 * int(c) for c in rng.integers(2, 40, 5))  # even, so two towers split them
         kernels, padding = _ints((7, 11), (3, 5), (1, 3), (1, 3), (1, 3)), _ints((0, 2), (0, 2), (0, 1), (0, 1), (0, 1))
         stride1, size = int(rng.integers(2, 5)), int(rng.integers(160, 240))
-        convs, linears = cnn.alexnet(channels, kernels, stride1, padding, size, groups)
+        convs, linears = architectures.alexnet(channels, kernels, stride1, padding, size, groups)
         features = [convs[0], torch.nn.MaxPool2d(3, 2), convs[1], torch.nn.MaxPool2d(3, 2), *convs[2:],
                     torch.nn.MaxPool2d(3, 2), torch.nn.Flatten()]
         expected = _meta_forward_shapes(features, size, 3)
-        assert cnn.run_shapes(features, size, 3) == expected
+        assert layer_shapes.run_shapes(features, size, 3) == expected
         assert linears[0].in_features == expected[-1][0]
 
 
@@ -418,15 +433,15 @@ def test_alexnet_golden():
     layers = {name: get("alexnet_layer_params")({"layer": name}) for name in ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")}
     # AlexNet conv1: 96 filters of 11x11x3 + 96 biases = 34,944 parameters, output 55x55x96 on a 227x227 input.
     assert layers["conv1"]["total"] == 34_944
-    convs, _ = cnn.alexnet(**cnn.ALEXNET_PAPER)
+    convs, _ = architectures.alexnet(**architectures.ALEXNET_PAPER)
     assert tuple(convs[0](torch.empty(1, 3, 227, 227, device="meta")).shape[1:]) == (96, 55, 55)
     assert layers["fc6"]["fan_in"] == 6 * 6 * 256
     # torchvision docs, AlexNet_Weights.IMAGENET1K_V1: 61,100,840 parameters for torchvision's variant
     # (64, 192, 384, 256, 256 filters, 224x224 input, conv1 padding 2), built with the same builder.
-    convs, linears = cnn.alexnet((64, 192, 384, 256, 256), (11, 5, 3, 3, 3), 4, (2, 2, 1, 1, 1), 224)
+    convs, linears = architectures.alexnet((64, 192, 384, 256, 256), (11, 5, 3, 3, 3), 4, (2, 2, 1, 1, 1), 224)
     assert sum(t.numel() for m in convs + linears for t in m.parameters()) == 61_100_840
     # Sze et al. 2017, Table IV: the two-tower AlexNet has 2.3M conv weights and 58.6M FC weights.
-    convs, linears = cnn.alexnet(**{**cnn.ALEXNET_PAPER, "groups": (1, 2, 1, 2, 2)})
+    convs, linears = architectures.alexnet(**{**architectures.ALEXNET_PAPER, "groups": (1, 2, 1, 2, 2)})
     assert round(sum(m.weight.numel() for m in convs) / 1e5) == 23
     assert round(sum(m.weight.numel() for m in linears) / 1e5) == 586
 
@@ -481,9 +496,9 @@ def test_maxpool_ceil_mode_matches_torch():
 def test_conv_transpose_stamping_agrees_with_the_formula_beyond_its_limit(monkeypatch):
     cases = [_ints((1, 40), (1, 5), (1, 3), (0, 2), (0, 1), (1, 3)) for _ in range(100)]
     cases = [c for c in cases if c[4] < c[2] and (c[0] - 1) * c[2] + c[5] * (c[1] - 1) + 1 + c[4] - 2 * c[3] >= 1]
-    stamped = [cnn.conv_transpose_1d_length(*c) for c in cases]
-    monkeypatch.setattr(cnn, "STAMP_LIMIT", 0)  # every case now takes the documented formula
-    assert [cnn.conv_transpose_1d_length(*c) for c in cases] == stamped
+    stamped = [cnn_sizes.conv_transpose_1d_length(*c) for c in cases]
+    monkeypatch.setattr(cnn_sizes, "STAMP_LIMIT", 0)  # every case now takes the documented formula
+    assert [cnn_sizes.conv_transpose_1d_length(*c) for c in cases] == stamped
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
@@ -572,7 +587,7 @@ def test_conv_transpose_zero_insertion_equals_stamping():
         op = int(rng.integers(0, s))
         x, w = rng.integers(-2, 3, (n, n)).astype(float), rng.integers(-2, 3, (k, k)).astype(float)
         got = _by_hand("conv_transpose_by_hand", X=x.tolist(), K=w.tolist(), s=s, p=p, op=op)
-        np.testing.assert_allclose(got["Y"], cnn.conv_transpose_2d(x, w, s, p, op), atol=1e-12)
+        np.testing.assert_allclose(got["Y"], stamped_transpose(x, w, s, p, op), atol=1e-12)
 
 
 def test_conv_backward_golden():
@@ -619,7 +634,7 @@ def test_maxpool_backward_golden():
 
 
 def test_window_functions_match_torch():
-    from dlstudy.mathtext import expr
+    from dlstudy.mathtext import parsing
     from dlstudy.mathtext.functions import evaluate
 
     for _ in range(20):
@@ -627,7 +642,7 @@ def test_window_functions_match_torch():
         x, kern, g = rng.standard_normal((h, w)), rng.standard_normal((k, k)), None
         tx = torch.tensor(x)[None, None]
         env = {"X": x, "K": kern}
-        run = lambda text: evaluate(expr.parse(text), env)  # noqa: E731
+        run = lambda text: evaluate(parsing.parse(text), env)  # noqa: E731
         np.testing.assert_allclose(run(f"xcorr2d(X, K, {s})"), F.conv2d(tx, torch.tensor(kern)[None, None], stride=s)[0, 0])
         np.testing.assert_allclose(run(f"maxpool2d(X, {k}, {s})"), F.max_pool2d(tx, k, s)[0, 0])
         np.testing.assert_allclose(run(f"avgpool2d(X, {k}, {s})"), F.avg_pool2d(tx, k, s)[0, 0])
@@ -637,9 +652,9 @@ def test_window_functions_match_torch():
         g = rng.standard_normal(F.max_pool2d(tx, k, s).shape[-2:])
         leaf = tx.clone().requires_grad_(True)
         (grad,) = torch.autograd.grad((F.max_pool2d(leaf, k, s)[0, 0] * torch.tensor(g)).sum(), leaf)
-        np.testing.assert_allclose(evaluate(expr.parse(f"maxpool_route(X, G, {k}, {s})"), {"X": x, "G": g}), grad[0, 0])
-    assert evaluate(expr.parse("lag(v, 7)"), {"v": np.array([1.0, 2, 3])}).tolist() == [7, 1, 2]
-    assert evaluate(expr.parse("dilate(X, 2)"), {"X": np.ones((2, 2))}).tolist() == [[1, 0, 1], [0, 0, 0], [1, 0, 1]]
+        np.testing.assert_allclose(evaluate(parsing.parse(f"maxpool_route(X, G, {k}, {s})"), {"X": x, "G": g}), grad[0, 0])
+    assert evaluate(parsing.parse("lag(v, 7)"), {"v": np.array([1.0, 2, 3])}).tolist() == [7, 1, 2]
+    assert evaluate(parsing.parse("dilate(X, 2)"), {"X": np.ones((2, 2))}).tolist() == [[1, 0, 1], [0, 0, 0], [1, 0, 1]]
 
 
 # ---------------------------------------------------------------------------
@@ -681,7 +696,7 @@ def test_resnet_block_matches_cpu_modules_and_forward():
         kind = str(rng.choice(["basic", "bottleneck"]))
         n, c_in, c, s = _ints((4, 12), (2, 12), (2, 8), (1, 2))
         got = get("resnet_block")({"block": kind, "n": n, "c_in": c_in, "c": c, "s": s, "bn": True})
-        block = cnn._Block(kind, c_in, c, s)
+        block = architectures.ResNetBlock(kind, c_in, c, s)
         # rebuild the same layers on the CPU and run them, the shortcut added as in torchvision's forward
         cpu = lambda modules: torch.nn.Sequential(*[type(m)(**_module_args(m)) for m in modules])  # noqa: E731
         main, shortcut = cpu(block.main), cpu(block.shortcut) if block.shortcut else torch.nn.Identity()
@@ -709,7 +724,7 @@ def test_cnn_memory_golden():
     assert got["a_conv"][0] == 224 * 224 * 64 == 3_211_264
     assert got["a_pool"][1] == 112 * 112 * 64 and got["a_pool"][-1] == 7 * 7 * 512 == 25_088
     assert got["flat"] == 25_088 and round(got["params"] / 1e6) == 138 and got["params"] == 138_344_128
-    layers, _ = cnn.vgg_style(224, 3, filters, pools, (4096, 4096, 1000), False)
+    layers, _ = cnn_memory.vgg_style(224, 3, filters, pools, (4096, 4096, 1000), False)
     assert layers[0].weight.numel() == 1_728
     assert next(m for m in layers if isinstance(m, torch.nn.Linear)).weight.numel() == 102_760_448
     # PyTorch docs: SGD with momentum keeps a momentum_buffer per parameter; Adam keeps exp_avg and exp_avg_sq.
@@ -722,7 +737,7 @@ def test_cnn_memory_golden():
         weight.grad = torch.ones(3)
         optimizer.step()
         buffers = sum(1 for state in optimizer.state.values() for v in state.values() if torch.is_tensor(v) and v.shape == weight.shape)
-        assert cnn.optimizer_buffers(name) == buffers == {"sgd": 0, "momentum": 1, "adam": 2}[name]
+        assert cnn_memory.optimizer_buffers(name) == buffers == {"sgd": 0, "momentum": 1, "adam": 2}[name]
 
 
 def test_grouped_conv_golden():

@@ -9,7 +9,7 @@ import pytest
 from dlstudy.engine import graphs
 from dlstudy.engine.oracles import get
 from dlstudy.engine.templates import get_template
-from dlstudy.mathtext import expr
+from dlstudy.mathtext import parsing
 from dlstudy.mathtext.functions import evaluate
 
 oracle = get("graph_backprop")
@@ -56,7 +56,7 @@ def _central_difference(node, point: dict[str, float], name: str, h: float = 1e-
 @pytest.mark.parametrize("text", get_template("graph-backprop").params["graph"].options)
 def test_every_sampled_graph_matches_central_differences(text):
     graph = graphs.parse_graph(text)
-    node = expr.parse(text)
+    node = parsing.parse(text)
     rng = np.random.default_rng(5)
     for _ in range(30):
         point = {name: float(rng.uniform(-2, 2)) for name in graph.inputs}

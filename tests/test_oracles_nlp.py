@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from dlstudy.mathtext import expr
 from dlstudy.mathtext import functions
+from dlstudy.mathtext import parsing
 from dlstudy.engine.oracles import get
 from dlstudy.engine.model import Sentence
 from dlstudy.engine.oracles.nlp import beam_search, bigram_factors, clipped_matches, closest_reference_length, sentence_bleu
@@ -257,8 +258,8 @@ def test_ngram_counts_refuses_bad_arguments():
     for text in ("ngram_counts([1, 5], 1, 3)", "ngram_counts([1, 2], 2, 1e9)", "ngram_counts([1, 2], 0, 3)",
                  "ngram_counts([1, 2], 3, 3)", "ngram_counts([1.5, 2], 1, 3)", "ngram_counts([1, 2], 4, 3)"):
         with pytest.raises(expr.ExprError):
-            functions.evaluate(expr.parse(text))
-    counts = functions.evaluate(expr.parse("ngram_counts([1, 2, 1; 2, 2, 3], 2, 3)"))
+            functions.evaluate(parsing.parse(text))
+    counts = functions.evaluate(parsing.parse("ngram_counts([1, 2, 1; 2, 2, 3], 2, 3)"))
     np.testing.assert_array_equal(counts, [[0, 1, 0], [1, 1, 1], [0, 0, 0]])  # rows are separate sentences
 
 

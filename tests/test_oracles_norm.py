@@ -244,13 +244,13 @@ def test_group_norm_golden_extremes_are_layer_and_instance_norm():
 
 
 def test_axis_statistics_functions():
-    from dlstudy.mathtext import expr
+    from dlstudy.mathtext import expr, parsing
     from dlstudy.mathtext.functions import evaluate
 
     X = np.array([[1.0, 5.0, 3.0], [2.0, 2.0, 8.0], [0.0, 4.0, 1.0], [6.0, 3.0, 3.0]])
 
     def run(text):
-        return evaluate(expr.parse(text), {"X": X})
+        return evaluate(parsing.parse(text), {"X": X})
 
     np.testing.assert_allclose(run("colmean(X)"), X.mean(axis=0))
     np.testing.assert_allclose(run("colvar(X)"), X.var(axis=0))

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlstudy.engine.oracles import get, optim
+from dlstudy.engine.oracles import get, inplace_ops, lr_schedules, optimizers
 from dlstudy.engine.templates import get_template
 
 rng = np.random.default_rng(20240501)
@@ -306,7 +306,7 @@ def test_optimizer_oracles_match_torch_optim():
 def test_optimizer_oracles_equal_torch_optim_bit_for_bit(monkeypatch):
     """Given torch's own square root, every value is torch.optim's to the last bit (and the
     sign of zero): the NumPy steps are the same operations in the same order."""
-    monkeypatch.setattr(optim, "_sqrt", lambda a: torch.from_numpy(np.array(a, dtype=float)).sqrt().numpy())
+    monkeypatch.setattr(optimizers, "sqrt", lambda a: torch.from_numpy(np.array(a, dtype=float)).sqrt().numpy())
     for oracle_id, p, want in _optimizer_cases(300):
         got = get(oracle_id)(p)
         for key, value in want.items():
@@ -317,9 +317,9 @@ def test_optimizer_oracles_equal_torch_optim_bit_for_bit(monkeypatch):
 def test_fma_rounds_once():
     # 1 + 2^-30 squared is 1 + 2^-29 + 2^-60: the separate product rounds the 2^-60 away, a fused one keeps it.
     x = 1.0 + 2.0**-30
-    assert optim._fma(x, x, -(1.0 + 2.0**-29))[()] == 2.0**-60
+    assert inplace_ops.fma(x, x, -(1.0 + 2.0**-29))[()] == 2.0**-60
     assert x * x - (1.0 + 2.0**-29) == 0.0
-    assert math.copysign(1.0, optim._fma(-0.0, 1.0, -0.0)[()]) == -1.0  # IEEE: -0 + -0 = -0
+    assert math.copysign(1.0, inplace_ops.fma(-0.0, 1.0, -0.0)[()]) == -1.0  # IEEE: -0 + -0 = -0
 
 
 # ---------------------------------------------------------------------------
@@ -746,10 +746,10 @@ def test_schedules_closed_form_agrees_with_stepping_at_the_switch():
         "inverse_sqrt": lambda k: 0.5 * 0.9999 / math.sqrt(k),
     }
     for schedule, formula in formulas.items():
-        for epoch in (optim.SIMULATED_EPOCHS, optim.SIMULATED_EPOCHS + 1):
+        for epoch in (lr_schedules.SIMULATED_EPOCHS, lr_schedules.SIMULATED_EPOCHS + 1):
             out = get("lr_decay")({"schedule": schedule, "lr0": 0.5, "c": 0.9999, "epoch": epoch})
             assert out["lr"] == pytest.approx(formula(epoch), rel=1e-9), (schedule, epoch)
-    e = optim.SIMULATED_EPOCHS
+    e = lr_schedules.SIMULATED_EPOCHS
     for epoch in (e, e + 1, e + 7):
         step = get("lr_step_decay")({"lr0": 1.0, "gamma": 0.999, "step_size": 7, "epoch": epoch})
         assert step["drops"] == epoch // 7 and step["lr"] == pytest.approx(0.999 ** (epoch // 7), rel=1e-9)

@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dlstudy.cli.app import app
-from dlstudy.cards.store import MIGRATIONS, from_iso
+from dlstudy.cards.records import from_iso
+from dlstudy.cards.schema import MIGRATIONS
 
 runner = CliRunner()
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)

@@ -10,12 +10,12 @@ from dlstudy.engine import sampling, solving
 from dlstudy.engine.params import coerce_params
 from dlstudy.engine.templates import get_template
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext import expr
+from dlstudy.mathtext import expr, parsing
 from dlstudy.mathtext.functions import evaluate
 
 
 def run(text: str, **env):
-    return evaluate(expr.parse(text), env)
+    return evaluate(parsing.parse(text), env)
 
 
 def test_stochastic_rows_are_probability_distributions_on_the_grid():

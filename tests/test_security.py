@@ -9,6 +9,7 @@ import pytest
 
 from dlstudy.mathtext import expr
 from dlstudy.mathtext import functions
+from dlstudy.mathtext import parsing
 from dlstudy.engine.answers import AnswerFormatError, parse_answer
 from dlstudy.errors import DlstudyError
 from dlstudy.engine.symbolic import to_sympy
@@ -59,7 +60,7 @@ def test_huge_exponent_in_an_expression_answer_is_refused():
 
 def test_huge_exponent_expression_is_refused_by_sympy_guard():
     with pytest.raises(expr.ExprError):
-        to_sympy(expr.parse("x + 9^9^9^9"))
+        to_sympy(parsing.parse("x + 9^9^9^9"))
 
 
 @pytest.mark.parametrize("name", HOSTILE_NESTING)
@@ -70,9 +71,9 @@ def test_deep_nesting_is_refused(name):
 
 def test_names_and_functions_resolve_only_to_the_whitelist():
     with pytest.raises(expr.ExprError, match="unknown function"):
-        functions.evaluate(expr.parse("system(1)"))
+        functions.evaluate(parsing.parse("system(1)"))
     with pytest.raises(expr.ExprError, match="unknown name"):
-        functions.evaluate(expr.parse("os"))
+        functions.evaluate(parsing.parse("os"))
 
 
 TEMPLATE = """
@@ -122,7 +123,7 @@ def test_statement_placeholders_do_not_reach_attributes(tmp_path):
     path.write_text(TEMPLATE.replace('"{n}"', '"{n.__class__}"') % "n")
     template = parse_template(path)  # not a placeholder: left as literal text
     from dlstudy.engine.sampling import statement_pieces
-    from dlstudy.mathtext.printer import line
+    from dlstudy.mathtext.lines import line
 
     assert line(statement_pieces(template, {"n": 2})) == "{n.__class__}"
 

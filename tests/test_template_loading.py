@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from dlstudy.engine import evaluation, solving
-from dlstudy.engine.answers import AnswerFormatError
 from dlstudy.engine.checking import check
 from dlstudy.errors import DlstudyError
 from dlstudy.engine.templates import get_template, parse_template, template_ids

@@ -20,7 +20,7 @@ from dlstudy.engine import exercises, textlint
 from dlstudy.engine.checking import check
 from dlstudy.engine.model import Sentence
 from dlstudy.engine.params import coerce_params
-from dlstudy.mathtext import printer
+from dlstudy.mathtext import lines, printer
 from dlstudy.mathtext.markup import split_math
 from dlstudy.mathtext.numbers import to_jsonable
 from dlstudy.engine.templates import get_template, template_ids
@@ -140,7 +140,7 @@ def test_template_reads_like_a_textbook(template_id):
         solution = solving.solve_variant(sampling.sample(generic, seed))
         for step in solution.steps:
             for style in printer.STYLES:
-                line = "".join(content for _, content in printer.parts(step.work, style))
+                line = "".join(content for _, content in lines.parts(step.work, style))
                 problems += [f"step {step.name}: {p}" for p in textlint.code_in_line(line)]
     assert not problems, "\n".join(dict.fromkeys(problems))
     # `dlstudy problems ID` reads the statement before any number is drawn: no placeholder left in it

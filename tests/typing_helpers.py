@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from dlstudy.mathtext import expr
 from dlstudy.mathtext import printer
 from dlstudy.engine.answers import CHOICE_LETTERS
 from dlstudy.engine.checking import step_kind

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from dlstudy.cards import kinds
 from dlstudy.cards.markup import cloze_side
 from dlstudy.cards.model import Card, Deck
-from dlstudy.cards.store import NEW, STATE_NAMES, CardRow
+from dlstudy.cards.records import NEW, STATE_NAMES, CardRow
 from dlstudy.errors import DlstudyError, Location
 from dlstudy.suggest import did_you_mean
 

@@ -48,8 +48,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from dlstudy.cards.records import NEW, REVIEW, CardRow
 from dlstudy.cards.scheduling import GOOD, next_state, to_fsrs
-from dlstudy.cards.store import NEW, REVIEW, CardRow, Store
+from dlstudy.cards.store import Store
 from dlstudy.clock import DAY_STARTS_AT, day_start, study_day
 from dlstudy.errors import DlstudyError
 

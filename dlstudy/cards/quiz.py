@@ -29,8 +29,9 @@ from dlstudy.cards import kinds
 from dlstudy.cards.families import Relations, held_back
 from dlstudy.cards.model import Card
 from dlstudy.cards.prompts import Checked, Prompt
+from dlstudy.cards.records import NEW, CardRow
 from dlstudy.cards.scheduling import AGAIN, EASY, GOOD, HARD, make_scheduler, next_state
-from dlstudy.cards.store import NEW, CardRow, Store
+from dlstudy.cards.store import Store
 from dlstudy.clock import Clock, day_start, study_day
 from dlstudy.config import Config
 

@@ -6,8 +6,9 @@ import json
 from dataclasses import replace
 from datetime import datetime
 
+from dlstudy.cards.records import NEW, CardRow
+from dlstudy.cards.store import Store
 from dlstudy.config import Config
-from dlstudy.cards.store import NEW, CardRow, Store
 
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
 RATING_NAMES = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any, Sequence
 
 from dlstudy.cards.model import Deck
+from dlstudy.cards.records import NEW, REVIEW, STATE_NAMES
 from dlstudy.cards.scheduling import AGAIN, retrievability
-from dlstudy.cards.store import NEW, REVIEW, STATE_NAMES, Store
+from dlstudy.cards.store import Store
 from dlstudy.clock import day_start, study_day
 
 

@@ -7,7 +7,7 @@ print and read.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable
 
 from rich.markup import escape as esc
 
@@ -140,8 +140,8 @@ def _drill_answer(ask, interactive: bool, session, problem) -> tuple[str, list[V
 
 
 def _math(text: str) -> str:
-    from dlstudy.mathtext import printer
+    from dlstudy.mathtext import lines
 
-    return printer.line(printer.text_pieces(text))
+    return lines.line(lines.text_pieces(text))
 
 

@@ -18,14 +18,14 @@ from dlstudy.engine.answers import CHOICE_LETTERS
 from dlstudy.engine.checking import Verdict
 from dlstudy.engine.results import Solution, Variant
 from dlstudy.engine.templates import Template
-from dlstudy.mathtext import printer
+from dlstudy.mathtext import lines
 
 console = Console(highlight=False)
 
 
 def _math(text: str) -> str:
     """Text with $...$ math as terminal Unicode."""
-    return printer.line(printer.text_pieces(text))
+    return lines.line(lines.text_pieces(text))
 
 
 def problem_table(templates: Sequence[Template]) -> None:
@@ -268,7 +268,7 @@ def card_table(cards: Sequence, limit: int) -> None:
             state = "due now"
         else:
             state = f"in {interval_text(card.due - now)}"
-        question = " ".join(printer.line(printer.text_pieces(card.question)).split())
+        question = " ".join(lines.line(lines.text_pieces(card.question)).split())
         table.add_row(esc(card.id), state, esc(question))
     console.print(table)
     more = f" (showing {limit}: -n {len(cards)} for all)" if len(cards) > limit else ""

@@ -3,7 +3,7 @@
 Accepted: fractions ``3/4``, ``1.2e-3``, Unicode minus, small arithmetic
 (``2^10``), vectors ``[1, 2, 3]`` / ``1 2 3`` / ``(1, 2, 3)``, matrices
 ``[1, 2; 3, 4]`` / ``[[1, 2], [3, 4]]``, shapes ``55x55x96`` / ``(55, 55, 96)``,
-choices by letter, number or text.  Everything goes through ``expr.parse``.
+choices by letter, number or text.  Everything goes through ``parsing.parse``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from dlstudy.mathtext import expr
 from dlstudy.mathtext import functions
+from dlstudy.mathtext import parsing
 from dlstudy.mathtext import printer
 from dlstudy.errors import DlstudyError
 from dlstudy.limits import quoted
@@ -53,7 +54,7 @@ def _constant(text: str, kind: str) -> float:
             raise AnswerFormatError(kind, f"{quoted(text)} is not a finite number")
         return value
     try:
-        node = expr.parse(text, max_length=200)
+        node = parsing.parse(text, max_length=200)
     except expr.ExprError as exc:
         raise AnswerFormatError(kind, f"cannot read {quoted(text)} as a number ({exc.message})") from None
     if expr.names(node) - set(expr.CONSTANT_NAMES):
@@ -115,7 +116,7 @@ _SPACE_BETWEEN_ENTRIES = re.compile(r"(?<=[\d.)\]])[ \t]+(?=[-+]?[\d.(\[])")
 
 
 def _array(text: str, kind: str) -> np.ndarray:
-    text = expr.normalize(text).strip()
+    text = parsing.normalize(text).strip()
     if not text:
         raise AnswerFormatError(kind, "empty answer")
     if text[0] == "(" and text[-1] == ")":
@@ -133,7 +134,7 @@ def _array(text: str, kind: str) -> np.ndarray:
             raise AnswerFormatError(kind, "every entry must be a finite number")
         return value
     try:
-        node = expr.parse(text, max_length=5000)
+        node = parsing.parse(text, max_length=5000)
     except expr.ExprError as exc:
         raise AnswerFormatError(kind, f"cannot read {quoted(text)} ({exc.message})") from None
     if not isinstance(node, expr.Array) or expr.names(node) - set(expr.CONSTANT_NAMES):
@@ -230,7 +231,7 @@ def parse_matrix(text: str) -> np.ndarray:
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
-    cleaned = expr.normalize(text).strip().strip("()[]")
+    cleaned = parsing.normalize(text).strip().strip("()[]")
     parts = [p for p in re.split(r"\s*(?:[x,*]|\s)\s*", cleaned.replace("X", "x")) if p]
     if not parts or not all(re.fullmatch(r"[0-9]{1,18}", p) for p in parts):  # ASCII digits; int() refuses ², ①
         raise AnswerFormatError("shape", f"cannot read {quoted(text)} as a shape")
@@ -253,7 +254,7 @@ def parse_choice(text: str, choices: Sequence[str]) -> int:
 
 def parse_expression(text: str, variables: Sequence[str]) -> expr.Node:
     try:
-        node = expr.parse(text, implicit_mul=True)
+        node = parsing.parse(text, implicit_mul=True)
     except expr.ExprError as exc:
         raise AnswerFormatError("expression", exc.message) from None
     unknown = expr.names(node) - set(variables) - set(expr.CONSTANT_NAMES)

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from dlstudy.mathtext import expr
-from dlstudy.mathtext import printer
+from dlstudy.mathtext import lines, printer
 from dlstudy.engine.answers import parse_answer
 from dlstudy.engine.results import Solution
 from dlstudy.mathtext.numbers import format_number, format_value
@@ -237,7 +237,7 @@ def _other_quantity(template: Template, solution: Solution, given: Any, kind: st
     """"That is <another quantity of the worked solution>": the student answered a different part."""
     if kind in ("expression", "choice"):
         return []
-    asked = printer.line(printer.text_pieces(template.step(step).what))
+    asked = lines.line(lines.text_pieces(template.step(step).what))
     for other in template.steps:
         if other.name == step:
             continue
@@ -246,7 +246,7 @@ def _other_quantity(template: Template, solution: Solution, given: Any, kind: st
             continue
         other_kind = "real" if kind == "integer" and np.ndim(value) == 0 else kind
         if judge(template, other_kind, given, value, solution.params, other.name, explain=False).score == 1.0:
-            what = printer.line(printer.text_pieces(other.what))
+            what = lines.line(lines.text_pieces(other.what))
             return [f"That is {what} ({other.name}); the question asks for {asked}."]
     return []
 

@@ -16,7 +16,7 @@ from dlstudy.engine.params import coerce_params, parse_assignments
 from dlstudy.engine.results import Solution, Variant
 from dlstudy.errors import DlstudyError
 from dlstudy.engine.templates import Template, all_templates, get_template, template_ids
-from dlstudy.mathtext import printer
+from dlstudy.mathtext import lines
 from dlstudy.mathtext.numbers import format_value
 from dlstudy.suggest import did_you_mean
 
@@ -140,7 +140,7 @@ def describe(problem_id: str) -> dict[str, Any]:
             "kind": template.answer.kind,
             "parts": [{"name": part, "what": _what(template, part)} for part in template.answer.asked],
         },
-        "steps": [{"name": s.name, "what": printer.line(printer.text_pieces(s.what))} for s in template.steps],
+        "steps": [{"name": s.name, "what": lines.line(lines.text_pieces(s.what))} for s in template.steps],
         "example": example,
     }
 
@@ -148,7 +148,7 @@ def describe(problem_id: str) -> dict[str, Any]:
 def _what(template: Template, step: str) -> str:
     """What a step computes; a graph template's steps are the nodes of the graph it is given."""
     if any(s.name == step for s in template.steps):
-        return printer.line(printer.text_pieces(template.step(step).what))
+        return lines.line(lines.text_pieces(template.step(step).what))
     return f"the value of {step}"
 
 
@@ -159,7 +159,7 @@ def _described(template: Template, case: str, text: str) -> str:
     names[graphs.INPUTS_PLACEHOLDER] = "values of its inputs"
     if template.cases and case.lower() in template.params[template.cases].phrases:
         names[template.cases] = template.params[template.cases].phrases[case.lower()]
-    return printer.line(printer.text_pieces(text, names))
+    return lines.line(lines.text_pieces(text, names))
 
 
 def _typed(value: Any) -> str:

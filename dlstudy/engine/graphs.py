@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 from dlstudy.engine.model import Answer, Constraint, Domain, Formula, Mistake, Param, Step, Template
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext import expr, printer
+from dlstudy.mathtext import expr, parsing, printer
 from dlstudy.mathtext import latex as tex
 from dlstudy.mathtext.expr import Binary, Call, Group, Name, Node, Num, Unary
 from dlstudy.mathtext.functions import compile_node
@@ -90,7 +90,7 @@ class Graph:
 def parse_graph(text: str) -> Graph:
     """The expression's graph; GraphError says what is not allowed."""
     try:
-        root = expr.parse(text)
+        root = parsing.parse(text)
     except expr.ExprError as exc:
         raise GraphError(exc.message) from None
     _check_allowed(root)

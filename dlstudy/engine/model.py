@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from dlstudy.mathtext import expr, printer
+from dlstudy.mathtext import expr, lines, parsing
 from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number
 
 PARAM_KINDS = ("int", "real", "choice", "word", "flag", "size", "vector", "matrix", "words", "graph")
@@ -154,7 +154,7 @@ class Param:
     @property
     def about_text(self) -> str:
         """``about`` with its math as terminal Unicode."""
-        return printer.line(printer.text_pieces(self.about))
+        return lines.line(lines.text_pieces(self.about))
 
     def domain_text(self) -> str:
         if self.kind == "word":
@@ -321,7 +321,7 @@ class Template:
         for name, value in params.items():
             param = self.params.get(name)
             if param is not None and param.kind == "graph":
-                shown[name] = expr.parse(str(value))
+                shown[name] = parsing.parse(str(value))
             elif param is not None and param.kind in ("word", "flag") and param.phrases:
                 shown[name] = param.phrases[str(value).lower()]
             elif param is not None and param.kind == "flag":

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from dlstudy.engine.evaluation import carried_mistake
 from dlstudy.engine.model import Mistake, Sentence, Template
-from dlstudy.mathtext import expr, printer
+from dlstudy.mathtext import expr, lines, printer
 from dlstudy.mathtext.numbers import to_jsonable
 
 
@@ -28,7 +28,7 @@ class StepResult:
     name: str
     what: str
     latex: str  # the closed form, as the template writes it (LaTeX)
-    work: tuple[printer.Piece, ...]  # the formula with the numbers substituted, then the value
+    work: tuple[lines.Piece, ...]  # the formula with the numbers substituted, then the value
     value: Any
     value_text: str  # the value as a student would type it
 
@@ -37,23 +37,23 @@ class StepResult:
         return printer.formula(self.latex)
 
     @property
-    def what_pieces(self) -> tuple[printer.Piece, ...]:
+    def what_pieces(self) -> tuple[lines.Piece, ...]:
         """The step's label, text with ``$...$`` math, as printer pieces."""
-        return printer.text_pieces(self.what)
+        return lines.text_pieces(self.what)
 
     @property
     def label(self) -> str:
         """The step's label as one line of terminal text."""
-        return printer.line(self.what_pieces)
+        return lines.line(self.what_pieces)
 
     @property
     def substituted(self) -> str:
-        return printer.line(self.work)
+        return lines.line(self.work)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "what": printer.line(printer.text_pieces(self.what)),
+            "what": lines.line(lines.text_pieces(self.what)),
             "formula": self.formula,
             "substituted": self.substituted,
             "value": to_jsonable(self.value) if not isinstance(self.value, expr.Node.__args__) else self.value_text,
@@ -66,7 +66,7 @@ class Solution:
     params: Mapping[str, Any]
     answer: Any  # from the oracle
     answer_text: str  # as a student would type it
-    answer_pieces: tuple[printer.Piece, ...]  # as a sheet shows it
+    answer_pieces: tuple[lines.Piece, ...]  # as a sheet shows it
     steps: tuple[StepResult, ...]
     values: Mapping[str, Any]  # params + every step's value, for mistakes and hand-checks
     oracle_values: Mapping[str, Any]
@@ -92,13 +92,13 @@ class Variant:
     template: Template
     seed: int
     params: Mapping[str, Any]
-    pieces: tuple[printer.Piece, ...]  # the statement: words and parameter values
+    pieces: tuple[lines.Piece, ...]  # the statement: words and parameter values
     # params + every step by its closed form, as sampling computed them (so solving needn't again)
     formula_values: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def statement(self) -> str:
-        return printer.line(self.pieces)
+        return lines.line(self.pieces)
 
     def to_dict(self, solution: Solution | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -16,7 +16,7 @@ from dlstudy.engine.evaluation import first_violated, formula_values, mistake_va
 from dlstudy.engine.results import Variant
 from dlstudy.engine.model import Formula, Param, Sentence, Template
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext import expr, printer
+from dlstudy.mathtext import expr, lines
 from dlstudy.mathtext.numbers import round_as_displayed
 
 MAX_ATTEMPTS = 2000
@@ -152,10 +152,10 @@ def sample(template: Template, seed: int) -> Variant:
     raise DlstudyError(f"{generic.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
 
 
-def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[printer.Piece, ...]:
+def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[lines.Piece, ...]:
     """The statement's words and math with each ``{name}`` replaced by the parameter's value
     (a word or flag by its phrase, e.g. "PyTorch's nn.LSTM (two bias vectors)")."""
-    return printer.text_pieces(template.statement[template.case_of(params)], template.display_values(params))
+    return lines.text_pieces(template.statement[template.case_of(params)], template.display_values(params))
 
 
 def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from dlstudy.engine.checking import step_kind
 from dlstudy.engine.evaluation import formula_values
 from dlstudy.engine.results import OracleDisagreement, Solution, StepResult, Variant
 from dlstudy.engine.model import Template
-from dlstudy.mathtext import printer
+from dlstudy.mathtext import lines, printer
 from dlstudy.mathtext.expr import Array, Group, Index, Name, Num
 from dlstudy.mathtext.numbers import format_value
 
@@ -98,16 +98,16 @@ def _value_text(template: Template, name: str, value: Any, values: Mapping[str, 
     return printer.value(_shown(template, name, value), sigfigs=template.answer.shown_sigfigs)
 
 
-def _answer_piece(template: Template, answer: Any, values: Mapping[str, Any]) -> printer.Piece:
+def _answer_piece(template: Template, answer: Any, values: Mapping[str, Any]) -> lines.Piece:
     kind = template.answer.kind
     if kind == "choice":
-        return printer.Text(_value_text(template, template.answer.step, answer, values))
+        return lines.Text(_value_text(template, template.answer.step, answer, values))
     if kind == "expression":
-        return printer.Expression(values[template.answer.step])
-    return printer.Value(_shown(template, template.answer.step, answer), template.answer.shown_sigfigs)
+        return lines.Expression(values[template.answer.step])
+    return lines.Value(_shown(template, template.answer.step, answer), template.answer.shown_sigfigs)
 
 
-def _shows_nothing_new(substituted: printer.Expression, shown: printer.Value) -> bool:
+def _shows_nothing_new(substituted: lines.Expression, shown: lines.Value) -> bool:
     """Substituting left nothing to compute (``4`` rather than ``4 = 4``), in either style.
 
     Only an array literal can print alike in LaTeX (a matrix) but not in Unicode.
@@ -116,10 +116,10 @@ def _shows_nothing_new(substituted: printer.Expression, shown: printer.Value) ->
     while isinstance(node, Group):
         node = node.inner
     if isinstance(node, Array):
-        return printer.parts((substituted,), printer.LATEX) == printer.parts((shown,), printer.LATEX)
+        return lines.parts((substituted,), printer.LATEX) == lines.parts((shown,), printer.LATEX)
     if not isinstance(node, (Name, Num, Index)):
         return False  # an operator or a function always shows something to compute
-    return printer.line((substituted,)) == printer.line((shown,))
+    return lines.line((substituted,)) == lines.line((shown,))
 
 
 def _step_results(
@@ -141,25 +141,25 @@ def _step_results(
         # An expression answer is shown as its formula; the oracle's live function only checks it.
         value = values[step.name] if symbolic else oracle_values.get(step.name, values[step.name])
         text = _value_text(template, step.name, value, values)
-        work: tuple[printer.Piece, ...]
+        work: tuple[lines.Piece, ...]
         if step.show is not None:  # the template writes the line as a textbook would
             shown_values[step.name] = _shown(template, step.name, value)
-            work = printer.text_pieces(step.show[case], shown_values)
+            work = lines.text_pieces(step.show[case], shown_values)
         elif symbolic:
-            work = (printer.Expression(node, symbols=template.symbols),)
+            work = (lines.Expression(node, symbols=template.symbols),)
         else:
             # what a student knows at this step: the parameters and the steps before it
             # earlier steps as the oracle gives them (counts as exact ints), the parameters as given
             known = {k: _shown(template, k, oracle_values[k]) if k in oracle_values and k in steps_before else v
                      for k, v in values.items() if k in known_names}
-            substituted = printer.Expression(node, known, template.symbols)
-            shown = printer.Value(_shown(template, step.name, value), template.answer.shown_sigfigs)
+            substituted = lines.Expression(node, known, template.symbols)
+            shown = lines.Value(_shown(template, step.name, value), template.answer.shown_sigfigs)
             if template.answer.kind == "choice" and step.name == template.answer.step:
-                work = (printer.Chain((substituted, printer.Value(int(value)))), printer.Text(f"  (answer {text})"))
+                work = (lines.Chain((substituted, lines.Value(int(value)))), lines.Text(f"  (answer {text})"))
             elif _shows_nothing_new(substituted, shown):
                 work = (shown,)
             else:
-                work = (printer.Chain((substituted, shown)),)
+                work = (lines.Chain((substituted, shown)),)
         yield StepResult(step.name, step.what, step.latex[case], work, value, text)
         known_names.add(step.name)
         steps_before.add(step.name)

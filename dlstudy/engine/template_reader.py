@@ -8,7 +8,7 @@ from typing import Any
 
 from dlstudy.engine.model import ARRAY_KINDS, PARAM_KINDS, Domain, Formula, Param
 from dlstudy.errors import Location, LocatedError
-from dlstudy.mathtext import expr
+from dlstudy.mathtext import expr, parsing
 from dlstudy.mathtext.functions import FUNCTIONS, compile_node
 from dlstudy.mathtext.markup import placeholder_names, split_math
 from dlstudy.suggest import did_you_mean
@@ -82,7 +82,7 @@ class Reader:
         if not isinstance(text, str):
             raise self.error(parent, f"{where} must be a formula in quotes, not {text!r}", key)
         try:
-            node = expr.parse(text)
+            node = parsing.parse(text)
         except expr.ExprError as exc:
             raise self.error(parent, f"{where}: {exc.message}", key) from None
         unknown_calls = expr.calls(node) - set(FUNCTIONS)

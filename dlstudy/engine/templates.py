@@ -1,7 +1,7 @@
 """Problem templates: YAML data files validated into ``engine.model`` dataclasses, and the catalogue of them.
 
 A template is pure data (see docs/problems.md).  Its formulas are parsed by
-``expr.parse``; its oracle is a name looked up in dlstudy's own registry.  Any
+``parsing.parse``; its oracle is a name looked up in dlstudy's own registry.  Any
 mistake in a file is a LocatedError ``FILE:LINE:COL: what is wrong`` (exit 2).
 """
 
@@ -20,7 +20,7 @@ from dlstudy.engine.model import (  # noqa: F401  (Formula, Param: re-exported)
 )
 from dlstudy.engine.template_reader import Reader, parse_param
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext import expr
+from dlstudy.mathtext import expr, parsing
 from dlstudy.paths import problem_dirs
 from dlstudy.suggest import did_you_mean
 from dlstudy.yamlfile import load_yaml

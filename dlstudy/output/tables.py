@@ -58,7 +58,7 @@ def card_rows(decks: Sequence[Deck], store: Any) -> list[dict[str, Any]]:
 
     A lapse is an Again on a card that was in the review state, as in Anki.
     """
-    from dlstudy.cards.store import NEW, REVIEW, STATE_NAMES
+    from dlstudy.cards.records import NEW, REVIEW, STATE_NAMES
 
     states = store.cards()
     reviews, lapses = Counter(), Counter()
@@ -89,7 +89,7 @@ def card_rows(decks: Sequence[Deck], store: Any) -> list[dict[str, Any]]:
 
 
 def _iso(moment: Any) -> str | None:
-    from dlstudy.cards.store import iso
+    from dlstudy.cards.records import iso
 
     return iso(moment) if moment else None
 

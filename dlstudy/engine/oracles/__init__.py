@@ -26,7 +26,9 @@ Oracle = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 # Every module that defines oracles; importing them fills the registry.
 MODULES = (
-    "cnn", "mlp", "activations", "optim", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "vision", "misc",
+    "cnn_sizes", "cnn_costs", "cnn_by_hand", "cnn_memory", "architectures",
+    "optimizers", "lr_schedules", "minibatches", "regularization", "initialization",
+    "mlp", "activations", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "vision", "misc",
     "gnn", "theory",
     "graph", "foundations",
     "training",

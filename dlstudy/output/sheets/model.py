@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from dlstudy.engine.results import Solution, Variant
-from dlstudy.mathtext import printer
+from dlstudy.mathtext import lines, printer
 from dlstudy.output.markup import Part
 
 
@@ -86,18 +86,18 @@ class SheetResult:
 
 def statement_parts(variant: Variant) -> tuple[Part, ...]:
     """The statement with each ``{name}`` as text (words, plain numbers) or math (arrays, negative numbers)."""
-    return printer.parts(variant.pieces, printer.LATEX)
+    return lines.parts(variant.pieces, printer.LATEX)
 
 
 def answer_parts(solution: Solution) -> tuple[Part, ...]:
     """The key's answer, equal to the engine's (``solution.answer_text``) entry for entry."""
-    return printer.parts(solution.answer_pieces, printer.LATEX)
+    return lines.parts(solution.answer_pieces, printer.LATEX)
 
 
 def step_views(solution: Solution) -> tuple[StepView, ...]:
     """Each step: its LaTeX formula, then the formula with the numbers in and its value."""
     return tuple(
-        StepView(printer.parts(step.what_pieces, printer.LATEX), step.latex, printer.parts(step.work, printer.LATEX))
+        StepView(lines.parts(step.what_pieces, printer.LATEX), step.latex, lines.parts(step.work, printer.LATEX))
         for step in solution.steps
     )
 
