@@ -104,7 +104,6 @@ def test_without_an_exam_not_every_card_is_seen(slow_home, deck):
 
 
 def test_every_card_is_seen_before_the_exam_with_the_work_spread(slow_home, deck):
-    from dlstudy.cards import study
     from dlstudy.cards.exam import Planner, exam_moment
     from dlstudy.cards.scheduling import make_scheduler
     from dlstudy.cards.store import open_store

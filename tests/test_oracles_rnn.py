@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from dlstudy.engine.oracles import get
-from dlstudy.engine.oracles import rnn as rnn_oracles
 from dlstudy.engine.oracles.rnn import gru_cell, lstm_cell
 
 rng = np.random.default_rng(0)
@@ -398,14 +397,14 @@ def _collapse(path, blank):
 
 
 def test_ctc_collapse_matches_python_and_the_formula_functions():
-    from dlstudy.mathtext import expr, functions
+    from dlstudy.mathtext import functions, parsing
 
     for _ in range(300):
         path = [float(v) for v in rng.integers(0, 4, int(rng.integers(1, 12)))]
         got = get("ctc_collapse")({"y": np.array(path), "blank": 0})
         assert got["label"].tolist() == _collapse(path, 0)
         text = f"drop(merge_repeats({path}), 0)"
-        assert functions.evaluate(expr.parse(text)).tolist() == _collapse(path, 0)
+        assert functions.evaluate(parsing.parse(text)).tolist() == _collapse(path, 0)
 
 
 def test_ctc_collapse_golden_graves():

@@ -20,7 +20,7 @@ from dlstudy.engine.model import (  # noqa: F401  (Formula, Param: re-exported)
 )
 from dlstudy.engine.template_reader import Reader, parse_param
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext import expr, parsing
+from dlstudy.mathtext import expr
 from dlstudy.paths import problem_dirs
 from dlstudy.suggest import did_you_mean
 from dlstudy.yamlfile import load_yaml

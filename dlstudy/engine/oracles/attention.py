@@ -200,8 +200,10 @@ def _seq2seq_transformer_numels(d_model: int, heads: int, d_ff: int, enc_layers:
     with warnings.catch_warnings():  # nn.Transformer warns that nested tensors need batch_first; irrelevant here
         warnings.simplefilter("ignore")
         model.transformer = torch.nn.Transformer(d_model, heads, enc_layers, dec_layers, d_ff, **meta)
-    model.source = torch.nn.Embedding(vocab, d_model, **meta)
-    model.target = model.source if shared else torch.nn.Embedding(vocab, d_model, **meta)
+    # a given weight skips Embedding's normal_ init, which on float8 runs through torch._refs and imports dynamo
+    embedding = lambda: torch.nn.Embedding(vocab, d_model, _weight=torch.empty(vocab, d_model, **meta))
+    model.source = embedding()
+    model.target = model.source if shared else embedding()
     if output:
         model.output = torch.nn.Linear(d_model, vocab, bias=not shared, **meta)
         if shared:

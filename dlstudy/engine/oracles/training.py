@@ -115,7 +115,6 @@ def regularized_regression(p: Mapping[str, Any]) -> dict[str, Any]:
 
     ``notes``: L = sum_n (y_n - f(x_n))^2 + lam * sum_i w_i^2 (Hung-yi Lee's course, the notes' form);
     ``ng``: J = 1/(2m) sum_n (f(x_n) - y_n)^2 + lam/(2m) sum_i w_i^2 (Ng's course)."""
-    import torch
 
     X, y = tensor(p["X"]), tensor(p["y"])
     w, b = tensor(p["w"], grad=True), tensor(p["b"], grad=True)
