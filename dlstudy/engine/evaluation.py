@@ -18,14 +18,19 @@ def first_violated(
     for constraint in template.constraints:
         if (constraint.sampling_only and not sampling) or constraint.uses_steps != after_steps:
             continue
-        try:
-            ok = constraint.formula.run(values)
-            ok = ok if ok is True or ok is False else bool(np.all(ok))
-        except expr.ExprError:
-            ok = False
-        if not ok:
+        if not _holds(constraint, values):
             return constraint
     return None
+
+
+def step_terms_fail(template: Template, values: Mapping[str, Any], sampling: bool) -> bool:
+    """Whether a constraint on the steps already fails on the parameters alone (one of its ``and``-terms)."""
+    return any(
+        not _holds(term, values)
+        for constraint in template.constraints
+        if constraint.uses_steps and (sampling or not constraint.sampling_only)
+        for term in constraint.param_terms
+    )
 
 
 def describe_violation(constraint: Constraint, values: Mapping[str, Any]) -> str:
@@ -51,6 +56,46 @@ def formula_values(template: Template, params: Mapping[str, Any]) -> dict[str, A
     for name, value in evaluate_steps(template, values, case):
         _checked_finite(name, value)
     return values
+
+
+def values_within_constraints(template: Template, params: Mapping[str, Any], sampling: bool) -> dict[str, Any] | None:
+    """``formula_values`` when every constraint on the steps holds, else None (also when a step fails).
+
+    Each constraint is tried as soon as the steps it names are known, so a sampler that rejects most draws on a
+    step's value stops there instead of evaluating every later step: the same verdict as ``formula_values``
+    followed by ``first_violated(..., after_steps=True)``, for less work."""
+    pending = [c for c in template.constraints if c.uses_steps and (sampling or not c.sampling_only)]
+    if not pending or template.answer.kind == "expression":
+        try:
+            values = formula_values(template, params)
+        except expr.ExprError:
+            return None
+        return None if first_violated(template, values, sampling, after_steps=True) is not None else values
+    step_names = {s.name for s in template.steps}
+    waiting = [(c, expr.names(c.formula.node) & step_names) for c in pending]
+    values = template.env(params)
+    known: set[str] = set()
+    try:
+        for name, value in evaluate_steps(template, values, template.case_of(params)):
+            _checked_finite(name, value)
+            known.add(name)
+            ready = [c for c, needs in waiting if needs <= known]
+            if ready:
+                if not all(_holds(c, values) for c in ready):
+                    return None
+                waiting = [(c, needs) for c, needs in waiting if not needs <= known]
+    except expr.ExprError:
+        return None
+    return values if all(_holds(c, values) for c, _ in waiting) else None
+
+
+def _holds(constraint: Constraint | Formula, values: Mapping[str, Any]) -> bool:
+    formula = constraint.formula if isinstance(constraint, Constraint) else constraint
+    try:
+        ok = formula.run(values)
+        return ok if ok is True or ok is False else bool(np.all(ok))
+    except expr.ExprError:
+        return False
 
 
 def _checked_finite(name: str, value: Any) -> Any:

@@ -200,6 +200,9 @@ class Constraint:
     message: str
     sampling_only: bool = False
     uses_steps: bool = False  # checked after the steps are evaluated
+    # for a constraint on steps: its ``and``-terms on the parameters alone, which a sampler can try before
+    # evaluating any step (every term must hold, so one that fails rejects the draw just as the whole would)
+    param_terms: tuple[Formula, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,18 @@ is never shown for a correct answer)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from dlstudy.engine import graphs
 from dlstudy.engine.checking import judge, step_kind
-from dlstudy.engine.evaluation import first_violated, formula_values, mistake_value
+from dlstudy.engine.evaluation import first_violated, mistake_value, step_terms_fail, values_within_constraints
 from dlstudy.engine.results import Variant
 from dlstudy.engine.model import Formula, Param, Sentence, Template
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext import expr, lines
+from dlstudy.mathtext import lines
 from dlstudy.mathtext.numbers import round_as_displayed
 
 MAX_ATTEMPTS = 2000
@@ -34,7 +35,9 @@ def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], temp
             value = round(float(rng.uniform(param.low, param.high)), param.decimals)
             if value not in param.exclude:
                 return value
-    shape = array_shape(param, template.env(drawn))
+    # sizes named directly are numbers as drawn; only a size formula needs what formulas see
+    sizes_by_name = all(not isinstance(d, Formula) for d in param.size)
+    shape = array_shape(param, drawn if sizes_by_name else template.env(drawn))
     if param.kind == "words":
         return _draw_words(param, rng, shape, _shortest(param, template))
     return _draw_entries(param, rng, shape)
@@ -97,13 +100,15 @@ def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]
             return rng.integers(int(param.low), int(param.high) + 1, n).astype(float)
         return np.round(rng.uniform(param.low, param.high, n), param.decimals)
 
-    flat = entries(int(np.prod(shape)))
-    for _ in range(100):
-        bad = np.isin(flat, param.exclude)
+    flat = entries(math.prod(shape))
+    for _ in range(100 if param.exclude else 0):
+        bad = np.zeros(flat.shape, dtype=bool)
+        for excluded in param.exclude:
+            bad |= flat == excluded
         if not bad.any():
             break
         flat[bad] = entries(int(bad.sum()))
-    return _mirrored(param, flat.reshape(shape))
+    return _mirrored(param, flat.reshape(shape)) if param.symmetric else flat.reshape(shape)
 
 
 def _mirrored(param: Param, array: np.ndarray) -> np.ndarray:
@@ -138,13 +143,11 @@ def sample(template: Template, seed: int) -> Variant:
                 template, params = _draw_all(generic, lambda p, drawn, t: _draw(p, rng, drawn, t))
             except _NoSuchShape:
                 continue
-            if first_violated(template, template.env(params), sampling=True) is not None:
+            env = template.env(params)
+            if first_violated(template, env, sampling=True) is not None or step_terms_fail(template, env, sampling=True):
                 continue
-            try:
-                values = formula_values(template, params)
-            except expr.ExprError:
-                continue
-            if first_violated(template, values, sampling=True, after_steps=True) is not None:
+            values = values_within_constraints(template, params, sampling=True)
+            if values is None:
                 continue
             if _mistake_collides(template, values):
                 continue
@@ -196,15 +199,12 @@ def sample_domain(template: Template, seed: int) -> Variant:
             except _NoSuchShape:
                 continue
             env = template.env(params)
-            if first_violated(template, env, sampling=False) is not None:
+            if first_violated(template, env, sampling=False) is not None or step_terms_fail(template, env, sampling=False):
                 continue
             if template.cost is not None and not float(np.asarray(template.cost.run(env))) <= 1e6:
                 continue
-            try:
-                values = formula_values(template, params)
-            except expr.ExprError:
-                continue
-            if first_violated(template, values, sampling=False, after_steps=True) is not None:
+            values = values_within_constraints(template, params, sampling=False)
+            if values is None:
                 continue
             return Variant(template, seed, params, statement_pieces(template, params), values)
     raise DlstudyError(f"{generic.source}: could not draw parameters from the domain in {MAX_ATTEMPTS} tries (seed {seed})")
@@ -241,7 +241,9 @@ def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any
         drawn = float(rng.uniform(lo, hi))
         rounded = round(drawn, 2)
         return rounded if param.domain.violation(rounded) is None else drawn  # 0.004 must not round to 0 when > 0
-    shape = array_shape(param, template.env(drawn))
+    # sizes named directly are numbers as drawn; only a size formula needs what formulas see
+    sizes_by_name = all(not isinstance(d, Formula) for d in param.size)
+    shape = array_shape(param, drawn if sizes_by_name else template.env(drawn))
     if param.kind == "words":
         return _draw_words(param, rng, shape, 1)
     if param.stochastic:

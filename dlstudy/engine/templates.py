@@ -21,6 +21,7 @@ from dlstudy.engine.model import (  # noqa: F401  (Formula, Param: re-exported)
 from dlstudy.engine.template_reader import Reader, parse_param
 from dlstudy.errors import DlstudyError
 from dlstudy.mathtext import expr
+from dlstudy.mathtext.functions import compile_node
 from dlstudy.paths import problem_dirs
 from dlstudy.suggest import did_you_mean
 from dlstudy.yamlfile import load_yaml
@@ -254,15 +255,30 @@ def _constraints(reader: Reader, data: Any, known: set[str], step_names: list[st
         if not isinstance(item, dict) or "when" not in item or "message" not in item:
             raise reader.error(item, "each constraint needs 'when' (a condition) and 'message'")
         formula = reader.formula(item, item["when"], "constraint", known | set(step_names), "when")
+        uses_steps = bool(expr.names(formula.node) & set(step_names))
+        param_terms = tuple(
+            Formula(formula.text, term, compile_node(term))
+            for term in _and_terms(formula.node) if uses_steps and not expr.names(term) & set(step_names)
+        )
         constraints.append(
             Constraint(
                 formula,
                 reader.text(item, "message"),
                 bool(item.get("sampling_only", False)),
-                uses_steps=bool(expr.names(formula.node) & set(step_names)),
+                uses_steps=uses_steps,
+                param_terms=param_terms,
             )
         )
     return tuple(constraints)
+
+
+def _and_terms(node: expr.Node) -> list[expr.Node]:
+    """``a and b and c`` -> [a, b, c] (brackets included); any other formula is its own single term."""
+    while isinstance(node, expr.Group):
+        node = node.inner
+    if isinstance(node, expr.Binary) and node.op == "and":
+        return _and_terms(node.left) + _and_terms(node.right)
+    return [node]
 
 
 def _answer(reader: Reader, spec: Any, kind: str, variable: str, step_names: list[str]) -> Answer:

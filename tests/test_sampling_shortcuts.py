@@ -1,0 +1,53 @@
+"""The sampler's shortcuts (constraints on steps tried early, their terms on the parameters alone tried before
+any step) accept and reject exactly the draws the full check would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlstudy.engine import sampling
+from dlstudy.engine.evaluation import first_violated, formula_values, step_terms_fail, values_within_constraints
+from dlstudy.engine.templates import get_template, template_ids
+from dlstudy.mathtext import expr
+
+WITH_STEP_CONSTRAINTS = [t for t in template_ids() if any(c.uses_steps for c in get_template(t).constraints)]
+
+
+def _full_verdict(template, params, sampling_flag):
+    try:
+        values = formula_values(template, params)
+    except expr.ExprError:
+        return False
+    return first_violated(template, values, sampling_flag, after_steps=True) is None
+
+
+@pytest.mark.parametrize("template_id", WITH_STEP_CONSTRAINTS[::3])
+def test_early_checks_agree_with_the_full_check(template_id):
+    generic = get_template(template_id)
+    rng = np.random.default_rng(7)
+    verdicts: list[bool] = []
+    with np.errstate(all="ignore"):
+        for _ in range(2000):
+            if len(verdicts) == 60:
+                break
+            try:
+                template, params = sampling._draw_all(generic, lambda p, drawn, t: sampling._draw(p, rng, drawn, t))
+            except sampling._NoSuchShape:
+                continue
+            env = template.env(params)
+            if first_violated(template, env, sampling=True) is not None:
+                continue
+            full = _full_verdict(template, params, True)
+            if step_terms_fail(template, env, sampling=True):
+                assert not full, "a term on the parameters failed, yet the whole constraint held"
+            assert (values_within_constraints(template, params, sampling=True) is not None) == full
+            verdicts.append(full)
+    assert verdicts, "no draw got as far as the steps"
+
+
+def test_the_param_terms_are_the_and_terms_without_steps():
+    constraint = next(c for c in get_template("gat-attention").constraints if c.uses_steps)
+    texts = [expr.names(term.node) for term in constraint.param_terms]
+    assert texts and all(names <= {"A", "n"} for names in texts)  # A symmetric, no self-loops, not complete
+    assert not any("E" in names for names in texts)  # any(E < 0) needs the scores
