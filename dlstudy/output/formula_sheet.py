@@ -67,6 +67,7 @@ def label_of(question: str) -> tuple[Part, ...]:
         if kind == "text":
             if not label:
                 content = _QUESTION.sub("", content.lstrip())
+            content = re.sub(r" \([^()$]*\)", "", content)  # "a vanilla (Elman) RNN": an aside, not the name
             cut = re.search(r"[?:]| \(|, (?:input|given|with)\b", content)
             if cut:
                 content = content[: cut.start()]
@@ -84,7 +85,7 @@ def label_of(question: str) -> tuple[Part, ...]:
         else:
             break
     if label and label[0][0] == "text":
-        words = label[0][1].strip()
+        words = label[0][1].lstrip()  # the space before a formula that follows stays
         label[0] = ("text", words[:1].upper() + words[1:])
     if label and label[-1][0] == "text":
         label[-1] = ("text", label[-1][1].rstrip(" .,;"))
