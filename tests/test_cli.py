@@ -170,3 +170,21 @@ def test_drill_is_reproducible_by_seed():
     first = run("drill", "-n", "3", "--seed", "42", input="").stdout
     second = run("drill", "-n", "3", "--seed", "42", input="").stdout
     assert first == second
+
+
+def test_search_words_after_the_first_are_searched_too():
+    from dlstudy.engine import exercises
+
+    result = runner.invoke(app, ["problems", "--search", "lstm", "gates", "--json"])
+    assert result.exit_code == 0, result.output  # "gates" is not taken for a problem id
+    found = {t["id"] for t in json.loads(result.stdout)}
+    assert found and found == {t.id for t in exercises.search(["lstm", "gates"])}
+
+
+def test_a_described_statement_reads_the_symbol_not_name_equals_name():
+    result = runner.invoke(app, ["problems", "conv-output-size", "--json"])
+    described = json.loads(result.stdout)
+    for text in described["statement"].values():
+        assert "n=n" not in text.replace(" ", "") and "k=k" not in text.replace(" ", ""), text
+    shown = runner.invoke(app, ["problems", "conv-output-size"], env={"COLUMNS": "200"}).stdout
+    assert "one of floor, invalid" in shown  # a word listed twice (drawn twice as often) is named once

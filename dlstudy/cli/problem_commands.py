@@ -19,6 +19,8 @@ def problems_command(
     from dlstudy.engine import exercises
     from dlstudy.engine.templates import all_templates
 
+    if search and problem_id is not None:  # `--search lstm gates`: the word after the first is searched too
+        search, problem_id = [*search, problem_id], None
     if problem_id is not None:
         described = exercises.describe(problem_id)
         if as_json:

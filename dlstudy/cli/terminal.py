@@ -29,7 +29,7 @@ def _math(text: str) -> str:
 
 
 def problem_table(templates: Sequence[Template]) -> None:
-    table = Table(title=f"{len(templates)} problem templates")
+    table = Table(title=f"{len(templates)} problem template{'' if len(templates) == 1 else 's'}")
     table.add_column("id", style="bold", no_wrap=True, overflow="fold")  # an id is typed back: never cut
     table.add_column("topic", no_wrap=True)
     table.add_column("answer", no_wrap=True)

@@ -159,6 +159,8 @@ def _described(template: Template, case: str, text: str) -> str:
     names[graphs.INPUTS_PLACEHOLDER] = "values of its inputs"
     if template.cases and case.lower() in template.params[template.cases].phrases:
         names[template.cases] = template.params[template.cases].phrases[case.lower()]
+    # "$n = {n}$" reads as the symbol alone, not "n = n"
+    text = re.sub(r"\s*=\s*\{(\w+)\}", lambda m: "" if m.group(1) in template.params else m.group(0), text)
     return lines.line(lines.text_pieces(text, names))
 
 

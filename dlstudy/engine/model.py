@@ -158,7 +158,7 @@ class Param:
 
     def domain_text(self) -> str:
         if self.kind == "word":
-            return "one of " + ", ".join(self.options)
+            return "one of " + ", ".join(dict.fromkeys(self.options))  # a word listed twice is drawn twice as often
         if self.kind == "flag":
             return "true or false"
         if self.kind == "words" and len(self.size) == 2:
