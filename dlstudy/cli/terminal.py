@@ -78,7 +78,7 @@ def solution(s: Solution) -> None:
 
 
 def verdict(v: Verdict, label: str = "") -> None:
-    part = f" {esc(_math(label))}" if label else ""
+    part = f" ({esc(_math(label))})" if label else ""  # one part of a question with several
     if v.correct:
         console.print(f"[bold green]✓ Correct[/bold green]{part}: {esc(v.expected)}")
     else:
