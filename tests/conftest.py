@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# The terminal console reads its width once, when it is made: every test sees the same 80 columns, whatever
+# the terminal (or CI runner) that started pytest says.
+os.environ["COLUMNS"] = "80"
+
 import numpy as np
 import pytest
 import typer.main
