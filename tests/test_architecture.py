@@ -283,6 +283,15 @@ def test_nothing_below_the_cli_imports_the_cli(graph):
     assert not into_cli, "only the CLI may import dlstudy.cli:\n" + "\n".join(f"    {imp}" for imp in into_cli)
 
 
+MAX_MODULE_LINES = 440  # "about 400": one concept per module; a module past this is two concepts
+
+
+def test_no_module_is_much_over_400_lines():
+    long = {str(path.relative_to(PACKAGE_DIR)): n for path in PACKAGE_DIR.rglob("*.py")
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by concept): {long}"
+
+
 # ---------------------------------------------------------------------------
 # The checks can fail: made-up packages
 
