@@ -136,23 +136,31 @@ def _draw_all(template: Template, draw: Draw) -> tuple[Template, dict[str, Any]]
 def sample(template: Template, seed: int) -> Variant:
     """The variant for ``seed``: same seed, same variant, on every machine."""
     rng = np.random.default_rng(seed)
-    generic = template
+    variant = _first_valid(template, seed, lambda p, drawn, t: _draw(p, rng, drawn, t), sampling=True)
+    if variant is None:
+        raise DlstudyError(f"{template.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
+    return variant
+
+
+def _first_valid(generic: Template, seed: int, draw: Draw, sampling: bool) -> Variant | None:
+    """The first draw that every constraint accepts (those for sampling only when ``sampling``), whose formulas
+    are finite and, when sampling, where no common mistake would give the right answer; None after MAX_ATTEMPTS."""
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
             try:
-                template, params = _draw_all(generic, lambda p, drawn, t: _draw(p, rng, drawn, t))
+                template, params = _draw_all(generic, draw)
             except _NoSuchShape:
                 continue
             env = template.env(params)
-            if first_violated(template, env, sampling=True) is not None or step_terms_fail(template, env, sampling=True):
+            if first_violated(template, env, sampling) is not None or step_terms_fail(template, env, sampling):
                 continue
-            values = values_within_constraints(template, params, sampling=True)
-            if values is None:
+            if not sampling and template.cost is not None and not float(np.asarray(template.cost.run(env))) <= 1e6:
                 continue
-            if _mistake_collides(template, values):
+            values = values_within_constraints(template, params, sampling)
+            if values is None or (sampling and _mistake_collides(template, values)):
                 continue
             return Variant(template, seed, params, statement_pieces(template, params), values)
-    raise DlstudyError(f"{generic.source}: could not sample valid parameters in {MAX_ATTEMPTS} tries (seed {seed})")
+    return None
 
 
 def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[lines.Piece, ...]:
@@ -191,23 +199,10 @@ def sample_domain(template: Template, seed: int) -> Variant:
     the tests to prove formula and oracle agree on the whole domain.
     """
     rng = np.random.default_rng(seed)
-    generic = template
-    with np.errstate(all="ignore"):
-        for _ in range(MAX_ATTEMPTS):
-            try:
-                template, params = _draw_all(generic, lambda p, drawn, t: _draw_domain(p, rng, drawn, t))
-            except _NoSuchShape:
-                continue
-            env = template.env(params)
-            if first_violated(template, env, sampling=False) is not None or step_terms_fail(template, env, sampling=False):
-                continue
-            if template.cost is not None and not float(np.asarray(template.cost.run(env))) <= 1e6:
-                continue
-            values = values_within_constraints(template, params, sampling=False)
-            if values is None:
-                continue
-            return Variant(template, seed, params, statement_pieces(template, params), values)
-    raise DlstudyError(f"{generic.source}: could not draw parameters from the domain in {MAX_ATTEMPTS} tries (seed {seed})")
+    variant = _first_valid(template, seed, lambda p, drawn, t: _draw_domain(p, rng, drawn, t), sampling=False)
+    if variant is None:
+        raise DlstudyError(f"{template.source}: could not draw parameters from the domain in {MAX_ATTEMPTS} tries (seed {seed})")
+    return variant
 
 
 def _domain_interval(param: Param, low: float, high: float) -> tuple[float, float]:
