@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 
-# The terminal console reads its width once, when it is made: every test sees the same 80 columns, whatever
-# the terminal (or CI runner) that started pytest says.
-os.environ["COLUMNS"] = "80"
+# rich's Console fixes its width for good when COLUMNS is set as it is made, and the CLI makes its console on
+# first use, which may be inside a test that passes COLUMNS=200. Made here without COLUMNS, its width follows
+# each invocation's COLUMNS (80 when none is given and stdout is captured), whatever the runner's COLUMNS is.
+os.environ.pop("COLUMNS", None)
+import dlstudy.cli.terminal  # noqa: E402,F401
 
 import numpy as np
 import pytest

@@ -10,7 +10,7 @@ and gets its own feedback. Every fifth seed, sampling again gives the same varia
 from __future__ import annotations
 
 import pytest
-from dlstudy.engine import evaluation, sampling, solving
+from dlstudy.engine import sampling, solving
 
 import json
 
@@ -61,7 +61,8 @@ def test_template_over_seeds(template_id):
             assert check(template, solution, typed, step=step.name).correct, f"seed {seed}: step {step.name} = {typed!r}"
 
         for mistake in template.mistakes:
-            wrong = evaluation.mistake_value(template, mistake, solution.values)
+            carried_values = solution.carried(mistake)  # the slip at its step and carried through the later ones
+            wrong = carried_values.get(mistake.step)
             if wrong is None:
                 continue
             mistakes_seen[mistake.id] += 1
@@ -70,7 +71,7 @@ def test_template_over_seeds(template_id):
             assert not verdict.correct, f"seed {seed}: mistake {mistake.id} ({typed!r}) judged correct"
             assert mistake.feedback in verdict.feedback, f"seed {seed}: mistake {mistake.id} got {verdict.feedback}"
             # The same slip carried through to the final answer is recognised there too.
-            carried = evaluation.mistake_value_at(template, mistake, solution.values, template.answer.step)
+            carried = carried_values.get(template.answer.step)
             if mistake.step != template.answer.step and carried is not None:
                 typed = as_typed(template, template.answer.step, carried, solution.values[template.answer.step])
                 verdict = check(template, solution, typed)

@@ -81,6 +81,11 @@ class Solution:
     def _carried(self) -> tuple[dict[str, Any], ...]:
         return tuple(carried_mistake(self.template, m, self.values) for m in self.template.mistakes)
 
+    def carried(self, mistake: Mistake) -> dict[str, Any]:
+        """What a student who makes ``mistake`` gives at its step and every later step (``carried_mistake``),
+        computed once per solution."""
+        return self._carried[self.template.mistakes.index(mistake)]
+
     def mistakes_at(self, step: str) -> list[tuple[Mistake, Any]]:
         """Each listed mistake that applies at ``step`` (made there or carried from an earlier step), with the
         value it gives; computed once per solution."""
