@@ -64,6 +64,9 @@ def column(entries: Any, sigfigs: int = DISPLAY_SIGFIGS) -> list[str]:
     decimals = max(0, sigfigs - 1 - math.floor(math.log10(largest))) if largest else sigfigs
     if any(x and abs(x) < 10 ** -decimals for x in finite):  # a tiny entry would print as 0
         return [number_text(t) for t in texts]
+    # zeros every entry ends with are dropped: [0.1, 0.25] prints 0.10, 0.25, not 0.1000, 0.2500
+    while decimals and all(f"{x:.{decimals}f}".endswith("0") for x in values):
+        decimals -= 1
     return [_thousands(f"{x:.{decimals}f}".replace("-0." + "0" * decimals, "0." + "0" * decimals)) for x in values]
 
 
