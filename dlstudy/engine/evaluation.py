@@ -18,7 +18,7 @@ def first_violated(
     for constraint in template.constraints:
         if (constraint.sampling_only and not sampling) or constraint.uses_steps != after_steps:
             continue
-        if not _holds(constraint, values):
+        if not _holds(constraint.formula, values):
             return constraint
     return None
 
@@ -64,33 +64,25 @@ def values_within_constraints(template: Template, params: Mapping[str, Any], sam
     Each constraint is tried as soon as the steps it names are known, so a sampler that rejects most draws on a
     step's value stops there instead of evaluating every later step: the same verdict as ``formula_values``
     followed by ``first_violated(..., after_steps=True)``, for less work."""
-    pending = [c for c in template.constraints if c.uses_steps and (sampling or not c.sampling_only)]
-    if not pending or template.answer.kind == "expression":
-        try:
-            values = formula_values(template, params)
-        except expr.ExprError:
-            return None
-        return None if first_violated(template, values, sampling, after_steps=True) is not None else values
-    step_names = {s.name for s in template.steps}
-    waiting = [(c, expr.names(c.formula.node) & step_names) for c in pending]
-    values = template.env(params)
-    known: set[str] = set()
+    waiting = [c for c in template.constraints if c.uses_steps and (sampling or not c.sampling_only)]
     try:
+        if template.answer.kind == "expression":  # the answer step is a formula, not a value: every step first
+            values = formula_values(template, params)
+            return values if all(_holds(c.formula, values) for c in waiting) else None
+        values = template.env(params)
+        known: set[str] = set()
         for name, value in evaluate_steps(template, values, template.case_of(params)):
             _checked_finite(name, value)
             known.add(name)
-            ready = [c for c, needs in waiting if needs <= known]
-            if ready:
-                if not all(_holds(c, values) for c in ready):
-                    return None
-                waiting = [(c, needs) for c, needs in waiting if not needs <= known]
+            if not all(_holds(c.formula, values) for c in waiting if c.steps_used <= known):
+                return None
+            waiting = [c for c in waiting if not c.steps_used <= known]
     except expr.ExprError:
         return None
-    return values if all(_holds(c, values) for c, _ in waiting) else None
+    return values if all(_holds(c.formula, values) for c in waiting) else None  # any naming a step never reached
 
 
-def _holds(constraint: Constraint | Formula, values: Mapping[str, Any]) -> bool:
-    formula = constraint.formula if isinstance(constraint, Constraint) else constraint
+def _holds(formula: Formula, values: Mapping[str, Any]) -> bool:
     try:
         ok = formula.run(values)
         return ok if ok is True or ok is False else bool(np.all(ok))

@@ -385,6 +385,6 @@ def _ties(graph: Graph) -> tuple[Constraint, ...]:
             shown = printer.expression(op.formula())
             constraints.append(Constraint(
                 _formula(condition), f"{shown} has no derivative where its two arguments are equal",
-                uses_steps=any(isinstance(o, Name) and o.id not in graph.inputs for o in op.operands),
+                steps_used=frozenset(o.id for o in op.operands if isinstance(o, Name) and o.id not in graph.inputs),
             ))
     return tuple(constraints)

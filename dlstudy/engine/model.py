@@ -199,10 +199,14 @@ class Constraint:
     formula: Formula
     message: str
     sampling_only: bool = False
-    uses_steps: bool = False  # checked after the steps are evaluated
+    steps_used: frozenset[str] = frozenset()  # the steps it names; checked once they are evaluated
     # for a constraint on steps: its ``and``-terms on the parameters alone, which a sampler can try before
     # evaluating any step (every term must hold, so one that fails rejects the draw just as the whole would)
     param_terms: tuple[Formula, ...] = ()
+
+    @property
+    def uses_steps(self) -> bool:
+        return bool(self.steps_used)
 
 
 @dataclass(frozen=True)

@@ -255,17 +255,17 @@ def _constraints(reader: Reader, data: Any, known: set[str], step_names: list[st
         if not isinstance(item, dict) or "when" not in item or "message" not in item:
             raise reader.error(item, "each constraint needs 'when' (a condition) and 'message'")
         formula = reader.formula(item, item["when"], "constraint", known | set(step_names), "when")
-        uses_steps = bool(expr.names(formula.node) & set(step_names))
+        steps_used = frozenset(expr.names(formula.node) & set(step_names))
         param_terms = tuple(
             Formula(formula.text, term, compile_node(term))
-            for term in _and_terms(formula.node) if uses_steps and not expr.names(term) & set(step_names)
+            for term in _and_terms(formula.node) if steps_used and not expr.names(term) & steps_used
         )
         constraints.append(
             Constraint(
                 formula,
                 reader.text(item, "message"),
                 bool(item.get("sampling_only", False)),
-                uses_steps=uses_steps,
+                steps_used=steps_used,
                 param_terms=param_terms,
             )
         )
