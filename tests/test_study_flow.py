@@ -195,8 +195,11 @@ def test_stats_counts_lapses_of_learned_cards_only_and_fits_a_screen(home, deck)
 
 def _spawn(deck, home, *args):
     env = {**os.environ, "DLSTUDY_HOME": str(home), "DLSTUDY_NOW": T0.isoformat(), "COLUMNS": "100"}
+    # A shell without job control starts background jobs with SIGINT ignored, and Python keeps it ignored:
+    # the child gets the default action back, so Ctrl-C reaches it however the suite was started.
     return subprocess.Popen([sys.executable, "-m", "dlstudy", *args, "--deck", str(deck)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_ctrl_c_ends_the_quiz_with_its_summary_and_exit_130(home, deck):
