@@ -278,3 +278,46 @@ def test_sizes_read_off_scaled_dimensions_and_array_defaults():
     assert params["w"].shape == (4, 1) and params["h0"].tolist() == [0.0] and params["c0"].tolist() == [0.0]
     params = coerce_params(get_template("rnn-bptt-gradient"), {"x": "[1, -1, 0.5]", "w": "0.5", "u": "-1", "h0": "0.2"})
     assert params["dh"].tolist() == [1.0] and params["x"].shape == (3, 1)
+
+
+ARRAYS = """\
+id: arrays
+topic: gnn
+title: Arrays
+statement: "{A} {B} {P}"
+params:
+  n: {size: [3, 6], max: 10}
+  A: {matrix: [n, n], range: [0, 1], domain: integer, min: 0, max: 1, adjacency: undirected}
+  B: {matrix: [n, n], range: [0, 1], domain: integer, min: 0, max: 1, adjacency: directed}
+  P: {matrix: [n, 4], range: [0.1, 0.4], decimals: 1, stochastic: true, min: 0, max: 1}
+oracle: conv2d_output_size
+answer: {kind: integer}
+steps:
+  - name: o
+    latex: 'o = n'
+    expr: 'n'
+"""
+
+
+def test_sampled_adjacency_and_probability_rows_keep_their_shape(tmp_path):
+    """adjacency: no self-loops, mirrored only when undirected; stochastic rows sum to 1 inside the range."""
+    from dlstudy.engine import sampling
+
+    template = parse_template(write(tmp_path, ARRAYS, "arrays"))
+    directed_somewhere = False
+    for seed in range(40):
+        params = sampling.sample(template, seed).params
+        A, B, P = params["A"], params["B"], params["P"]
+        assert not np.diag(A).any() and not np.diag(B).any()
+        assert np.array_equal(A, A.T) and set(np.unique(A)) <= {0.0, 1.0} and set(np.unique(B)) <= {0.0, 1.0}
+        directed_somewhere |= not np.array_equal(B, B.T)
+        np.testing.assert_allclose(P.sum(axis=1), 1.0)
+        assert P.min() >= 0.1 - 1e-12 and P.max() <= 0.4 + 1e-12
+    assert directed_somewhere
+
+
+def test_adjacency_needs_a_square_matrix(tmp_path):
+    with pytest.raises(DlstudyError, match=r"arrays.yaml:\d+:\d+: parameter 'B': 'adjacency' is directed or undirected"):
+        parse_template(write(tmp_path, ARRAYS.replace("B: {matrix: [n, n]", "B: {matrix: [n, 2]"), "arrays"))
+    with pytest.raises(DlstudyError, match=r"'adjacency' is directed or undirected"):
+        parse_template(write(tmp_path, ARRAYS.replace("adjacency: directed", "adjacency: both"), "arrays"))

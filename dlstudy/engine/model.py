@@ -137,6 +137,7 @@ class Param:
     vocabulary: tuple[str, ...] = ()  # words: the words sampling draws from
     stochastic: bool = False  # vector/matrix: sampling draws each row as a probability distribution
     symmetric: bool = False  # matrix: sampling mirrors it, solve/check refuse one that is not (a covariance)
+    adjacency: str = ""  # square matrix: sampling draws a graph without self-loops, "directed" or "undirected"
     distinct: bool = False  # words: sampling draws each word of the vocabulary at most once (a list of words)
 
     @property

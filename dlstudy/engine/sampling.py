@@ -81,19 +81,40 @@ def array_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
     return shape
 
 
-def _probability_rows(rng: np.random.Generator, shape: tuple[int, ...], decimals: int) -> np.ndarray:
+def _probability_rows(
+    rng: np.random.Generator, shape: tuple[int, ...], decimals: int, low: float = 0.0, high: float = 1.0
+) -> np.ndarray:
     """Rows that are probability distributions with entries on a grid of 10^-decimals: the gaps between
-    sorted cut points drawn from the grid (zeros included, so deterministic rows come up too)."""
+    sorted cut points drawn from the grid (zeros included, so deterministic rows come up too). A row with an
+    entry outside [low, high] is drawn again (a range of [0, 1] never redraws)."""
     rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
     steps = 10**max(decimals, 1)
-    cuts = np.sort(rng.integers(0, steps + 1, size=(rows, shape[-1] - 1)), axis=1)
-    bounds = np.concatenate([np.zeros((rows, 1)), cuts, np.full((rows, 1), steps)], axis=1)
-    return (np.diff(bounds, axis=1) / steps).reshape(shape)
+
+    def draw(count: int) -> np.ndarray:
+        cuts = np.sort(rng.integers(0, steps + 1, size=(count, shape[-1] - 1)), axis=1)
+        bounds = np.concatenate([np.zeros((count, 1)), cuts, np.full((count, 1), steps)], axis=1)
+        return np.diff(bounds, axis=1) / steps
+
+    table = draw(rows)
+    for _ in range(100):
+        outside = ((table < low) | (table > high)).any(axis=1)
+        if not outside.any():
+            break
+        table[outside] = draw(int(outside.sum()))
+    return table.reshape(shape)
+
+
+def _adjacency(param: Param, array: np.ndarray) -> np.ndarray:
+    """An adjacency matrix without self-loops (zero diagonal), mirrored when the graph is undirected."""
+    if param.adjacency == "undirected":
+        array = np.triu(array, 1) + np.triu(array, 1).T
+    np.fill_diagonal(array, 0.0)
+    return array
 
 
 def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     if param.stochastic:
-        return _probability_rows(rng, shape, param.decimals)
+        return _probability_rows(rng, shape, param.decimals, param.low, param.high)
 
     def entries(n: int) -> np.ndarray:
         if param.decimals == 0:
@@ -108,6 +129,8 @@ def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]
         if not bad.any():
             break
         flat[bad] = entries(int(bad.sum()))
+    if param.adjacency:
+        return _adjacency(param, flat.reshape(shape))
     return _mirrored(param, flat.reshape(shape)) if param.symmetric else flat.reshape(shape)
 
 

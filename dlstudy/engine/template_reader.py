@@ -26,7 +26,7 @@ PARAM_KEYS = {
     "word": ("default", "aliases", "phrases", "codes"),
     "flag": ("sample", "phrases", "aliases"),
     "vector": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic", "entries"),
-    "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic", "symmetric"),
+    "matrix": ("range", "decimals", "exclude", "min", "max", "above", "below", "domain", "aliases", "default", "stochastic", "symmetric", "adjacency"),
     "words": ("vocabulary", "aliases", "distinct"),
     "graph": ("range", "decimals", "exclude", "aliases"),
 }
@@ -224,11 +224,14 @@ def parse_param(reader: Reader, name: str, spec: Any, earlier: dict[str, Param])
     symmetric = spec.get("symmetric", False)
     if not isinstance(symmetric, bool) or (symmetric and size[0] != size[1]):
         raise reader.error(spec, f"parameter '{name}': 'symmetric: true' needs a square matrix, e.g. matrix: [d, d]", "symmetric")
+    adjacency = spec.get("adjacency", "")
+    if adjacency not in ("", "directed", "undirected") or (adjacency and (len(size) != 2 or size[0] != size[1])):
+        raise reader.error(spec, f"parameter '{name}': 'adjacency' is directed or undirected, on a square matrix such as matrix: [n, n]", "adjacency")
     entries = reader.words(spec, "entries")
     if entries and not all(_IDENTIFIER.fullmatch(e) for e in entries):
         raise reader.error(spec, f"parameter '{name}': 'entries' must be names such as [k1, k2, k3]", "entries")
     return Param(name, kind, low=low, high=high, size=size, domain=domain, default=default, stochastic=stochastic,
-                 symmetric=symmetric, entries=entries, **common)
+                 symmetric=symmetric, adjacency=adjacency, entries=entries, **common)
 
 
 def _graph_param(reader: Reader, spec: Any, name: str, common: dict[str, Any]) -> Param:
