@@ -32,8 +32,8 @@ def test_early_checks_agree_with_the_full_check(template_id):
             if len(verdicts) == 60:
                 break
             try:
-                template, params = sampling._draw_all(generic, lambda p, drawn, t: sampling._draw(p, rng, drawn, t))
-            except sampling._NoSuchShape:
+                template, params = sampling._draw_all(generic, lambda p, drawn, t: sampling._draw(p, rng, drawn, t), True)
+            except sampling._Rejected:
                 continue
             env = template.env(params)
             if first_violated(template, env, sampling=True) is not None:
@@ -51,3 +51,47 @@ def test_the_param_terms_are_the_and_terms_without_steps():
     texts = [expr.names(term.node) for term in constraint.param_terms]
     assert texts and all(names <= {"A", "n"} for names in texts)  # A symmetric, no self-loops, not complete
     assert not any("E" in names for names in texts)  # any(E < 0) needs the scores
+
+
+REDRAW = """\
+id: redraw
+topic: cnn
+title: Redraw
+statement: "{X} {Y}"
+params:
+  n: {size: [3, 3], max: 10}
+  X: {vector: n, range: [0, 9]}
+  Y: {vector: n, range: [0, 9]}
+constraints:
+  - when: 'sum(X) == 13 and n >= 2'
+    message: a rare sum
+    sampling_only: true
+oracle: conv2d_output_size
+answer: {kind: integer}
+steps:
+  - name: o
+    latex: 'o = n'
+    expr: 'n'
+"""
+
+
+def test_a_constraint_on_one_parameter_redraws_only_that_parameter(tmp_path):
+    """The parameters before it are kept and the ones after it are drawn once, after it holds."""
+    from dlstudy.engine.templates import parse_template
+
+    path = tmp_path / "redraw.yaml"
+    path.write_text(REDRAW)
+    template = parse_template(path)
+    assert set(template.param_checks(True)) == {"n", "X"}  # `n >= 2` ends with n, `sum(X) == 13` with X
+    assert not template.param_checks(False)  # sampling only
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        drawn = []
+
+        def draw(param, params, t):
+            drawn.append(param.name)
+            return sampling._draw(param, rng, params, t)
+
+        _, params = sampling._draw_all(template, draw, True)
+        assert params["X"].sum() == 13
+        assert drawn.count("n") == 1 and drawn.count("Y") == 1 and drawn.count("X") > 1

@@ -18,7 +18,7 @@ def first_violated(
     for constraint in template.constraints:
         if (constraint.sampling_only and not sampling) or constraint.uses_steps != after_steps:
             continue
-        if not _holds(constraint.formula, values):
+        if not holds(constraint.formula, values):
             return constraint
     return None
 
@@ -26,7 +26,7 @@ def first_violated(
 def step_terms_fail(template: Template, values: Mapping[str, Any], sampling: bool) -> bool:
     """Whether a constraint on the steps already fails on the parameters alone (one of its ``and``-terms)."""
     return any(
-        not _holds(term, values)
+        not holds(term, values)
         for constraint in template.constraints
         if constraint.uses_steps and (sampling or not constraint.sampling_only)
         for term in constraint.param_terms
@@ -68,21 +68,22 @@ def values_within_constraints(template: Template, params: Mapping[str, Any], sam
     try:
         if template.answer.kind == "expression":  # the answer step is a formula, not a value: every step first
             values = formula_values(template, params)
-            return values if all(_holds(c.formula, values) for c in waiting) else None
+            return values if all(holds(c.formula, values) for c in waiting) else None
         values = template.env(params)
         known: set[str] = set()
         for name, value in evaluate_steps(template, values, template.case_of(params)):
             _checked_finite(name, value)
             known.add(name)
-            if not all(_holds(c.formula, values) for c in waiting if c.steps_used <= known):
+            if not all(holds(c.formula, values) for c in waiting if c.steps_used <= known):
                 return None
             waiting = [c for c in waiting if not c.steps_used <= known]
     except expr.ExprError:
         return None
-    return values if all(_holds(c.formula, values) for c in waiting) else None  # any naming a step never reached
+    return values if all(holds(c.formula, values) for c in waiting) else None  # any naming a step never reached
 
 
-def _holds(formula: Formula, values: Mapping[str, Any]) -> bool:
+def holds(formula: Formula, values: Mapping[str, Any]) -> bool:
+    """Whether a condition holds (every entry, for an array); a formula that cannot be evaluated does not."""
     try:
         ok = formula.run(values)
         return ok if ok is True or ok is False else bool(np.all(ok))

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from dlstudy.mathtext import expr, lines, parsing
+from dlstudy.mathtext.functions import CONSTANTS
 from dlstudy.mathtext.numbers import DISPLAY_SIGFIGS, format_number
 
 PARAM_KINDS = ("int", "real", "choice", "word", "flag", "size", "vector", "matrix", "words", "graph")
@@ -201,8 +202,8 @@ class Constraint:
     message: str
     sampling_only: bool = False
     steps_used: frozenset[str] = frozenset()  # the steps it names; checked once they are evaluated
-    # for a constraint on steps: its ``and``-terms on the parameters alone, which a sampler can try before
-    # evaluating any step (every term must hold, so one that fails rejects the draw just as the whole would)
+    # its ``and``-terms on the parameters alone, which a sampler can try as soon as their parameters are drawn,
+    # before any step (every term must hold, so one that fails rejects the draw just as the whole would)
     param_terms: tuple[Formula, ...] = ()
 
     @property
@@ -287,6 +288,26 @@ class Template:
     @cached_property
     def _steps_by_name(self) -> dict[str, Step]:
         return {step.name: step for step in self.steps}
+
+    def param_checks(self, sampling: bool) -> Mapping[str, tuple[Formula, ...]]:
+        """Parameter name -> the constraint terms on parameters alone (those for sampling only when ``sampling``)
+        whose last parameter in file order is that one: they can be tried as soon as it is drawn."""
+        return self._param_checks[sampling]
+
+    @cached_property
+    def _param_checks(self) -> dict[bool, dict[str, tuple[Formula, ...]]]:
+        order = {name: index for index, name in enumerate(self.params)}
+        checks: dict[bool, dict[str, list[Formula]]] = {True: {}, False: {}}
+        for constraint in self.constraints:
+            for term in constraint.param_terms:
+                names = expr.names(term.node) - CONSTANTS.keys()
+                if not names or not names <= order.keys():  # e.g. vocabulary_size, known once every sentence is
+                    continue
+                last = max(names, key=order.__getitem__)
+                for sampling in (True, False):
+                    if sampling or not constraint.sampling_only:
+                        checks[sampling].setdefault(last, []).append(term)
+        return {flag: {name: tuple(terms) for name, terms in by_name.items()} for flag, by_name in checks.items()}
 
     def case_of(self, params: Mapping[str, Any]) -> str:
         """The case in force; ``params`` may be the parameters or what formulas see (a word as its code)."""

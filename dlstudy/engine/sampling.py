@@ -13,7 +13,7 @@ import numpy as np
 
 from dlstudy.engine import graphs
 from dlstudy.engine.checking import judge, step_kind
-from dlstudy.engine.evaluation import first_violated, mistake_value, step_terms_fail, values_within_constraints
+from dlstudy.engine.evaluation import first_violated, holds, mistake_value, step_terms_fail, values_within_constraints
 from dlstudy.engine.results import Variant
 from dlstudy.engine.model import Formula, Param, Sentence, Template
 from dlstudy.errors import DlstudyError
@@ -21,6 +21,9 @@ from dlstudy.mathtext import lines
 from dlstudy.mathtext.numbers import round_as_displayed
 
 MAX_ATTEMPTS = 2000
+# A parameter is drawn again, the ones before it kept, until the constraints that end with it hold; after this
+# many tries the whole draw starts over (the earlier parameters may leave no way to satisfy them).
+MAX_REDRAWS = 100
 
 def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], template: Template) -> Any:
     if param.kind in ("choice", "word", "flag", "graph"):
@@ -43,9 +46,9 @@ def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], temp
     return _draw_entries(param, rng, shape)
 
 
-class _NoSuchShape(Exception):
-    """A size formula gave no positive size for the parameters drawn so far (e.g. a kernel larger than the
-    input): the draw is rejected, as a failed constraint would reject it."""
+class _Rejected(Exception):
+    """The parameters drawn so far admit no valid exercise: a size formula gave no positive size (e.g. a kernel
+    larger than the input), or a parameter's constraints failed on every redraw. The whole draw starts over."""
 
 
 def _draw_words(param: Param, rng: np.random.Generator, shape: tuple[int, ...], shortest: int) -> Sentence:
@@ -77,7 +80,7 @@ def array_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
         int(env[d]) if isinstance(d, str) else int(d.run(env)) if isinstance(d, Formula) else int(d) for d in param.size
     )
     if any(size < 1 for size in shape):
-        raise _NoSuchShape(param.name)
+        raise _Rejected(param.name)
     return shape
 
 
@@ -142,16 +145,30 @@ def _mirrored(param: Param, array: np.ndarray) -> np.ndarray:
 Draw = Callable[[Param, Mapping[str, Any], Template], Any]
 
 
-def _draw_all(template: Template, draw: Draw) -> tuple[Template, dict[str, Any]]:
-    """Every parameter in file order. A graph parameter (always the first) makes the template concrete for
-    the drawn expression, whose inputs are then drawn as parameters too (``engine.graphs``)."""
+def _draw_all(template: Template, draw: Draw, sampling: bool) -> tuple[Template, dict[str, Any]]:
+    """Every parameter in file order, each drawn again until the constraint terms that end with it hold
+    (``Template.param_checks``), so a constraint on one matrix redraws that matrix, not the whole exercise.
+    A graph parameter (always the first) makes the template concrete for the drawn expression, whose inputs
+    are then drawn as parameters too (``engine.graphs``). Raises _Rejected."""
     params: dict[str, Any] = {}
+    in_order = list(template.params.values())
+    checks = template.param_checks(sampling)
     index = 0
-    while index < len(template.params):
-        param = list(template.params.values())[index]
+    while index < len(in_order):
+        param = in_order[index]
         params[param.name] = draw(param, params, template)
+        if param.name in checks:
+            for _ in range(MAX_REDRAWS):
+                env = template.env(params)
+                if all(holds(term, env) for term in checks[param.name]):
+                    break
+                params[param.name] = draw(param, params, template)
+            else:
+                raise _Rejected(param.name)
         if param.kind == "graph":
             template = graphs.specialise(template, params[param.name])
+            in_order = list(template.params.values())
+            checks = template.param_checks(sampling)
         index += 1
     return template, params
 
@@ -171,8 +188,8 @@ def _first_valid(generic: Template, seed: int, draw: Draw, sampling: bool) -> Va
     with np.errstate(all="ignore"):
         for _ in range(MAX_ATTEMPTS):
             try:
-                template, params = _draw_all(generic, draw)
-            except _NoSuchShape:
+                template, params = _draw_all(generic, draw, sampling)
+            except _Rejected:
                 continue
             env = template.env(params)
             if first_violated(template, env, sampling) is not None or step_terms_fail(template, env, sampling):

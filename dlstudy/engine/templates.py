@@ -258,7 +258,7 @@ def _constraints(reader: Reader, data: Any, known: set[str], step_names: list[st
         steps_used = frozenset(expr.names(formula.node) & set(step_names))
         param_terms = tuple(
             Formula(formula.text, term, compile_node(term))
-            for term in _and_terms(formula.node) if steps_used and not expr.names(term) & steps_used
+            for term in _and_terms(formula.node) if not expr.names(term) & steps_used
         )
         constraints.append(
             Constraint(

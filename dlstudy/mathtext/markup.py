@@ -11,6 +11,7 @@ LaTeX's, so ``x_{t}`` and ``\\frac{n}{s}`` stay formulas).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Commands that take no argument (operators, spaces): a brace group after them is a placeholder, as in
@@ -57,6 +58,12 @@ def split_math(text: str) -> list[tuple[str, str]]:
 
     ``\\$`` in the text parts is already a plain dollar sign; empty parts are left out.
     """
+    return list(_split_math(text))
+
+
+@lru_cache(maxsize=4096)
+def _split_math(text: str) -> tuple[tuple[str, str], ...]:
+    # The same statements and step labels are split for every variant: split each text once.
     parts: list[tuple[str, str]] = []
     last = 0
     for offset, latex in math_segments(text):
@@ -65,17 +72,22 @@ def split_math(text: str) -> list[tuple[str, str]]:
         parts.append(("display" if display else "math", latex.strip()))
         last = offset + (4 if display else 2) + len(latex)
     parts.append(("text", text[last:].replace("\\$", "$")))
-    return [(kind, content) for kind, content in parts if content]
+    return tuple((kind, content) for kind, content in parts if content)
 
 
 def placeholders(text: str, in_math: bool) -> list[re.Match]:
     """The ``{name}`` placeholders of a text part (``in_math``: of a math part, leaving LaTeX groups alone)."""
+    return list(_placeholders(text, in_math))
+
+
+@lru_cache(maxsize=4096)
+def _placeholders(text: str, in_math: bool) -> tuple[re.Match, ...]:
     found = []
     for match in PLACEHOLDER.finditer(text):
         if in_math and _GROUPING.search(text[: match.start()]):
             continue
         found.append(match)
-    return found
+    return tuple(found)
 
 
 def placeholder_names(text: str) -> list[str]:

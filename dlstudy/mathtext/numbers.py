@@ -17,11 +17,12 @@ def format_number(x: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
     whatever its size: 8000000008000000000, not 8e18, so that a student can type back exactly what they read.
     A float is only known to 15-17 digits; it is written in full below 10^15, else with ``sigfigs`` digits.
     """
-    if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.ndim == 0):
-        x = x.item()
-    if isinstance(x, int) and not isinstance(x, bool):
-        return str(x)
-    x = float(x)
+    if type(x) is not float:
+        if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.ndim == 0):
+            x = x.item()
+        if isinstance(x, int) and not isinstance(x, bool):
+            return str(x)
+        x = float(x)
     if math.isnan(x) or math.isinf(x):
         return str(x)
     if x == int(x) and abs(x) < 1e15:
@@ -56,9 +57,13 @@ def format_value(value: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
     array = np.asarray(value)
     if array.ndim == 0:
         return format_number(array, sigfigs)
-    if array.ndim == 1:
-        return "[" + ", ".join(format_number(v, sigfigs) for v in array) + "]"
-    return "[" + ", ".join(format_value(row, sigfigs) for row in array) + "]"
+    return _nested_list(array.tolist(), sigfigs)  # Python numbers: each entry formats without NumPy's overhead
+
+
+def _nested_list(items: list, sigfigs: int) -> str:
+    return "[" + ", ".join(
+        _nested_list(item, sigfigs) if isinstance(item, list) else format_number(item, sigfigs) for item in items
+    ) + "]"
 
 
 def to_jsonable(value: Any) -> Any:
