@@ -88,7 +88,7 @@ def test_bellman_expectation_solve_is_the_fixed_point():
         out = oracle({"r": r, "P": P, "gamma": gamma})
         V = np.zeros(S)
         for _ in range(1000):  # iterative policy evaluation until convergence (0.95^1000 ~ 5e-23)
-            V = np.array([r[s] + gamma * sum(P[s, j] * V[j] for j in range(S)) for s in range(S)])
+            V = r + gamma * (P @ V)
         np.testing.assert_allclose(out["V"], V, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(out["A"], np.eye(S) - gamma * P)
         assert out["det"] == pytest.approx(float(torch.linalg.det(torch.tensor(out["A"]))))
