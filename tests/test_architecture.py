@@ -35,6 +35,7 @@ TOP_LEVEL_PART = {
     "dlstudy.files": "base",
     "dlstudy.limits": "base",
     "dlstudy.spreadsheet": "base",
+    "dlstudy.registry": "base",
     "dlstudy.__main__": "cli",  # `python -m dlstudy` runs the CLI
 }
 SUBPACKAGE_PART = {

@@ -14,59 +14,43 @@ dlstudy (a plugin, a test) calls ``register`` with its own kind.
 
 from __future__ import annotations
 
-import importlib
-
 from dlstudy.cards.kinds.base import CardKind
 from dlstudy.cards.model import Card, Note
+from dlstudy.registry import Registry
 
 # The built-in kinds: each module's KIND, registered in this order (the order they are listed to users).
 MODULES = ("basic", "cloze", "typed", "derivation", "problem")
 
-_REGISTRY: dict[str, CardKind] = {}
-_loaded = False
-
-
-def _load_all() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in MODULES:
-            _add(importlib.import_module(f"dlstudy.cards.kinds.{module}").KIND)
+_KINDS: Registry[CardKind] = Registry("card kind", __name__, MODULES, on_import=lambda module: _add(module.KIND))
 
 
 def register(kind: CardKind) -> CardKind:
     """Add ``kind`` under ``kind.name``; a name already taken (by a built-in kind too) raises ValueError."""
-    _load_all()
+    _KINDS.load()
     return _add(kind)
 
 
 def _add(kind: CardKind) -> CardKind:
     if not kind.name:
         raise ValueError(f"{type(kind).__name__} has no name")
-    if kind.name in _REGISTRY:
-        raise ValueError(f"duplicate card kind {kind.name!r}")
-    _REGISTRY[kind.name] = kind
-    return kind
+    return _KINDS.add(kind.name, kind)
 
 
 def unregister(name: str) -> None:
     """Remove a kind (tests register toy kinds and take them out again)."""
-    _REGISTRY.pop(name, None)
+    _KINDS.remove(name)
 
 
 def names() -> tuple[str, ...]:
-    _load_all()
-    return tuple(_REGISTRY)
+    return _KINDS.names()
 
 
 def exists(name: str) -> bool:
-    _load_all()
-    return name in _REGISTRY
+    return name in _KINDS
 
 
 def get(name: str) -> CardKind:
-    _load_all()
-    return _REGISTRY[name]
+    return _KINDS.get(name)
 
 
 def cards_of(note: Note) -> list[Card]:

@@ -25,12 +25,12 @@ in a module listed in ``MODULES``.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 from dlstudy.cards.model import Note
 from dlstudy.errors import Location
+from dlstudy.registry import Registry
 
 MODULES = ("questions", "reverse", "cloze", "steps", "precision", "duplicates")
 
@@ -53,26 +53,15 @@ class Rule:
     across: bool = True  # compares notes with each other (and with ``known`` ones)
 
 
-_REGISTRY: dict[str, Rule] = {}
-_loaded = False
-
-
-def _load_all() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in MODULES:
-            importlib.import_module(f"dlstudy.cards.rules.{module}")
+_RULES: Registry[Rule] = Registry("lint rule", __name__, MODULES)
 
 
 def rule(name: str, across: bool = True) -> Callable[[Check], Check]:
     """Register ``func(notes) -> findings`` as the rule ``name`` (its docstring's first line is the summary)."""
 
     def register(func: Check) -> Check:
-        if name in _REGISTRY:
-            raise ValueError(f"duplicate lint rule {name!r}")
         summary = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else ""
-        _REGISTRY[name] = Rule(name, summary, func, across)
+        _RULES.add(name, Rule(name, summary, func, across))
         return func
 
     return register
@@ -95,13 +84,11 @@ def note_rule(name: str) -> Callable[[Callable[[Note], Iterable[tuple[str | None
 
 
 def names() -> tuple[str, ...]:
-    _load_all()
-    return tuple(_REGISTRY)
+    return _RULES.names()
 
 
 def get(name: str) -> Rule:
-    _load_all()
-    return _REGISTRY[name]
+    return _RULES.get(name)
 
 
 def findings(

@@ -12,9 +12,10 @@ stay fast.
 
 from __future__ import annotations
 
-import importlib
 import os
 from typing import Any, Callable, Mapping
+
+from dlstudy.registry import Registry
 
 # Oracles run tensors of a handful of entries, where torch's worker threads cost
 # far more than they save (seen: 35 ms instead of 4 us for a 4x2 batch norm on a
@@ -35,40 +36,25 @@ MODULES = (
     "compression",
 )
 
-_REGISTRY: dict[str, Oracle] = {}
-_loaded = False
+_ORACLES: Registry[Oracle] = Registry("oracle id", __name__, MODULES)
 
 
 def register(oracle_id: str) -> Callable[[Oracle], Oracle]:
     """Decorator: add a function to the registry under ``oracle_id``; duplicates raise."""
 
     def add(func: Oracle) -> Oracle:
-        if oracle_id in _REGISTRY:
-            raise ValueError(f"duplicate oracle id {oracle_id!r}")
-        _REGISTRY[oracle_id] = func
-        return func
+        return _ORACLES.add(oracle_id, func)
 
     return add
 
 
-def _load_all() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in MODULES:
-            importlib.import_module(f"dlstudy.engine.oracles.{module}")
-
-
 def names() -> list[str]:
-    _load_all()
-    return sorted(_REGISTRY)
+    return sorted(_ORACLES.names())
 
 
 def exists(oracle_id: str) -> bool:
-    _load_all()
-    return oracle_id in _REGISTRY
+    return oracle_id in _ORACLES
 
 
 def get(oracle_id: str) -> Oracle:
-    _load_all()
-    return _REGISTRY[oracle_id]
+    return _ORACLES.get(oracle_id)

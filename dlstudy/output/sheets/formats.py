@@ -8,29 +8,29 @@ from __future__ import annotations
 
 from dlstudy.output.sheets import latex, markdown, typst
 from dlstudy.output.sheets.model import SheetFormat
+from dlstudy.registry import Registry
 
-_REGISTRY: dict[str, SheetFormat] = {}
+_FORMATS: Registry[SheetFormat] = Registry("sheet format")
 
 
 def register(fmt: SheetFormat) -> SheetFormat:
     """Add ``fmt`` under its name; a name or suffix already taken raises ValueError."""
-    if fmt.name in _REGISTRY or any(f.suffix == fmt.suffix for f in _REGISTRY.values()):
+    if by_suffix(fmt.suffix) is not None:
         raise ValueError(f"duplicate sheet format {fmt.name!r} ({fmt.suffix})")
-    _REGISTRY[fmt.name] = fmt
-    return fmt
+    return _FORMATS.add(fmt.name, fmt)
 
 
 def names() -> tuple[str, ...]:
-    return tuple(_REGISTRY)
+    return _FORMATS.names()
 
 
 def get(name: str) -> SheetFormat:
-    return _REGISTRY[name]
+    return _FORMATS.get(name)
 
 
 def by_suffix(suffix: str) -> SheetFormat | None:
     """The format whose files end in ``suffix`` (lowercase, with the dot), if any."""
-    return next((f for f in _REGISTRY.values() if f.suffix == suffix), None)
+    return next((f for f in _FORMATS if f.suffix == suffix), None)
 
 
 register(typst.FORMAT)
