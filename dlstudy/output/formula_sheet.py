@@ -37,7 +37,7 @@ def parts_of(text: str) -> tuple[Part, ...]:
 
 
 # A formula states something: an equation, an approximation, a bound, a proportionality, a mapping.
-_RELATION = re.compile(r"=|\\approx|\\le|\\ge|\\leq|\\geq|<|>|\\propto|\\sim|\\to|\\mapsto|\\equiv|\\ne")
+_RELATION = re.compile(r"=|<|>|\\(?:approx|leq?|geq?|propto|sim|to|mapsto|equiv|neq?|leftarrow|gets)(?![A-Za-z])")
 _QUESTION = re.compile(
     r"^(?:what(?:'s| is| are| does)?|which|how (?:many|much|is|are|do|does)|give|write|state|name|derive|show that|"
     r"prove(?: that)?|compute|type)\b\s*(?:the\s+)?",
@@ -47,16 +47,50 @@ MAX_LABEL = 48  # characters of a label; a crib sheet names a formula, it does n
 
 
 # A symbol set to or compared with a number (k = 2, x < 0, \beta = 0.75): an example's value, not a formula.
-_VALUE = re.compile(r"^[\s\w\\{}^_'()]{1,16}(?:=|<|>|\\le|\\ge|\\approx)\s*-?[\d.]+(?:\\%)?\s*$")
+_VALUE = re.compile(r"^[\s\w\\{}^_'()]{1,16}(?:=|<|>|\\le|\\ge|\\approx)\s*-?[\d.]+(?:/[\d.]+)?(?:\\%)?\s*$")
+
+
+# A relation with nothing on one side: "fan_in $= c_{in} k^2$" (the left side is the word before it),
+# "$\alpha =$ 0.01" (the right side is outside the math: an example value).
+_OPEN_LEFT = re.compile(r"^\s*(?:" + _RELATION.pattern + ")")
+_OPEN_RIGHT = re.compile(r"(?:" + _RELATION.pattern + r")\s*$")
+_LAST_WORD = re.compile(r"([A-Za-z][\w-]*)\s*$")
+_NOT_A_NAME = {"is", "are", "was", "be", "so", "then", "and", "or", "it", "which", "that", "this", "to", "of", "the",
+               "a", "an", "each", "also", "always", "here", "now", "gives", "becomes", "equals"}
 
 
 def formulas_in(text: str) -> list[str]:
     """The math of ``text`` that states something (has a relation); fragments such as $c_{in}$ and example values
-    such as $k = 2$ are left out."""
-    return [
-        content for kind, content in split_math(text)
-        if kind != "text" and _RELATION.search(content) and not _VALUE.match(content)
-    ]
+    such as $k = 2$ are left out. A formula whose left side is the word before it ("Precision $= \\frac{TP}{TP + FP}$")
+    gets that word as its left side."""
+    parts = split_math(text)
+    found = []
+    conditions: set[int] = set()  # parts that are the condition of the formula before them
+    for index, (kind, content) in enumerate(parts):
+        if kind == "text" or not _RELATION.search(content) or _VALUE.match(content) or _OPEN_RIGHT.search(content):
+            continue
+        if _OPEN_LEFT.match(content):
+            before = parts[index - 1][1] if index and parts[index - 1][0] == "text" else ""
+            word = _LAST_WORD.search(before)
+            if word is not None and word.group(1).lower() not in _NOT_A_NAME:  # else the label says what is bounded: "1-NN error: $\le 2R^*$"
+                content = "\\text{" + word.group(1).replace("_", "\\_") + "} " + content.strip()
+        condition = parts[index + 1 : index + 3]
+        # "for $y = 0$ and $y = 1$": a list of conditions, not one
+        listed = (index + 4 < len(parts) and re.fullmatch(r"\s*(?:and|or|,)\s*", parts[index + 3][1])
+                  and _RELATION.search(parts[index + 4][1]))
+        if (len(condition) == 2 and condition[0][0] == "text" and condition[0][1].strip() in _CONDITION_WORDS
+                and condition[1][0] != "text" and _INEQUALITY.search(condition[1][1]) and not listed):
+            # "$f(x) = x$ for $x > 0$": a case of a formula holds only under its condition
+            content = f"{content.strip()} \\quad \\text{{{condition[0][1].strip()}}}\\ {condition[1][1].strip()}"
+            conditions.add(index + 2)
+        if index not in conditions:
+            found.append(content)
+    return found
+
+
+_CONDITION_WORDS = ("for", "if", "when", "where")
+# a case's condition is a range ("for $x > 0$"); "for $y = 0$ or $1$" or "for $\beta_1 = 0.9$" is not one case
+_INEQUALITY = re.compile(r"<|>|\\(?:leq?|geq?|neq?)(?![A-Za-z])")
 
 
 def label_of(question: str) -> tuple[Part, ...]:
@@ -106,10 +140,49 @@ def entry_of(note: Note) -> Entry | None:
             line.extend(((("text", " ⇒ "),) if i else ()) + (("math", formula_text),))
         lines = (tuple(line),) if line else ()
     else:
-        lines = tuple((("math", f),) for line in formula.lines for f in formulas_in(line))
+        opening = _opening_expression(formula.lines[0]) if formula.lines and formula.label[:3].lower() != "why" else None
+        lines = tuple((("math", f),) for f in [*([opening] if opening else []), *(
+            f for line in formula.lines for f in formulas_in(line))])
     if not lines:
         return None  # a prose answer: not a crib-sheet entry
-    return Entry(label_of(formula.label) if formula.label else (), lines)
+    return Entry(label_of(formula.label) if formula.label else _label_from_lead(formula.lines[0]), lines)
+
+
+def _opening_expression(answer: str) -> str | None:
+    """An answer that opens with an expression (no relation) is the formula its question names: "Tanh
+    approximation of GELU?" "$0.5x(1 + \\tanh(...))$"; a symbol or a short term ($w$, $k^2$) is not."""
+    parts = split_math(answer.strip())
+    if parts and parts[0][0] != "text" and len(parts[0][1]) >= 12 and not _RELATION.search(parts[0][1]):
+        return parts[0][1]
+    return None
+
+
+_LEAD = re.compile(r"^(?:for|in|with|on)\b\s*(?:an?\s+|the\s+)?", re.I)
+# words that lead into a formula rather than name it: "the score is", "scores a neighbour with"
+_TRAILING = re.compile(
+    r"(?:\s+(?:is|are|as|has|have|gives?|uses?|equals?|becomes|computes?|costs?|reads?|then|with|for|of|and|to|by|from|the|an?))+\s*$"
+)
+
+
+def _label_from_lead(text: str) -> tuple[Part, ...]:
+    """A label for a formula stated in a sentence (a cloze card has no question): the words before its first
+    formula, "Leaky ReLU: $f(x) = ...$" -> "Leaky ReLU", "For a softmax policy, the score is $...$" -> "Softmax
+    policy, the score"."""
+    lead = []
+    for kind, content in split_math(text):
+        if kind != "text" and _RELATION.search(content) and not _VALUE.match(content) and not _OPEN_RIGHT.search(content):
+            break  # the first formula (one without its left side, "Precision $= ...$", is named by the words before)
+        lead.append(content if kind == "text" else f"${content}$")
+    words = _TRAILING.sub("", _LEAD.sub("", "".join(lead).strip()))
+    label: list[Part] = []
+    length = 0
+    for kind, content in label_of(words) if words else ():
+        length += len(content)
+        if length > MAX_LABEL and label:  # a sentence's lead may hold several formulas: keep a name's worth
+            label.append(("text", "…"))
+            break
+        label.append((kind, content))
+    return tuple(label)
 
 
 def collect(decks: Sequence[Deck], topics: Sequence[str]) -> list[Topic]:
