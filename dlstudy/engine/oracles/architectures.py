@@ -257,16 +257,28 @@ def resnet(name: str, classes: int = 1000) -> dict[str, list[Any]]:
     return parts
 
 
-@lru_cache(maxsize=64)
-def _model_counts(name: str, classes: int) -> dict[str, int]:
+@lru_cache(maxsize=16)
+def _backbone_counts(name: str) -> tuple[dict[str, int], int]:
+    """Each part's parameters without the classifier's last layer (the only one the class count changes), and
+    that layer's input width: a whole network is built once per name, not once per class count."""
     if name == "alexnet":  # torchvision's variant: 64/192/384/256/256 filters, conv1 padding 2, AdaptiveAvgPool2d(6)
         convs, linears = alexnet((64, 192, 384, 256, 256), (11, 5, 3, 3, 3), 4, (2, 2, 1, 1, 1), 224,
-                                 classes=classes, adaptive=True)
+                                 classes=1, adaptive=True)
         parts = {"stem": [convs[0]], "stage1": [convs[1]], "stage2": [convs[2]], "stage3": [convs[3]],
                  "stage4": [convs[4]], "fc": linears}
     else:
-        parts = resnet(name, classes)
+        parts = resnet(name, 1)
+    head = parts["fc"].pop()
     counts = {part: sum(t.numel() for m in modules for t in m.parameters()) for part, modules in parts.items()}
+    return counts, head.in_features
+
+
+def _model_counts(name: str, classes: int) -> dict[str, int]:
+    from torch import nn
+
+    counts, width = _backbone_counts(name)
+    head = nn.Linear(width, classes, device="meta")
+    counts = {**counts, "fc": counts["fc"] + sum(t.numel() for t in head.parameters())}
     counts["total"] = sum(counts.values())
     return counts
 
