@@ -158,7 +158,8 @@ def _draw_all(template: Template, draw: Draw, sampling: bool) -> tuple[Template,
         param = in_order[index]
         params[param.name] = draw(param, params, template)
         if param.name in checks:
-            for _ in range(MAX_REDRAWS):
+            # a value sampling cannot vary ([0, 0], one option): redrawing it is no use, the earlier ones must change
+            for _ in range(MAX_REDRAWS if not sampling or _varies(param) else 1):
                 env = template.env(params)
                 if all(holds(term, env) for term in checks[param.name]):
                     break
@@ -171,6 +172,15 @@ def _draw_all(template: Template, draw: Draw, sampling: bool) -> tuple[Template,
             checks = template.param_checks(sampling)
         index += 1
     return template, params
+
+
+def _varies(param: Param) -> bool:
+    """Whether sampling (not the domain draw) can give more than one value (a range [0, 0] or one option cannot)."""
+    if param.kind in ("choice", "word", "flag", "graph"):
+        return len(param.options) > 1
+    if param.kind in ("int", "size", "real"):
+        return param.high > param.low
+    return True
 
 
 def sample(template: Template, seed: int) -> Variant:
