@@ -158,8 +158,7 @@ def _draw_all(template: Template, draw: Draw, sampling: bool) -> tuple[Template,
         param = in_order[index]
         params[param.name] = draw(param, params, template)
         if param.name in checks:
-            # a value sampling cannot vary ([0, 0], one option): redrawing it is no use, the earlier ones must change
-            for _ in range(MAX_REDRAWS if not sampling or _varies(param) else 1):
+            for _ in range(_redraws(param) if sampling else MAX_REDRAWS):
                 env = template.env(params)
                 if all(holds(term, env) for term in checks[param.name]):
                     break
@@ -174,13 +173,16 @@ def _draw_all(template: Template, draw: Draw, sampling: bool) -> tuple[Template,
     return template, params
 
 
-def _varies(param: Param) -> bool:
-    """Whether sampling (not the domain draw) can give more than one value (a range [0, 0] or one option cannot)."""
+def _redraws(param: Param) -> int:
+    """How often sampling redraws a parameter for its constraints: a few draws cover a handful of values (one
+    value, [0, 0] or a single option, none at all), after which the earlier parameters must change."""
     if param.kind in ("choice", "word", "flag", "graph"):
-        return len(param.options) > 1
-    if param.kind in ("int", "size", "real"):
-        return param.high > param.low
-    return True
+        return min(MAX_REDRAWS, 2 * len(param.options) - 1)
+    if param.kind in ("int", "size"):
+        return min(MAX_REDRAWS, 2 * int(param.high - param.low) + 1)
+    if param.kind == "real" and param.high == param.low:
+        return 1
+    return MAX_REDRAWS
 
 
 def sample(template: Template, seed: int) -> Variant:
