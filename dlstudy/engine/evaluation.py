@@ -195,13 +195,16 @@ def carried_mistake(template: Template, mistake: Any, values: Mapping[str, Any])
     carried_values = {mistake.step: wrong}
     if template.answer.kind == "expression":
         return carried_values
-    formula = _applies(template, mistake, values)
     carried = dict(values)
     names = [s.name for s in template.steps]
     made = names.index(mistake.step)
+    if template.step(mistake.step).loop:  # the loop runs again from its start with the slip at every t
+        first, override = _loop_start(template, mistake.step), (mistake.step, _applies(template, mistake, values))
+    else:  # the later steps see the slip's value
+        carried[mistake.step] = wrong
+        first, override = made + 1, None
     with np.errstate(all="ignore"):
-        evaluated = evaluate_steps(template, carried, template.case_of(values), _loop_start(template, mistake.step),
-                                   (mistake.step, formula))
+        evaluated = evaluate_steps(template, carried, template.case_of(values), first, override)
         while True:
             try:
                 name, value = next(evaluated)
