@@ -186,10 +186,14 @@ def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -
     return value if finite(value) else None
 
 
-def carried_mistake(template: Template, mistake: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+UNKNOWN = object()  # a slip not computed yet
+
+
+def carried_mistake(template: Template, mistake: Any, values: Mapping[str, Any], slip: Any = UNKNOWN) -> dict[str, Any]:
     """What a student who makes ``mistake`` gives at its step and at every later step (the slip carried through
-    the later formulas); a step is missing where the mistake does not apply or the chain breaks."""
-    wrong = mistake_value(template, mistake, values)
+    the later formulas); a step is missing where the mistake does not apply or the chain breaks. ``slip`` is the
+    mistake's value at its step (``mistake_value``) when already known."""
+    wrong = mistake_value(template, mistake, values) if slip is UNKNOWN else slip
     if wrong is None:
         return {}
     carried_values = {mistake.step: wrong}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping
 
-from dlstudy.engine.evaluation import carried_mistake
+from dlstudy.engine.evaluation import UNKNOWN, carried_mistake
 from dlstudy.engine.model import Mistake, Sentence, Template
 from dlstudy.mathtext import expr, lines, printer
 from dlstudy.mathtext.numbers import to_jsonable
@@ -70,6 +70,8 @@ class Solution:
     steps: tuple[StepResult, ...]
     values: Mapping[str, Any]  # params + every step's value, for mistakes and hand-checks
     oracle_values: Mapping[str, Any]
+    # mistake id -> its value at its step, as sampling computed them (None: it does not apply)
+    slips: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def step_value(self, name: str) -> Any:
         return self.oracle_values.get(name, self.values[name])
@@ -79,7 +81,8 @@ class Solution:
 
     @cached_property
     def _carried(self) -> tuple[dict[str, Any], ...]:
-        return tuple(carried_mistake(self.template, m, self.values) for m in self.template.mistakes)
+        slips = self.slips or {}
+        return tuple(carried_mistake(self.template, m, self.values, slips.get(m.id, UNKNOWN)) for m in self.template.mistakes)
 
     def carried(self, mistake: Mistake) -> dict[str, Any]:
         """What a student who makes ``mistake`` gives at its step and every later step (``carried_mistake``),
@@ -98,8 +101,10 @@ class Variant:
     seed: int
     params: Mapping[str, Any]
     pieces: tuple[lines.Piece, ...]  # the statement: words and parameter values
-    # params + every step by its closed form, as sampling computed them (so solving needn't again)
+    # params + every step by its closed form, and each mistake's value, as sampling computed them (so solving
+    # needn't again)
     formula_values: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    slips: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def statement(self) -> str:

@@ -209,9 +209,12 @@ def _first_valid(generic: Template, seed: int, draw: Draw, sampling: bool) -> Va
             if not sampling and template.cost is not None and not float(np.asarray(template.cost.run(env))) <= 1e6:
                 continue
             values = values_within_constraints(template, params, sampling)
-            if values is None or (sampling and _mistake_collides(template, values)):
+            if values is None:
                 continue
-            return Variant(template, seed, params, statement_pieces(template, params), values)
+            slips = _slips(template, values) if sampling else None
+            if slips is None and sampling:
+                continue
+            return Variant(template, seed, params, statement_pieces(template, params), values, slips)
     return None
 
 
@@ -221,21 +224,24 @@ def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[lin
     return lines.text_pieces(template.statement[template.case_of(params)], template.display_values(params))
 
 
-def _mistake_collides(template: Template, values: Mapping[str, Any]) -> bool:
+def _slips(template: Template, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Each mistake's value at its step (None where it does not apply), or None when a mistake would give the
+    right answer there."""
+    slips: dict[str, Any] = {}
     for mistake in template.mistakes:
-        wrong = mistake_value(template, mistake, values)
+        wrong = slips[mistake.id] = mistake_value(template, mistake, values)
         if wrong is None:
             continue
         kind = step_kind(template, mistake.step, values[mistake.step])
         right = values[mistake.step]
         if judge(template, kind, wrong, right, values, mistake.step, explain=False).score == 1.0:
-            return True
+            return None
         # Also as the student would type it off the screen: a slip 1.01% away must not round into tolerance.
         if kind in ("real", "vector", "matrix"):
             shown = round_as_displayed(wrong, template.answer.shown_sigfigs)
             if judge(template, kind, shown, right, values, mistake.step, explain=False).score == 1.0:
-                return True
-    return False
+                return None
+    return slips
 
 
 # ---------------------------------------------------------------------------

@@ -24,10 +24,14 @@ from dlstudy.mathtext.numbers import format_value
 AGREEMENT_RTOL = 1e-6
 AGREEMENT_ATOL = 1e-9
 
-def solve(template: Template, params: Mapping[str, Any], values: Mapping[str, Any] | None = None) -> Solution:
+def solve(
+    template: Template, params: Mapping[str, Any], values: Mapping[str, Any] | None = None,
+    slips: Mapping[str, Any] | None = None,
+) -> Solution:
     """Run the oracle, evaluate the worked steps, and prove they agree.
 
-    ``values`` are the closed-form values if already computed (``Variant.formula_values``). A graph
+    ``values`` are the closed-form values if already computed (``Variant.formula_values``), ``slips`` the
+    mistakes' values (``Variant.slips``). A graph
     template is first made concrete for the parameters' expression (``engine.graphs``).
     """
     template = graphs.concrete(template, params)
@@ -50,11 +54,12 @@ def solve(template: Template, params: Mapping[str, Any], values: Mapping[str, An
         steps=tuple(_step_results(template, params, values, oracle_values)),
         values=values,
         oracle_values=oracle_values,
+        slips=slips,
     )
 
 
 def solve_variant(variant: Variant) -> Solution:
-    return solve(variant.template, variant.params, variant.formula_values)
+    return solve(variant.template, variant.params, variant.formula_values, variant.slips)
 
 
 def _assert_agree(template: Template, name: str, formula: Any, live: Any, params: Mapping[str, Any]) -> None:
