@@ -321,3 +321,16 @@ def test_adjacency_needs_a_square_matrix(tmp_path):
         parse_template(write(tmp_path, ARRAYS.replace("B: {matrix: [n, n]", "B: {matrix: [n, 2]"), "arrays"))
     with pytest.raises(DlstudyError, match=r"'adjacency' is directed or undirected"):
         parse_template(write(tmp_path, ARRAYS.replace("adjacency: directed", "adjacency: both"), "arrays"))
+
+
+def test_choosing_problems_by_topic_builds_only_the_chosen_templates():
+    """Topics come from the cache of validated files (or, the first time, from the templates themselves), so a
+    sheet or drill of one topic does not build all the others."""
+    from dlstudy.engine import exercises, templates
+
+    built = {template_id: get_template(template_id).topic for template_id in template_ids()}  # and cached
+    templates._load.cache_clear()
+    assert templates.template_topics() == built  # now read from the cache
+    chosen = exercises.selected_ids(["gnn"])
+    assert chosen == [t for t, topic in built.items() if topic == "gnn"]
+    assert templates._load.cache_info().currsize == 0  # no template was built to find them

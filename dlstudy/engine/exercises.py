@@ -15,7 +15,7 @@ from dlstudy.engine import graphs, results, sampling, solving
 from dlstudy.engine.params import coerce_params, parse_assignments
 from dlstudy.engine.results import Solution, Variant
 from dlstudy.errors import DlstudyError
-from dlstudy.engine.templates import Template, all_templates, get_template, template_ids
+from dlstudy.engine.templates import Template, all_templates, get_template, template_ids, template_topics
 from dlstudy.mathtext import lines
 from dlstudy.mathtext.numbers import format_value
 from dlstudy.suggest import did_you_mean
@@ -69,10 +69,10 @@ def selected_ids(selection: Sequence[str]) -> list[str]:
         if word in ids:
             chosen[word] = None
             continue
-        templates = all_templates()
-        topics = sorted({t.topic for t in templates})
+        topic_of = template_topics()
+        topics = sorted(set(topic_of.values()))
         if word in topics:
-            chosen.update((t.id, None) for t in templates if t.topic == word)
+            chosen.update((template_id, None) for template_id, topic in topic_of.items() if topic == word)
             continue
         found = search([word])
         if not found:
