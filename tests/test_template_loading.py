@@ -324,13 +324,13 @@ def test_adjacency_needs_a_square_matrix(tmp_path):
 
 
 def test_choosing_problems_by_topic_builds_only_the_chosen_templates():
-    """Topics come from the cache of validated files (or, the first time, from the templates themselves), so a
-    sheet or drill of one topic does not build all the others."""
+    """Headings (id, topic, title) come from the cache of validated files (or, the first time, from the templates
+    themselves), so a sheet or drill of one topic, or the drill's order by mastery, builds no other template."""
     from dlstudy.engine import exercises, templates
 
-    built = {template_id: get_template(template_id).topic for template_id in template_ids()}  # and cached
+    built = {t: (get_template(t).topic, get_template(t).title) for t in template_ids()}  # and cached
     templates._load.cache_clear()
-    assert templates.template_topics() == built  # now read from the cache
+    assert {h.id: (h.topic, h.title) for h in templates.headings()} == built
     chosen = exercises.selected_ids(["gnn"])
-    assert chosen == [t for t, topic in built.items() if topic == "gnn"]
+    assert chosen == [t for t, (topic, _) in built.items() if topic == "gnn"]
     assert templates._load.cache_info().currsize == 0  # no template was built to find them

@@ -93,7 +93,8 @@ def attempts(store: Store, problem_cards: Mapping[str, str]) -> list[Attempt]:
 
 
 def masteries(templates: Sequence[Any], found: Iterable[Attempt], scheduler: Any, now: datetime) -> dict[str, Mastery]:
-    """Template id -> its mastery now, for every template given (``engine.templates.Template``)."""
+    """Template id -> its mastery now, for every template given (anything with ``id``, ``topic`` and ``title``,
+    e.g. ``engine.templates.Heading``)."""
     import fsrs
 
     by_template: dict[str, list[Attempt]] = defaultdict(list)

@@ -334,10 +334,10 @@ def start_drill(selection: Sequence[str], count: int, seed: int | None, extra: S
 def _masteries(store, config, decks):
     from dlstudy.cards.mastery import attempts, masteries, skill_scheduler
     from dlstudy.clock import system_clock
-    from dlstudy.engine.templates import all_templates
+    from dlstudy.engine.templates import headings
 
     problem_cards = {c.id: c.note.fields["template"] for d in decks for c in d.cards if c.note.fields.get("template")}
-    return masteries(all_templates(), attempts(store, problem_cards), skill_scheduler(config, store), system_clock())
+    return masteries(headings(), attempts(store, problem_cards), skill_scheduler(config, store), system_clock())
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dlstudy.engine import graphs, results, sampling, solving
 from dlstudy.engine.params import coerce_params, parse_assignments
 from dlstudy.engine.results import Solution, Variant
 from dlstudy.errors import DlstudyError
-from dlstudy.engine.templates import Template, all_templates, get_template, template_ids, template_topics
+from dlstudy.engine.templates import Template, all_templates, get_template, headings, template_ids
 from dlstudy.mathtext import lines
 from dlstudy.mathtext.numbers import format_value
 from dlstudy.suggest import did_you_mean
@@ -69,7 +69,7 @@ def selected_ids(selection: Sequence[str]) -> list[str]:
         if word in ids:
             chosen[word] = None
             continue
-        topic_of = template_topics()
+        topic_of = {heading.id: heading.topic for heading in headings()}
         topics = sorted(set(topic_of.values()))
         if word in topics:
             chosen.update((template_id, None) for template_id, topic in topic_of.items() if topic == word)

@@ -8,6 +8,7 @@ mistake in a file is a LocatedError ``FILE:LINE:COL: what is wrong`` (exit 2).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -401,15 +402,27 @@ def get_template(template_id: str) -> Template:
     return _load(path, os.path.getmtime(path))
 
 
-def template_topics() -> dict[str, str]:
-    """Each template id's topic, read from the cache of validated files where it can be: choosing problems by
-    topic then builds only the ones chosen (building all of them takes about half a second)."""
-    topics = {}
+@dataclass(frozen=True)
+class Heading:
+    """What a template is called and where it belongs, known without building it."""
+
+    id: str
+    topic: str
+    title: str
+
+
+def headings() -> list[Heading]:
+    """Every template's heading, read from the cache of validated files where it can be: choosing problems by
+    topic, or by mastery, then builds only the ones chosen (building all of them takes about half a second)."""
+    found = []
     for template_id, path in _template_files(problem_dirs()).items():
         cached = filecache.read("problems", path)
-        topic = cached.get("topic") if isinstance(cached, dict) else None
-        topics[template_id] = topic if isinstance(topic, str) else get_template(template_id).topic
-    return topics
+        topic, title = (cached.get("topic"), cached.get("title")) if isinstance(cached, dict) else (None, None)
+        if not (isinstance(topic, str) and isinstance(title, str)):
+            template = get_template(template_id)
+            topic, title = template.topic, template.title
+        found.append(Heading(template_id, topic, title))
+    return found
 
 
 def all_templates(topic: str | None = None) -> list[Template]:
