@@ -123,7 +123,7 @@ def test_a_formula_stated_in_a_sentence_is_named_and_whole(tmp_path):
     assert leaky.label == (("text", "Leaky ReLU"),) and leaky.body == ((("math", r"f(x) = x \quad \text{for}\ x > 0"),),)
     assert precision.label == (("text", "Precision"),)
     assert precision.body == ((("math", r"\text{Precision} = \frac{TP}{TP + FP}"),),)
-    assert policy.label == (("text", "Softmax policy the score"),)
+    assert policy.label == (("text", "Softmax policy"),)  # "For a softmax policy the score is": the setting
     assert policy.body == ((("math", r"\nabla \ln \pi = [b = a] - \pi_b"),),)  # l = 1/8 is an example value
 
 

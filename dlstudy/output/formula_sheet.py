@@ -166,14 +166,17 @@ _TRAILING = re.compile(
 
 def _label_from_lead(text: str) -> tuple[Part, ...]:
     """A label for a formula stated in a sentence (a cloze card has no question): the words before its first
-    formula, "Leaky ReLU: $f(x) = ...$" -> "Leaky ReLU", "For a softmax policy, the score is $...$" -> "Softmax
-    policy, the score"."""
+    formula, "Leaky ReLU: $f(x) = ...$" -> "Leaky ReLU", "In a GRU the new state is $...$" -> "GRU"."""
     lead = []
     for kind, content in split_math(text):
         if kind != "text" and _RELATION.search(content) and not _VALUE.match(content) and not _OPEN_RIGHT.search(content):
             break  # the first formula (one without its left side, "Precision $= ...$", is named by the words before)
         lead.append(content if kind == "text" else f"${content}$")
-    words = _TRAILING.sub("", _LEAD.sub("", "".join(lead).strip()))
+    text = "".join(lead).strip()
+    words = _LEAD.sub("", text)
+    if words != text and " the " in words:  # "In a GRU the reset gate is": the setting names it, "GRU"
+        words = words[: words.index(" the ")]
+    words = _TRAILING.sub("", words)
     label: list[Part] = []
     length = 0
     for kind, content in label_of(words) if words else ():
