@@ -59,6 +59,11 @@ _NOT_A_NAME = {"is", "are", "was", "be", "so", "then", "and", "or", "it", "which
                "a", "an", "each", "also", "always", "here", "now", "gives", "becomes", "equals"}
 
 
+def _states_something(math: str) -> bool:
+    """A relation with its right side inside the math, and not an example value ($k = 2$)."""
+    return bool(_RELATION.search(math)) and not _VALUE.match(math) and not _OPEN_RIGHT.search(math)
+
+
 def formulas_in(text: str) -> list[str]:
     """The math of ``text`` that states something (has a relation); fragments such as $c_{in}$ and example values
     such as $k = 2$ are left out. A formula whose left side is the word before it ("Precision $= \\frac{TP}{TP + FP}$")
@@ -67,7 +72,7 @@ def formulas_in(text: str) -> list[str]:
     found = []
     conditions: set[int] = set()  # parts that are the condition of the formula before them
     for index, (kind, content) in enumerate(parts):
-        if kind == "text" or not _RELATION.search(content) or _VALUE.match(content) or _OPEN_RIGHT.search(content):
+        if kind == "text" or not _states_something(content):
             continue
         if _OPEN_LEFT.match(content):
             before = parts[index - 1][1] if index and parts[index - 1][0] == "text" else ""
@@ -169,7 +174,7 @@ def _label_from_lead(text: str) -> tuple[Part, ...]:
     formula, "Leaky ReLU: $f(x) = ...$" -> "Leaky ReLU", "In a GRU the new state is $...$" -> "GRU"."""
     lead = []
     for kind, content in split_math(text):
-        if kind != "text" and _RELATION.search(content) and not _VALUE.match(content) and not _OPEN_RIGHT.search(content):
+        if kind != "text" and _states_something(content):
             break  # the first formula (one without its left side, "Precision $= ...$", is named by the words before)
         lead.append(content if kind == "text" else f"${content}$")
     text = "".join(lead).strip()
