@@ -95,19 +95,13 @@ def build_template(path: Path, data: Any, check_latex: bool = True) -> Template:
 
     cost = data.get("cost")
     return Template(
-        id=template_id,
-        topic=reader.text(data, "topic"),
-        title=reader.text(data, "title"),
-        statement={case: text.strip() for case, text in statement.items()},
-        params=params,
+        **_described(reader, data, template_id, statement, params),
         constraints=constraints,
         oracle=oracle,
         answer=answer,
         steps=steps,
         mistakes=mistakes,
         cases=cases_name,
-        source=str(path),
-        tags=reader.words(data, "tags"),
         symbols=_symbols(reader, data, known | set(step_names)),
         cost=reader.formula(data, cost, "cost", known, "cost") if cost is not None else None,
     )
@@ -142,11 +136,7 @@ def _graph_template(reader: Reader, data: Any, template_id: str, params: dict[st
     for param in params.values():
         reader.math_text(data["params"], param.about, f"parameter '{param.name}' about", set())
     return Template(
-        id=template_id,
-        topic=reader.text(data, "topic"),
-        title=reader.text(data, "title"),
-        statement={case: text.strip() for case, text in statement.items()},
-        params=params,
+        **_described(reader, data, template_id, statement, params),
         constraints=(),
         oracle=oracle,
         answer=Answer(
@@ -159,10 +149,21 @@ def _graph_template(reader: Reader, data: Any, template_id: str, params: dict[st
         steps=(),
         mistakes=(),
         cases=None,
-        source=str(reader.path),
-        tags=reader.words(data, "tags"),
         symbols={},
     )
+
+
+def _described(reader: Reader, data: Any, template_id: str, statement: dict[str, str], params: dict[str, Param]) -> dict[str, Any]:
+    """The fields every template, graph or not, reads the same way: what it is called and asks, its parameters."""
+    return {
+        "id": template_id,
+        "topic": reader.text(data, "topic"),
+        "title": reader.text(data, "title"),
+        "statement": {case: text.strip() for case, text in statement.items()},
+        "params": params,
+        "source": str(reader.path),
+        "tags": reader.words(data, "tags"),
+    }
 
 
 def _params(reader: Reader, data: Any) -> dict[str, Param]:
