@@ -51,24 +51,32 @@ def perceptron_update(p: Mapping[str, Any]) -> dict[str, Any]:
 _SQUARED_ERROR = {"sse": (1.0, "sum"), "half_sse": (0.5, "sum"), "mse": (1.0, "mean"), "half_mse": (0.5, "mean")}
 
 
-@register("linreg_gd_step")
-def linreg_gd_step(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Squared-error loss of a linear model over the data set, its gradient by autograd, one descent step."""
+def _linear_model_step(p: Mapping[str, Any], loss_of: Any) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """One gradient-descent step of the linear model z = Xw + b on ``loss_of(z, y)``, the gradient by autograd:
+    (z, y, the loss, the gradients and the new parameters)."""
     import torch
     import torch.nn.functional as F
 
     X, y = tensor(p["X"]), tensor(p["y"])
     w = tensor(p["w"], grad=True)
     b = tensor([p["b"]], grad=True)
-    yhat = F.linear(X, w.reshape(1, -1), b).reshape(-1)
-    factor, reduction = _SQUARED_ERROR[str(p.get("loss", "half_mse"))]
-    loss = factor * F.mse_loss(yhat, y, reduction=reduction)
+    z = F.linear(X, w.reshape(1, -1), b).reshape(-1)
+    loss = loss_of(z, y)
     loss.backward()
     lr = float(p["lr"])
     with torch.no_grad():
         w_new, b_new = w - lr * w.grad, b - lr * b.grad
-    return {"yhat": to_numpy(yhat), "e": to_numpy(yhat - y), "L": float(loss.detach()), "dw": to_numpy(w.grad),
-            "db": float(b.grad[0]), "w_new": to_numpy(w_new), "b_new": float(b_new[0])}
+    return z, y, loss, {"dw": to_numpy(w.grad), "db": float(b.grad[0]), "w_new": to_numpy(w_new), "b_new": float(b_new[0])}
+
+
+@register("linreg_gd_step")
+def linreg_gd_step(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Squared-error loss of a linear model over the data set, its gradient by autograd, one descent step."""
+    import torch.nn.functional as F
+
+    factor, reduction = _SQUARED_ERROR[str(p.get("loss", "half_mse"))]
+    yhat, y, loss, step = _linear_model_step(p, lambda z, y: factor * F.mse_loss(z, y, reduction=reduction))
+    return {"yhat": to_numpy(yhat), "e": to_numpy(yhat - y), "L": float(loss.detach()), **step}
 
 
 @register("logreg_gd_step")
@@ -77,17 +85,9 @@ def logreg_gd_step(p: Mapping[str, Any]) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    X, y = tensor(p["X"]), tensor(p["y"])
-    w = tensor(p["w"], grad=True)
-    b = tensor([p["b"]], grad=True)
-    z = F.linear(X, w.reshape(1, -1), b).reshape(-1)
-    loss = F.binary_cross_entropy_with_logits(z, y, reduction=str(p.get("reduction", "mean")))
-    loss.backward()
-    lr = float(p["lr"])
-    with torch.no_grad():
-        w_new, b_new = w - lr * w.grad, b - lr * b.grad
-    return {"z": to_numpy(z), "yhat": to_numpy(torch.sigmoid(z)), "J": float(loss.detach()), "dw": to_numpy(w.grad),
-            "db": float(b.grad[0]), "w_new": to_numpy(w_new), "b_new": float(b_new[0])}
+    reduction = str(p.get("reduction", "mean"))
+    z, _, loss, step = _linear_model_step(p, lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction=reduction))
+    return {"z": to_numpy(z), "yhat": to_numpy(torch.sigmoid(z)), "J": float(loss.detach()), **step}
 
 
 def gaussian_log_density(x, mean, covariance):
