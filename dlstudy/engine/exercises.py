@@ -65,11 +65,12 @@ def selected_ids(selection: Sequence[str]) -> list[str]:
     (matched in ids, titles, topics, tags and statements); nothing means all."""
     ids = template_ids()
     chosen: dict[str, None] = {}
+    topic_of: dict[str, str] = {}  # read once, at the first word that is not an id
     for word in selection or ids:
         if word in ids:
             chosen[word] = None
             continue
-        topic_of = {heading.id: heading.topic for heading in headings()}
+        topic_of = topic_of or {heading.id: heading.topic for heading in headings()}
         topics = sorted(set(topic_of.values()))
         if word in topics:
             chosen.update((template_id, None) for template_id, topic in topic_of.items() if topic == word)
