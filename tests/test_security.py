@@ -122,7 +122,7 @@ def test_statement_placeholders_do_not_reach_attributes(tmp_path):
     path = tmp_path / "evil.yaml"
     path.write_text(TEMPLATE.replace('"{n}"', '"{n.__class__}"') % "n")
     template = parse_template(path)  # not a placeholder: left as literal text
-    from dlstudy.engine.sampling import statement_pieces
+    from dlstudy.engine.results import statement_pieces
     from dlstudy.mathtext.lines import line
 
     assert line(statement_pieces(template, {"n": 2})) == "{n.__class__}"

@@ -58,18 +58,21 @@ def formula_values(template: Template, params: Mapping[str, Any]) -> dict[str, A
     return values
 
 
-def values_within_constraints(template: Template, params: Mapping[str, Any], sampling: bool) -> dict[str, Any] | None:
+def values_within_constraints(
+    template: Template, params: Mapping[str, Any], sampling: bool, env: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """``formula_values`` when every constraint on the steps holds, else None (also when a step fails).
 
     Each constraint is tried as soon as the steps it names are known, so a sampler that rejects most draws on a
     step's value stops there instead of evaluating every later step: the same verdict as ``formula_values``
-    followed by ``first_violated(..., after_steps=True)``, for less work."""
+    followed by ``first_violated(..., after_steps=True)``, for less work. ``env`` is ``template.env(params)`` if
+    the caller has made it (it is filled in place)."""
     waiting = [c for c in template.constraints if c.uses_steps and (sampling or not c.sampling_only)]
     try:
         if template.answer.kind == "expression":  # the answer step is a formula, not a value: every step first
             values = formula_values(template, params)
             return values if all(holds(c.formula, values) for c in waiting) else None
-        values = template.env(params)
+        values = template.env(params) if env is None else env
         known: set[str] = set()
         for name, value in evaluate_steps(template, values, template.case_of(params)):
             _checked_finite(name, value)

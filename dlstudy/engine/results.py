@@ -95,16 +95,27 @@ class Solution:
         return [(m, carried[step]) for m, carried in zip(self.template.mistakes, self._carried) if step in carried]
 
 
+def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[lines.Piece, ...]:
+    """The statement's words and math with each ``{name}`` replaced by the parameter's value
+    (a word or flag by its phrase, e.g. "PyTorch's nn.LSTM (two bias vectors)")."""
+    return lines.text_pieces(template.statement[template.case_of(params)], template.display_values(params))
+
+
 @dataclass(frozen=True)
 class Variant:
     template: Template
     seed: int
     params: Mapping[str, Any]
-    pieces: tuple[lines.Piece, ...]  # the statement: words and parameter values
     # params + every step by its closed form, and each mistake's value, as sampling computed them (so solving
     # needn't again)
     formula_values: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
     slips: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def pieces(self) -> tuple[lines.Piece, ...]:
+        """The statement: words and parameter values (made when first read: a test walking thousands of
+        variants never reads it)."""
+        return statement_pieces(self.template, self.params)
 
     @property
     def statement(self) -> str:

@@ -17,7 +17,6 @@ from dlstudy.engine.evaluation import first_violated, holds, mistake_value, step
 from dlstudy.engine.results import Variant
 from dlstudy.engine.model import Formula, Param, Sentence, Template
 from dlstudy.errors import DlstudyError
-from dlstudy.mathtext import lines
 from dlstudy.mathtext.numbers import round_as_displayed
 
 MAX_ATTEMPTS = 2000
@@ -208,20 +207,14 @@ def _first_valid(generic: Template, seed: int, draw: Draw, sampling: bool) -> Va
                 continue
             if not sampling and template.cost is not None and not float(np.asarray(template.cost.run(env))) <= 1e6:
                 continue
-            values = values_within_constraints(template, params, sampling)
+            values = values_within_constraints(template, params, sampling, env)
             if values is None:
                 continue
             slips = _slips(template, values) if sampling else None
             if slips is None and sampling:
                 continue
-            return Variant(template, seed, params, statement_pieces(template, params), values, slips)
+            return Variant(template, seed, params, values, slips)
     return None
-
-
-def statement_pieces(template: Template, params: Mapping[str, Any]) -> tuple[lines.Piece, ...]:
-    """The statement's words and math with each ``{name}`` replaced by the parameter's value
-    (a word or flag by its phrase, e.g. "PyTorch's nn.LSTM (two bias vectors)")."""
-    return lines.text_pieces(template.statement[template.case_of(params)], template.display_values(params))
 
 
 def _slips(template: Template, values: Mapping[str, Any]) -> dict[str, Any] | None:
