@@ -129,20 +129,29 @@ def _biases(modules: Any) -> int:
     return sum(m.bias.numel() for m in modules if m.bias is not None)
 
 
-@lru_cache(maxsize=64)
-def _vgg_counts(name: str, classes: int = 1000, bias: bool = True) -> dict[str, int]:
+@lru_cache(maxsize=16)
+def _vgg_conv_counts(name: str, bias: bool = True) -> tuple[int, int, int]:
+    """(conv weights, conv biases, fc_in): the convolutions do not depend on the class count, so they are
+    built once per network, not once per class count."""
     from torch import nn
 
     features = vgg_features(VGG_CONFIGS[name], bias)
     fc_in = run_shapes(features, 224, 3)[-1][0]
+    convs = [m for m in features if isinstance(m, nn.Conv2d)]
+    return sum(m.weight.numel() for m in convs), _biases(convs), fc_in
+
+
+@lru_cache(maxsize=64)
+def _vgg_counts(name: str, classes: int = 1000, bias: bool = True) -> dict[str, int]:
+    from torch import nn
+
+    conv_w, conv_b, fc_in = _vgg_conv_counts(name, bias)
     head = [nn.Linear(fc_in, 4096, bias=bias, device="meta"), nn.Linear(4096, 4096, bias=bias, device="meta"),
             nn.Linear(4096, classes, bias=bias, device="meta")]
-    convs = [m for m in features if isinstance(m, nn.Conv2d)]
-    conv_w = sum(m.weight.numel() for m in convs)
     fc_w = sum(m.weight.numel() for m in head)
     fc_params = sum(t.numel() for m in head for t in m.parameters())
-    return {"conv_w": conv_w, "conv_b": _biases(convs), "fc_in": fc_in, "fc_w": fc_w, "fc_b": _biases(head),
-            "fc_params": fc_params, "total": conv_w + _biases(convs) + fc_params}
+    return {"conv_w": conv_w, "conv_b": conv_b, "fc_in": fc_in, "fc_w": fc_w, "fc_b": _biases(head),
+            "fc_params": fc_params, "total": conv_w + conv_b + fc_params}
 
 
 @register("vgg_param_count")
@@ -154,17 +163,25 @@ def vgg_param_count(p: Mapping[str, Any]) -> dict[str, Any]:
 # GoogLeNet's inception module, ResNet blocks and whole ResNets (torchvision's layout)
 
 
-def inception_branches(c_in: int, c1: int, r3: int, c3: int, r5: int, c5: int, cp: int, bias: bool = True) -> list[list[Any]]:
+def inception_branches(c_in: int, c1: int, r3: int, c3: int, r5: int, c5: int, cp: int, bias: bool = True) -> list[tuple[Any, ...]]:
     """GoogLeNet's four branches (Szegedy et al. 2014, Fig. 2b), ReLUs left out (no parameters, same shape)."""
+    return [_inception_branch("1x1", c_in, 0, c1, bias), _inception_branch("3x3", c_in, r3, c3, bias),
+            _inception_branch("5x5", c_in, r5, c5, bias), _inception_branch("pool", c_in, 0, cp, bias)]
+
+
+@lru_cache(maxsize=1024)
+def _inception_branch(kind: str, c_in: int, reduce: int, c_out: int, bias: bool) -> tuple[Any, ...]:
+    """One branch's modules (only read, never changed): cached, as seeds draw the module's seven widths from
+    short lists, so a branch recurs far more often than the whole module."""
     from torch import nn
 
     conv = lambda c_from, c_to, k: nn.Conv2d(c_from, c_to, k, padding=k // 2, bias=bias, device="meta")  # noqa: E731
-    return [
-        [conv(c_in, c1, 1)],
-        [conv(c_in, r3, 1), conv(r3, c3, 3)],
-        [conv(c_in, r5, 1), conv(r5, c5, 5)],
-        [nn.MaxPool2d(3, 1, padding=1), conv(c_in, cp, 1)],
-    ]
+    if kind == "1x1":
+        return (conv(c_in, c_out, 1),)
+    if kind == "pool":
+        return (nn.MaxPool2d(3, 1, padding=1), conv(c_in, c_out, 1))
+    k = {"3x3": 3, "5x5": 5}[kind]
+    return (conv(c_in, reduce, 1), conv(reduce, c_out, k))
 
 
 @register("inception_module")
@@ -218,14 +235,18 @@ def _conv_and_norm_shapes(layers: list[Any], n: int, c_in: int) -> tuple[int, ..
 
 @register("resnet_block")
 def resnet_block(p: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(_resnet_block_values(str(p["block"]), *(int(p[name]) for name in ("n", "c_in", "c", "s")), bool(p["bn"])))
+
+
+@lru_cache(maxsize=512)  # seeds repeat a small grid of blocks (about half the draws are repeats)
+def _resnet_block_values(kind: str, n: int, c_in: int, c: int, stride: int, bn: bool) -> dict[str, int]:
     from torch import nn
 
-    n, c_in, c, stride = (int(p[name]) for name in ("n", "c_in", "c", "s"))
-    block = ResNetBlock(str(p["block"]), c_in, c, stride, bool(p["bn"]))
+    block = ResNetBlock(kind, c_in, c, stride, bn)
     out = _conv_and_norm_shapes(block.main, n, c_in)
     if block.shortcut:
         assert _conv_and_norm_shapes(block.shortcut, n, c_in) == out, "the projection matches the main path"
-    count = lambda modules, kind: sum(t.numel() for m in modules if isinstance(m, kind) for t in m.parameters())  # noqa: E731
+    count = lambda modules, cls: sum(t.numel() for m in modules if isinstance(m, cls) for t in m.parameters())  # noqa: E731
     return {"c_out": out[0], "o": out[1], "proj": int(bool(block.shortcut)), "w_main": count(block.main, nn.Conv2d),
             "bn_main": count(block.main, nn.BatchNorm2d), "shortcut": sum(t.numel() for m in block.shortcut for t in m.parameters()),
             "total": block.params()}

@@ -185,21 +185,37 @@ def kv_cache_bytes(p: Mapping[str, Any]) -> dict[str, Any]:
             "total": layers * per_layer}
 
 
-@lru_cache(maxsize=256)
-def _seq2seq_transformer_numels(d_model: int, heads: int, d_ff: int, enc_layers: int, dec_layers: int, vocab: int,
-                                shared: bool, output: bool) -> dict[str, int]:
-    """Parameter counts of a real encoder-decoder model: torch.nn.Transformer plus token embeddings and the
-    pre-softmax projection, tied as Vaswani et al. (2017, sec. 3.4) tie them when ``shared``; built on the meta
-    device (float8 keeps byte sizes below 2^63).  Module.parameters() counts a tied matrix once."""
+@lru_cache(maxsize=512)
+def _transformer_body_numels(d_model: int, heads: int, d_ff: int, enc_layers: int, dec_layers: int) -> dict[str, int]:
+    """Parameter counts of a real torch.nn.Transformer, built on the meta device (float8 keeps byte sizes below
+    2^63).  Cached on the stacks' shape alone: the vocabulary and embedding options, which vary most between
+    seeds, do not change it, and building it (deep copies of every layer) is the oracle's whole cost."""
     import warnings
 
     import torch
 
-    meta = {"device": "meta", "dtype": torch.float8_e4m3fn}
-    model = torch.nn.Module()
     with warnings.catch_warnings():  # nn.Transformer warns that nested tensors need batch_first; irrelevant here
         warnings.simplefilter("ignore")
-        model.transformer = torch.nn.Transformer(d_model, heads, enc_layers, dec_layers, d_ff, **meta)
+        transformer = torch.nn.Transformer(d_model, heads, enc_layers, dec_layers, d_ff, device="meta",
+                                           dtype=torch.float8_e4m3fn)
+    encoder_layer = transformer.encoder.layers[0]
+    return {
+        "attn": _count(encoder_layer.self_attn),
+        "ffn": _count(encoder_layer.linear1) + _count(encoder_layer.linear2),
+        "enc": _count(encoder_layer),
+        "dec": _count(transformer.decoder.layers[0]),
+        "body": _count(transformer),
+    }
+
+
+@lru_cache(maxsize=256)
+def _embedding_numels(d_model: int, vocab: int, shared: bool, output: bool) -> int:
+    """Parameters of the token embeddings and the pre-softmax projection, tied as Vaswani et al. (2017, sec. 3.4)
+    tie them when ``shared``; real modules on the meta device.  Module.parameters() counts a tied matrix once."""
+    import torch
+
+    meta = {"device": "meta", "dtype": torch.float8_e4m3fn}
+    model = torch.nn.Module()
     # a given weight skips Embedding's normal_ init, which on float8 runs through torch._refs and imports dynamo
     embedding = lambda: torch.nn.Embedding(vocab, d_model, _weight=torch.empty(vocab, d_model, **meta))
     model.source = embedding()
@@ -208,16 +224,20 @@ def _seq2seq_transformer_numels(d_model: int, heads: int, d_ff: int, enc_layers:
         model.output = torch.nn.Linear(d_model, vocab, bias=not shared, **meta)
         if shared:
             model.output.weight = model.source.weight  # the pre-softmax projection is the embedding matrix
-    count = lambda module: sum(p.numel() for p in module.parameters())
-    encoder_layer = model.transformer.encoder.layers[0]
-    return {
-        "attn": count(encoder_layer.self_attn),
-        "ffn": count(encoder_layer.linear1) + count(encoder_layer.linear2),
-        "enc": count(encoder_layer),
-        "dec": count(model.transformer.decoder.layers[0]),
-        "body": count(model.transformer),
-        "total": count(model),
-    }
+    return _count(model)
+
+
+def _count(module: Any) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _seq2seq_transformer_numels(d_model: int, heads: int, d_ff: int, enc_layers: int, dec_layers: int, vocab: int,
+                                shared: bool, output: bool) -> dict[str, int]:
+    """Parameter counts of an encoder-decoder model: torch.nn.Transformer plus token embeddings and the
+    pre-softmax projection; the two parts share no parameter, so the model's count is their sum."""
+    numels = dict(_transformer_body_numels(d_model, heads, d_ff, enc_layers, dec_layers))
+    numels["total"] = numels["body"] + _embedding_numels(d_model, vocab, shared, output)
+    return numels
 
 
 @register("transformer_model_params")

@@ -16,24 +16,40 @@ def _params(module: Any) -> int:
     return sum(t.numel() for t in module.parameters())
 
 
-@lru_cache(maxsize=256)
 def low_rank_counts(m: int, n: int, k: int, bias: bool) -> tuple[int, int]:
     """(parameters of Linear(n, m), of Linear(n, k, bias=False) -> Linear(k, m)): the full and the factorised layer."""
+    return _full_count(m, n, bias), _factored_count(m, n, k, bias)
+
+
+@lru_cache(maxsize=256)
+def _full_count(m: int, n: int, bias: bool) -> int:
     from torch import nn
 
-    full = nn.Linear(n, m, bias=bias, device="meta")
-    factored = nn.Sequential(nn.Linear(n, k, bias=False, device="meta"), nn.Linear(k, m, bias=bias, device="meta"))
-    return _params(full), _params(factored)
+    return _params(nn.Linear(n, m, bias=bias, device="meta"))
+
+
+@lru_cache(maxsize=1024)
+def _factored_count(m: int, n: int, k: int, bias: bool) -> int:
+    from torch import nn
+
+    return _params(nn.Sequential(nn.Linear(n, k, bias=False, device="meta"), nn.Linear(k, m, bias=bias, device="meta")))
+
+
+@lru_cache(maxsize=256)
+def _largest_saving_rank(m: int, n: int) -> int:
+    """The largest rank whose factorised layer is still smaller: bisect on the rank, counting real modules.
+    Cached: it depends on the layer's size only, and the bisection builds ~10 factorised layers."""
+    low, high = 0, min(m, n)  # rank 0 saves everything; at rank min(m, n) the factors are already larger
+    while high - low > 1:
+        middle = (low + high) // 2
+        smaller = _factored_count(m, n, middle, False) < m * n
+        low, high = (middle, high) if smaller else (low, middle)
+    return low
 
 
 @register("low_rank_factorization")
 def low_rank_factorization(p: Mapping[str, Any]) -> dict[str, Any]:
     m, n, k, bias = int(p["M"]), int(p["N"]), int(p["K"]), bool(p["bias"])
     full, factored = low_rank_counts(m, n, k, bias)
-    # The largest rank whose factorised layer is still smaller: bisect on the rank, counting real modules.
-    low, high = 0, min(m, n)  # rank 0 saves everything; at rank min(m, n) the factors are already larger
-    while high - low > 1:
-        middle = (low + high) // 2
-        smaller = low_rank_counts(m, n, middle, False)[1] < m * n
-        low, high = (middle, high) if smaller else (low, middle)
-    return {"b": full - m * n, "full": full, "factored": factored, "saved": full - factored, "k_max": low}
+    return {"b": full - m * n, "full": full, "factored": factored, "saved": full - factored,
+            "k_max": _largest_saving_rank(m, n)}

@@ -9,6 +9,7 @@ checks the shapes against the meta forward pass.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -26,8 +27,15 @@ def window_positions(shape: tuple[int, ...], kernel: Any, stride: Any, padding: 
     dilated kernel is slid over it with the stride, and the taps are taken every
     ``dilation`` pixels; the view's shape says how many windows fit.
     """
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (_pair(v) for v in (kernel, stride, padding, dilation))
     _, h, w = shape  # every channel has the same window positions: one channel is enough
+    return _positions(int(h), int(w), *(_pair(v) for v in (kernel, stride, padding, dilation)))
+
+
+@lru_cache(maxsize=4096)
+def _positions(h: int, w: int, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+               dilation: tuple[int, int]) -> tuple[int, int]:
+    """window_positions on one h x w channel; cached, as networks and seeds repeat the same few layer geometries."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     padded = np.broadcast_to(np.float32(0.0), (h + 2 * ph, w + 2 * pw))
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
     windows = sliding_window_view(padded, span)[::sh, ::sw, ::dh, ::dw]  # (rows, cols, kh, kw)

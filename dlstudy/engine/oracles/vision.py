@@ -239,24 +239,32 @@ def bbox_regression_targets(p: Mapping[str, Any]) -> dict[str, Any]:
     even for boxes many times larger or smaller than the anchor.
     """
     import torch
-    from torch.autograd.functional import jacobian
 
     anchor = torch.tensor(np.asarray(p["a"], dtype=float).reshape(1, 4))
     truth = torch.tensor(np.asarray(p["g"], dtype=float).reshape(1, 4))
     anchor_size = (anchor[0, 2:] - anchor[0, :2])
 
-    def centre_and_log_size(box):
-        size = box[0, 2:] - box[0, :2]
-        return torch.cat([(box[0, :2] + box[0, 2:]) / 2 / anchor_size, torch.log(size)])
+    def centre_and_log_size(boxes):  # one row per box
+        size = boxes[:, 2:] - boxes[:, :2]
+        return torch.cat([(boxes[:, :2] + boxes[:, 2:]) / 2 / anchor_size, torch.log(size)], dim=1)
 
     goal = centre_and_log_size(truth)
 
-    def mismatch(deltas):
-        return centre_and_log_size(decode_boxes(anchor, deltas.reshape(1, 4))) - goal
+    def mismatch(deltas):  # one row of mismatches per row of deltas
+        return centre_and_log_size(decode_boxes(anchor, deltas)) - goal
+
+    def jacobian(deltas):
+        # Row i of the Jacobian is the gradient of output i, taken here on copy i of the deltas (the trace adds
+        # output i of copy i over i): one backward pass for all four rows, where
+        # torch.autograd.functional.jacobian makes four; the same numbers, bit for bit.  (A grad_outputs
+        # tensor instead of the scalar trace would import sympy.)
+        copies = deltas.expand(4, 4).clone().requires_grad_()
+        (rows,) = torch.autograd.grad(torch.trace(mismatch(copies)), copies)
+        return rows
 
     deltas = torch.zeros(4, dtype=torch.float64)
     for _ in range(50):
-        step = torch.linalg.solve(jacobian(mismatch, deltas), mismatch(deltas))
+        step = torch.linalg.solve(jacobian(deltas), mismatch(deltas.reshape(1, 4))[0])
         deltas = deltas - step
         if float(step.abs().max()) <= 1e-15 * (1.0 + float(deltas.abs().max())):
             break
