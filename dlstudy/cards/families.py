@@ -10,8 +10,8 @@ keeps a family's reviews on different days.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Iterable, Mapping
+from collections import Counter, defaultdict
+from typing import Callable, Iterable, Mapping, Sequence
 
 from dlstudy.cards.model import Note
 
@@ -41,6 +41,18 @@ def held_back(note_id: str, card_id: str, seen: Mapping[str, set[str]], family: 
         if shown and (other != note_id or shown - {card_id}):
             return True
     return False
+
+
+def spread_out(card_ids: Sequence[str], note_of: Callable[[str], str], family: Mapping[str, frozenset[str]]) -> list[str]:
+    """The cards with each family's members spread out: first one card of every family, then the second..."""
+    count: Counter[str] = Counter()
+    ranked = []
+    for index, card_id in enumerate(card_ids):
+        note = note_of(card_id)
+        members = family.get(note, frozenset((note,)))
+        ranked.append((max((count[n] for n in members), default=0), index, card_id))
+        count[note] += 1
+    return [card_id for _, _, card_id in sorted(ranked)]
 
 
 class Relations:

@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from dlstudy.cards import kinds
-from dlstudy.cards.families import Relations, held_back
+from dlstudy.cards.families import Relations, held_back, spread_out
 from dlstudy.cards.model import Card
 from dlstudy.cards.prompts import Checked, Prompt
 from dlstudy.cards.records import NEW, CardRow
@@ -124,7 +124,7 @@ class QuizSession:
             return
         self._queue = [card_id for card_id, _ in self.store.due(now) if card_id in self._by_id]
         new = [c.id for c in self.cards if _is_new(rows.get(c.id), now)]
-        self._new = self._spread_families(self._exam_first(new, now))
+        self._new = spread_out(self._exam_first(new, now), lambda c: self._by_id[c].note.id, self.relations.family)
         self._new_left = self._new_allowance(new, rows, now)  # new cards this session may still introduce
 
     # -- what is left
@@ -228,17 +228,6 @@ class QuizSession:
             return new
         far = self.today + timedelta(days=100_000)
         return sorted(new, key=lambda c: self.planner.exam_for(self._by_id[c].deck, now) or far)
-
-    def _spread_families(self, new: list[str]) -> list[str]:
-        """New cards with each family's members spread out: first one card of every family, then the second..."""
-        count: Counter[str] = Counter()
-        ranked = []
-        for index, card_id in enumerate(new):
-            note = self._by_id[card_id].note.id
-            family = self.relations.family.get(note, frozenset((note,)))
-            ranked.append((max((count[n] for n in family), default=0), index, card_id))
-            count[note] += 1
-        return [card_id for _, _, card_id in sorted(ranked)]
 
     def _new_allowance(self, new: list[str], rows: dict[str, CardRow], now: datetime) -> int:
         """The daily allowance (``new_per_day``) less the cards introduced today; with an exam ahead, what
