@@ -4,17 +4,20 @@ For each seed: the oracle (live NumPy /
 torch) returns every step and equals the closed-form formula (solving.solve
 raises OracleDisagreement otherwise); the key and every intermediate value,
 typed as displayed, are judged correct; every common mistake is judged wrong
-and gets its own feedback. Every fifth seed, sampling again gives the same variant.
+and gets its own feedback. A separate test proves that a seed gives the same variant in any process.
 """
 
 from __future__ import annotations
 
-import pytest
-from dlstudy.engine import sampling, solving
-
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
+import pytest
+
+from dlstudy.engine import sampling, solving
 
 from dlstudy.engine import exercises, textlint
 from dlstudy.engine.checking import check
@@ -27,14 +30,7 @@ from dlstudy.engine.templates import get_template, template_ids
 from typing_helpers import as_typed
 
 SEEDS = range(200)
-# Sampling again with the same seed is half the cost of a seed; a variant that depended on anything but the
-# seed (global random state, set order) would differ on any seed, so every fifth one is enough.
-DETERMINISM_EVERY = 5
 
-
-def _exact(params):
-    return {name: (type(value).__name__, to_jsonable(str(value) if isinstance(value, Sentence) else value))
-            for name, value in params.items()}
 
 
 @pytest.mark.parametrize("template_id", template_ids())
@@ -43,8 +39,6 @@ def test_template_over_seeds(template_id):
     mistakes_seen = {m.id: 0 for m in generic.mistakes}
     for seed in SEEDS:
         variant = sampling.sample(generic, seed)
-        if seed % DETERMINISM_EVERY == 0:  # everything else in a variant follows from its parameters
-            assert _exact(sampling.sample(generic, seed).params) == _exact(variant.params), "same seed, same variant"
         # A graph template is made concrete for each variant's expression (engine.graphs): its steps and
         # mistakes are the variant's. Every other template is the same object.
         template = variant.template
@@ -84,6 +78,49 @@ def test_template_over_seeds(template_id):
                     assert mistake.feedback in verdict.feedback, f"seed {seed}: carried {mistake.id} got {verdict.feedback}"
     never = [m for m, n in mistakes_seen.items() if n == 0]
     assert not never, f"mistakes that never apply: {never}"
+
+
+# ---------------------------------------------------------------------------
+# Same seed, same variant: in another process, in another order
+
+DETERMINISM_SEEDS = range(5)
+SAMPLE_PARAMS = r"""
+import json, sys
+from dlstudy.engine import sampling
+from dlstudy.engine.model import Sentence
+from dlstudy.engine.templates import get_template, template_ids
+from dlstudy.mathtext.numbers import to_jsonable
+
+backwards = sys.argv[1] == "backwards"
+seeds = sorted({seeds!r}, reverse=backwards)
+drawn = {{}}
+for template_id in sorted(template_ids(), reverse=backwards):
+    template = get_template(template_id)
+    for seed in seeds:
+        params = sampling.sample(template, seed).params
+        drawn[f"{{template_id}} {{seed}}"] = {{
+            name: [type(value).__name__, to_jsonable(str(value) if isinstance(value, Sentence) else value)]
+            for name, value in params.items()
+        }}
+print(json.dumps(drawn, sort_keys=True))
+"""
+
+
+def test_a_seed_gives_the_same_variant_in_any_process_and_order():
+    """Everything in a variant follows from its parameters, so equal parameters are the same variant. Two
+    processes with different string hashes (set and dict-of-set order) draw every template's seeds, one in the
+    opposite order of templates and seeds (so nothing drawn before, global random state included, may matter)."""
+    source = SAMPLE_PARAMS.format(seeds=list(DETERMINISM_SEEDS))
+    runs = []
+    for hash_seed, order in (("1", "forwards"), ("2", "backwards")):
+        result = subprocess.run([sys.executable, "-c", source, order], capture_output=True, text=True, timeout=600,
+                                env={**os.environ, "PYTHONHASHSEED": hash_seed}, stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr[-3000:]
+        runs.append(json.loads(result.stdout))
+    forwards, backwards = runs
+    assert len(forwards) == len(template_ids()) * len(DETERMINISM_SEEDS)
+    differ = [key for key in forwards if forwards[key] != backwards[key]]
+    assert not differ, f"same seed, another variant: {differ[:10]}"
 
 
 # ---------------------------------------------------------------------------
