@@ -19,8 +19,9 @@ The rules, one module per concept:
 Rules read a note's ``fields`` by key (``front``, ``text``, ``steps``,
 ``answer_kind``...), never its kind's name, so a new card kind with the same
 keys is checked the same way. To add a rule: a function decorated with
-``@rule("name")`` (across notes) or ``@note_rule("name")`` (one note at a time)
-in a module listed in ``MODULES``.
+``@rule("name")`` (across notes, also comparing them with the ``known`` notes
+of other decks) or ``@note_rule("name")`` (one note at a time) in a module
+listed in ``MODULES``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Finding:
     message: str
 
 
-Check = Callable[[Sequence[Note]], Iterable[Finding]]
+Check = Callable[..., Iterable[Finding]]  # run(notes); a rule across notes: run(notes, known=...)
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,19 @@ class Rule:
     name: str
     summary: str  # one line: what it checks
     run: Check
-    across: bool = True  # compares notes with each other (and with ``known`` ones)
+    across: bool = True  # compares notes with each other and with ``known`` ones: run(notes, known=...)
 
 
 _RULES: Registry[Rule] = Registry("lint rule", __name__, MODULES)
 
 
 def rule(name: str, across: bool = True) -> Callable[[Check], Check]:
-    """Register ``func(notes) -> findings`` as the rule ``name`` (its docstring's first line is the summary)."""
+    """Register ``func(notes) -> findings`` as the rule ``name`` (its docstring's first line is the summary).
+
+    A rule across notes is called as ``func(notes, known=...)``: it compares
+    ``notes`` with each other and with ``known`` (notes of other decks), and
+    need not look for problems among the ``known`` ones alone.
+    """
 
     def register(func: Check) -> Check:
         summary = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else ""
@@ -100,12 +106,12 @@ def findings(
     compares them with; their own problems are not reported.
     """
     notes = list(notes)
-    everything = [*known, *notes]
     checked = {id(note) for note in notes}
     found = []
     for name in rules or names():
         rule_ = get(name)
-        found.extend((name, f) for f in rule_.run(everything if rule_.across else notes) if id(f.note) in checked)
+        run = rule_.run(notes, known=known) if rule_.across else rule_.run(notes)
+        found.extend((name, f) for f in run if id(f.note) in checked)
     return found
 
 

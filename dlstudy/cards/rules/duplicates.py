@@ -42,8 +42,13 @@ def normalise(text: str) -> str:
     return " ".join(w for w in found if w not in _FILLER)
 
 
+def _padded(text: str) -> str:
+    """A normalised text with the blanks that make its first and last letters trigrams of their own."""
+    return f"  {text} "
+
+
 def trigrams(text: str) -> frozenset[str]:
-    padded = f"  {text} "
+    padded = _padded(text)
     return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
 
@@ -59,38 +64,59 @@ def text_of(note: Note) -> str:
     return " ".join([*(str(fields.get(key) or "") for key in TEXT_KEYS), *(fields.get("steps") or ())])
 
 
-def similar_pairs(notes: Sequence[Note], threshold: float = DUPLICATE_THRESHOLD) -> list[tuple[Note, Note, float]]:
+def similar_pairs(
+    notes: Sequence[Note], threshold: float = DUPLICATE_THRESHOLD, known: Sequence[Note] = ()
+) -> list[tuple[Note, Note, float]]:
     """(earlier, later, score) for notes of different decks at or above ``threshold``.
 
-    Each note's trigrams are a row of bits, so one note is compared with all the
-    later ones at once (a few hundred milliseconds for every pair of ~1,200 notes).
+    ``known`` notes come before ``notes`` and only pairs whose later note is one
+    of ``notes`` are scored: linting one deck compares its notes with every
+    other, not every other note with every other. Each note's trigrams are a
+    row of bits, so one note is compared with all the earlier ones at once (a
+    few hundred milliseconds for every pair of ~1,200 notes).
     """
     import numpy as np
 
-    items: list[tuple[Note, frozenset[str]]] = []
-    for note in notes:
-        text = normalise(text_of(note))
-        if len(text) >= DUPLICATE_MIN_CHARS:
-            items.append((note, trigrams(text)))
+    items = _long_enough(known)
+    first = len(items)  # where the items of ``notes`` begin
+    items += _long_enough(notes)
     if len(items) < 2:
         return []
-    ids: dict[str, int] = {}
-    for _, grams in items:
-        for gram in grams:
-            ids.setdefault(gram, len(ids))
-    bits = np.zeros((len(items), (len(ids) + 63) // 64 * 64), dtype=bool)
-    for row, (_, grams) in enumerate(items):
-        bits[row, [ids[gram] for gram in grams]] = True
-    words = np.packbits(bits, axis=1).view(np.uint64)
-    sizes = bits.sum(axis=1)
+    words, sizes = _bit_rows([text for _, text in items])
     decks = np.array([note.deck for note, _ in items])
     pairs = []
-    for i in range(len(items) - 1):
-        common = _popcount(words[i] & words[i + 1 :])
-        score = common / (sizes[i] + sizes[i + 1 :] - common)
-        for k in np.flatnonzero((score >= threshold) & (decks[i + 1 :] != decks[i])):
-            pairs.append((items[i][0], items[i + 1 + k][0], float(score[k])))
+    for j in range(max(first, 1), len(items)):
+        common = _popcount(words[j] & words[:j])
+        score = common / (sizes[j] + sizes[:j] - common)
+        for i in np.flatnonzero((score >= threshold) & (decks[:j] != decks[j])):
+            pairs.append((items[i][0], items[j][0], float(score[i])))
     return sorted(pairs, key=lambda pair: (pair[1].id, pair[0].id))
+
+
+def _long_enough(notes: Sequence[Note]) -> list[tuple[Note, str]]:
+    """(note, normalised text) for each note long enough to compare."""
+    texts = [(note, normalise(text_of(note))) for note in notes]
+    return [(note, text) for note, text in texts if len(text) >= DUPLICATE_MIN_CHARS]
+
+
+def _bit_rows(texts: Sequence[str]):
+    """Each text's ``trigrams`` as a row of bits (uint64 words), and how many there are in each row.
+
+    A normalised text is ASCII, so a trigram is a number of 21 bits (7 a character): the trigrams of all
+    the texts are found at once in NumPy, and each trigram that occurs gets a column, in numeric order.
+    """
+    import numpy as np
+
+    padded = [_padded(text).encode("ascii") for text in texts]
+    chars = np.frombuffer(b"".join(padded), dtype=np.uint8).astype(np.int64)
+    row = np.repeat(np.arange(len(padded)), [len(p) for p in padded])
+    inside = row[:-2] == row[2:]  # the trigram starting here ends in the same text
+    codes = (chars[:-2] << 14 | chars[1:-1] << 7 | chars[2:])[inside]
+    occurs = np.bincount(codes, minlength=1 << 21) > 0
+    column = np.cumsum(occurs) - 1  # trigram code -> its column
+    bits = np.zeros((len(padded), (int(occurs.sum()) + 63) // 64 * 64), dtype=bool)
+    bits[row[:-2][inside], column[codes]] = True
+    return np.packbits(bits, axis=1).view(np.uint64), bits.sum(axis=1)
 
 
 def _popcount(words):
@@ -103,9 +129,11 @@ def _popcount(words):
 
 
 @rule("near-duplicate")
-def near_duplicate(notes: Sequence[Note], threshold: float = DUPLICATE_THRESHOLD) -> Iterable[Finding]:
+def near_duplicate(
+    notes: Sequence[Note], known: Sequence[Note] = (), threshold: float = DUPLICATE_THRESHOLD
+) -> Iterable[Finding]:
     """No two notes of different decks ask and answer nearly the same thing."""
-    for a, b, score in similar_pairs(notes, threshold):
+    for a, b, score in similar_pairs(notes, threshold, known):
         yield Finding(
             b, None,
             f"'{b.id}' nearly repeats '{a.id}' at {a.source} (similarity {score:.2f}); "
