@@ -254,7 +254,7 @@ def simulate(
     """The days until the exam(s) if every card due is reviewed and rated Good and new cards come in as
     planned: the work per day, the daily target (also set on ``planner``), the recall on the exam morning."""
     today = study_day(now)
-    exams = {card_id: planner.exam_for(deck, now) for card_id, deck, _ in cards}
+    exams = {card_id: exam_for(planner.exams, deck, today) for card_id, deck, _ in cards}
     planned = [(c, d, n) for c, d, n in cards if exams[c] is not None]
     recall_now = {c: planner.recall_at_exam(rows[c], exams[c]) if c in rows else 0.0 for c, _, _ in planned}
     if not planned:
@@ -284,16 +284,17 @@ def _run(planner, planned, rows, exams, today, ndays) -> tuple[list[DayPlan], di
         if c not in state:
             unseen.setdefault(exams[c], []).append(c)
     deck_of = {c: d for c, d, _ in planned}
+    # The study day each card of ``state`` is due, in its order and updated with it: every simulated day
+    # looks at every card, so each due moment is converted to local time once rather than once a day.
+    due_day = {c: study_day(row.due) for c, row in state.items() if row.due is not None}
     load = Workload()
-    for row in state.values():
-        if row.due is not None:
-            load.per_day[max(study_day(row.due), today)] += 1
+    for on in due_day.values():
+        load.per_day[max(on, today)] += 1
     days = []
     for offset in range(ndays):
         day = today + timedelta(days=offset)
         moment = day_start(day) + timedelta(hours=EVENING - DAY_STARTS_AT)
-        due = [c for c, row in state.items() if row.due is not None and study_day(row.due) <= day
-               and exams[c] > day]
+        due = [c for c, on in due_day.items() if on <= day and exams[c] > day]
         new = []
         for exam, waiting in unseen.items():
             if exam <= day or not waiting:
@@ -305,7 +306,7 @@ def _run(planner, planned, rows, exams, today, ndays) -> tuple[list[DayPlan], di
             before = state[c]
             after = planner.place(next_state(planner.scheduler, before, GOOD, moment), moment, load)
             load.move(max(before.due, day_start(day)) if before.due else None, after.due)
-            state[c] = after
+            state[c], due_day[c] = after, study_day(after.due)
         for c in new:
             row = CardRow(c, deck_of[c])
             step = moment
@@ -314,6 +315,6 @@ def _run(planner, planned, rows, exams, today, ndays) -> tuple[list[DayPlan], di
                 step = row.due
             row = planner.place(row, moment, load)
             load.move(None, row.due)
-            state[c] = row
+            state[c], due_day[c] = row, study_day(row.due)
         days.append(DayPlan(day, len(due), len(new)))
     return days, state
