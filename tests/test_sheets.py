@@ -147,10 +147,25 @@ def key_answers(markdown: str) -> list[tuple[str, int, str]]:
     return re.findall(r"^`([a-z0-9-]+) --seed (\d+)`\n\n\*\*Answer:\*\* (.+)$", markdown, flags=re.M)
 
 
+@pytest.fixture(scope="module")
+def markdown_sheet(tmp_path_factory):
+    """``sheet(seed)``: the Markdown sheet of every template with its key in a file of its own, made once per
+    seed for the tests that read it (seed 3 is read by two)."""
+    made = {}
+
+    def sheet(seed: int):
+        if seed not in made:
+            out = tmp_path_factory.mktemp(f"markdown-{seed}")
+            made[seed] = sheets.make_sheets(count=ALL, seed=seed, fmt="md", output=out / "k.md"), out / "k-key.md"
+        return made[seed]
+
+    return sheet
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_markdown_key_equals_the_engine_for_every_template(tmp_path, seed):
-    result = sheets.make_sheets(count=ALL, seed=seed, fmt="md", output=tmp_path / "k.md")
-    key = (tmp_path / "k-key.md").read_text(encoding="utf-8")
+def test_markdown_key_equals_the_engine_for_every_template(markdown_sheet, seed):
+    result, key_file = markdown_sheet(seed)
+    key = key_file.read_text(encoding="utf-8")
     answers = key_answers(key)
     assert len(answers) == ALL
     for problem_id, problem_seed, written in answers:
@@ -190,9 +205,9 @@ def _math_segments(line: str) -> list[str]:
     return [line[a + 1:b] for a, b in zip(positions[::2], positions[1::2])]
 
 
-def test_markdown_math_is_balanced_and_github_safe(every_template, tmp_path):
-    sheets.make_sheets(count=ALL, seed=3, fmt="md", output=tmp_path / "k.md")  # with a separate key file
-    texts = [every_template["md"].files[0].read_text(encoding="utf-8"), (tmp_path / "k-key.md").read_text(encoding="utf-8")]
+def test_markdown_math_is_balanced_and_github_safe(every_template, markdown_sheet):
+    _, key_file = markdown_sheet(3)  # with a separate key file
+    texts = [every_template["md"].files[0].read_text(encoding="utf-8"), key_file.read_text(encoding="utf-8")]
     segments = [seg for text in texts for line in text.splitlines() for seg in _math_segments(line)]
     assert len(segments) > 5 * ALL
     for seg in segments:
