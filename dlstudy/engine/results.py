@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from dlstudy.engine.evaluation import UNKNOWN, carried_mistake
 from dlstudy.engine.model import Mistake, Sentence, Template
@@ -28,9 +28,15 @@ class StepResult:
     name: str
     what: str
     latex: str  # the closed form, as the template writes it (LaTeX)
-    work: tuple[lines.Piece, ...]  # the formula with the numbers substituted, then the value
     value: Any
     value_text: str  # the value as a student would type it
+    make_work: Callable[[], tuple[lines.Piece, ...]] = field(compare=False, repr=False)
+
+    @cached_property
+    def work(self) -> tuple[lines.Piece, ...]:
+        """The formula with the numbers substituted, then the value: made when first read (checking an answer
+        only needs the value, and a test walking thousands of variants never reads it)."""
+        return self.make_work()
 
     @property
     def formula(self) -> str:

@@ -7,7 +7,8 @@ Nothing here prints; the CLI renders what these functions return."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from functools import partial
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from dlstudy.engine.evaluation import formula_values
 from dlstudy.engine.results import OracleDisagreement, Solution, StepResult, Variant
 from dlstudy.engine.model import Template
 from dlstudy.mathtext import lines, printer
-from dlstudy.mathtext.expr import Array, Group, Index, Name, Num
+from dlstudy.mathtext.expr import Array, Group, Index, Name, Node, Num
 from dlstudy.mathtext.numbers import format_value
 
 AGREEMENT_RTOL = 1e-6
@@ -146,25 +147,35 @@ def _step_results(
         # An expression answer is shown as its formula; the oracle's live function only checks it.
         value = values[step.name] if symbolic else oracle_values.get(step.name, values[step.name])
         text = _value_text(template, step.name, value, values)
-        work: tuple[lines.Piece, ...]
         if step.show is not None:  # the template writes the line as a textbook would
             shown_values[step.name] = _shown(template, step.name, value)
-            work = lines.text_pieces(step.show[case], shown_values)
+            make_work = _made(lines.text_pieces(step.show[case], shown_values))
         elif symbolic:
-            work = (lines.Expression(node, symbols=template.symbols),)
+            make_work = _made((lines.Expression(node, symbols=template.symbols),))
         else:
-            # what a student knows at this step: the parameters and the steps before it
-            # earlier steps as the oracle gives them (counts as exact ints), the parameters as given
-            known = {k: _shown(template, k, oracle_values[k]) if k in oracle_values and k in steps_before else v
-                     for k, v in values.items() if k in known_names}
-            substituted = lines.Expression(node, known, template.symbols)
-            shown = lines.Value(_shown(template, step.name, value), template.answer.shown_sigfigs)
-            if template.answer.kind == "choice" and step.name == template.answer.step:
-                work = (lines.Chain((substituted, lines.Value(int(value)))), lines.Text(f"  (answer {text})"))
-            elif _shows_nothing_new(substituted, shown):
-                work = (shown,)
-            else:
-                work = (lines.Chain((substituted, shown)),)
-        yield StepResult(step.name, step.what, step.latex[case], work, value, text)
+            make_work = partial(_substituted, template, values, oracle_values, step.name, node, value, text,
+                                frozenset(known_names), frozenset(steps_before))
+        yield StepResult(step.name, step.what, step.latex[case], value, text, make_work)
         known_names.add(step.name)
         steps_before.add(step.name)
+
+
+def _made(work: tuple[lines.Piece, ...]) -> Callable[[], tuple[lines.Piece, ...]]:
+    return lambda: work
+
+
+def _substituted(
+    template: Template, values: Mapping[str, Any], oracle_values: Mapping[str, Any], name: str, node: Node,
+    value: Any, text: str, known_names: frozenset[str], steps_before: frozenset[str],
+) -> tuple[lines.Piece, ...]:
+    """A step's formula with what a student knows at it substituted (the parameters as given, earlier steps as
+    the oracle gives them, counts as exact ints), "=", its value."""
+    known = {k: _shown(template, k, oracle_values[k]) if k in oracle_values and k in steps_before else v
+             for k, v in values.items() if k in known_names}
+    substituted = lines.Expression(node, known, template.symbols)
+    shown = lines.Value(_shown(template, name, value), template.answer.shown_sigfigs)
+    if template.answer.kind == "choice" and name == template.answer.step:
+        return (lines.Chain((substituted, lines.Value(int(value)))), lines.Text(f"  (answer {text})"))
+    if _shows_nothing_new(substituted, shown):
+        return (shown,)
+    return (lines.Chain((substituted, shown)),)
