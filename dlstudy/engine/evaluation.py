@@ -89,9 +89,15 @@ def holds(formula: Formula, values: Mapping[str, Any]) -> bool:
     """Whether a condition holds (every entry, for an array); a formula that cannot be evaluated does not."""
     try:
         ok = formula.run(values)
-        return ok if ok is True or ok is False else bool(np.all(ok))
     except expr.ExprError:
         return False
+    if ok is True or ok is False:
+        return ok
+    # a comparison of NumPy numbers or arrays: their own methods, without np.all's dispatch (sampling checks
+    # each condition tens of thousands of times)
+    if type(ok) is np.bool_:
+        return bool(ok)
+    return bool(ok.all()) if type(ok) is np.ndarray else bool(np.all(ok))
 
 
 def _checked_finite(name: str, value: Any) -> Any:

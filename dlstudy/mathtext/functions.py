@@ -254,7 +254,8 @@ def finite(value: Any) -> bool:
     """No inf or nan anywhere (fast for plain numbers)."""
     if isinstance(value, (int, float)):
         return math.isfinite(value)
-    return bool(np.all(np.isfinite(value)))
+    finite_entries = np.isfinite(value)
+    return bool(finite_entries.all()) if type(finite_entries) is np.ndarray else bool(finite_entries)
 
 
 def _as_number(value: Any) -> Any:
