@@ -102,7 +102,6 @@ class Reader:
         value = parent.get(key)
         if value is None:
             raise self.error(parent, f"{where}: missing '{key}'")
-        located: dict[str, tuple[Any, str]] = {}
         if isinstance(value, dict):
             if not cases:
                 raise self.error(value, f"{where}: '{key}' is a mapping but the template declares no 'cases'")
@@ -112,17 +111,20 @@ class Reader:
             missing = [c for c in cases if c not in set(map(str, value))]
             if complete and missing:
                 raise self.error(value, f"{where}: '{key}' has no entry for case {missing[0]!r}")
-            items = {str(k): v for k, v in value.items()}
-            located = {str(k): (value, k) for k in value}
-        else:
-            items = {case: value for case in (cases or ("",))}
+            items = {str(k): (k, v) for k, v in value.items()}
+            if known is None:
+                return {case: str(v) for case, (_, v) in items.items()}
+            return {
+                case: self.formula(value, v, f"{where} ({case})" if case else where, known, k)
+                for case, (k, v) in items.items()
+            }
+        every_case = cases or ("",)
         if known is None:
-            return {case: str(v) for case, v in items.items()}
-        return {
-            case: self.formula(*located.get(case, (parent, key))[:1], v, f"{where} ({case})" if case else where, known,
-                               located.get(case, (parent, key))[1])
-            for case, v in items.items()
-        }
+            return dict.fromkeys(every_case, str(value))
+        # one formula for every case: parsed and compiled once, not once per case
+        first = every_case[0]
+        formula = self.formula(parent, value, f"{where} ({first})" if first else where, known, key)
+        return dict.fromkeys(every_case, formula)
 
     def latex(self, parent: Any, cases: tuple[str, ...], where: str) -> dict[str, str]:
         """The step's LaTeX, rendered once here so a bad formula is a located error, not a crash later."""
