@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 # rich's Console fixes its width for good when COLUMNS is set as it is made, and the CLI makes its console on
 # first use, which may be inside a test that passes COLUMNS=200. Made here without COLUMNS, its width follows
@@ -66,16 +70,37 @@ def assert_allclose(actual, desired, rtol=1e-7, atol=0, equal_nan=True, err_msg=
 np.testing.assert_allclose = assert_allclose
 
 
+_RUN_HOME = pytest.StashKey[Path]()
+
+
+def pytest_configure(config):
+    """A scratch data folder from the start of the run, before any test module is collected.
+
+    Some test modules build every template while they are collected, before any fixture runs: that must
+    neither read nor write the real user's data folder. Its cache folder is the run's shared cache of
+    validated files (validated_file_cache), so those templates are validated once, and the commands the
+    tests run (in this process or in a child) read them from the cache instead of validating them again.
+    """
+    home = Path(tempfile.mkdtemp(prefix="dlstudy-tests-"))
+    (home / "cache").mkdir()
+    config.stash[_RUN_HOME] = home
+    environment = pytest.MonkeyPatch()
+    environment.setenv("DLSTUDY_HOME", str(home))
+    config.add_cleanup(functools.partial(shutil.rmtree, home, ignore_errors=True))
+    config.add_cleanup(environment.undo)
+
+
 @pytest.fixture(scope="session")
-def validated_file_cache(tmp_path_factory):
+def validated_file_cache(pytestconfig):
     """One cache folder of validated deck and problem files for the whole run.
 
-    Validating the built-in decks takes ~0.15 s and every command that lists or quizzes decks does it
-    in a fresh data folder. The cache is keyed by each file's path, modification time and size
-    (dlstudy/filecache.py), so a test's own deck files never collide; cold validation itself is
-    covered by tests/test_decks.py, and tests/test_imports.py starts from an empty data folder.
+    Validating the built-in decks takes ~0.15 s, and the problem templates ~1.5 s, and every command
+    that lists problems or quizzes decks does it in a fresh data folder. The cache is keyed by each
+    file's path, modification time and size (dlstudy/filecache.py), so a test's own deck files never
+    collide; cold validation itself is covered by tests/test_decks.py and tests/test_template_loading.py,
+    and tests/test_imports.py starts from an empty data folder.
     """
-    return tmp_path_factory.mktemp("validated-cache")
+    return pytestconfig.stash[_RUN_HOME] / "cache"
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from pathlib import Path
 
@@ -113,11 +114,20 @@ def test_step_kind_override_makes_a_scalar_step_tolerant():
     assert not check(template, solving.solve(template, solution.params), "11.05", step="k_eff").correct
 
 
+def private_template_cache(monkeypatch):
+    """Give ``templates`` an empty cache of built templates for this test only: clearing it must not throw
+    away the process-wide one, which every later test would then rebuild (166 templates, ~1.2 s)."""
+    from dlstudy.engine import templates
+
+    monkeypatch.setattr(templates, "_load", functools.lru_cache(maxsize=None)(templates._load.__wrapped__))
+
+
 def test_template_cache_follows_edits_and_survives_corruption(tmp_path, monkeypatch):
     import os
 
     from dlstudy.engine import templates
 
+    private_template_cache(monkeypatch)
     folder = tmp_path / "mine"
     folder.mkdir()
     path = write(folder, GOOD.replace("id: demo", "id: my-cached"), name="my-cached")
@@ -323,12 +333,14 @@ def test_adjacency_needs_a_square_matrix(tmp_path):
         parse_template(write(tmp_path, ARRAYS.replace("adjacency: directed", "adjacency: both"), "arrays"))
 
 
-def test_choosing_problems_by_topic_builds_only_the_chosen_templates():
+def test_choosing_problems_by_topic_builds_only_the_chosen_templates(monkeypatch):
     """Headings (id, topic, title) come from the cache of validated files (or, the first time, from the templates
     themselves), so a sheet or drill of one topic, or the drill's order by mastery, builds no other template."""
     from dlstudy.engine import exercises, templates
 
-    built = {t: (get_template(t).topic, get_template(t).title) for t in template_ids()}  # and cached
+    built = {t: (get_template(t).topic, get_template(t).title) for t in template_ids()}  # usually built already
+    private_template_cache(monkeypatch)
+    templates.headings()  # the first time: a heading whose file is not in the cache comes from its built template
     templates._load.cache_clear()
     assert {h.id: (h.topic, h.title) for h in templates.headings()} == built
     chosen = exercises.selected_ids(["gnn"])
