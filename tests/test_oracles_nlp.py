@@ -14,7 +14,8 @@ from dlstudy.mathtext import functions
 from dlstudy.mathtext import parsing
 from dlstudy.engine.oracles import get
 from dlstudy.engine.model import Sentence
-from dlstudy.engine.oracles.nlp import beam_search, bigram_factors, clipped_matches, closest_reference_length, sentence_bleu
+from dlstudy.engine.oracles.decoding import beam_search
+from dlstudy.engine.oracles.nlp import bigram_factors, clipped_matches, closest_reference_length, sentence_bleu
 
 rng = np.random.default_rng(7)
 
@@ -427,7 +428,7 @@ def test_beam_length_normalization_matches_torch():
 
 
 def test_length_penalty_golden_definitions():
-    from dlstudy.engine.oracles.nlp import length_penalty
+    from dlstudy.engine.oracles.decoding import length_penalty
 
     # Wu et al. (2016), GNMT, eq. 14: lp(Y) = (5 + |Y|)^alpha / (5 + 1)^alpha: 1 for a one-token output,
     # and alpha = 0 turns length normalisation off (their Table 2 baseline); (5 + 7)/6 = 2 at alpha = 1.

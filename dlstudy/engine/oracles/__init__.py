@@ -29,7 +29,7 @@ Oracle = Callable[[Mapping[str, Any]], dict[str, Any]]
 MODULES = (
     "cnn_sizes", "cnn_costs", "cnn_by_hand", "cnn_memory", "architectures",
     "optimizers", "lr_schedules", "minibatches", "regularization", "initialization",
-    "mlp", "activations", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "vision", "misc",
+    "mlp", "activations", "norm", "rnn", "attention", "rl", "generative", "losses", "nlp", "decoding", "vision", "misc",
     "gnn", "theory",
     "graph", "foundations",
     "training",
