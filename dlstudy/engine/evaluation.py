@@ -158,13 +158,8 @@ def _applies(template: Template, mistake: Any, values: Mapping[str, Any]) -> For
     formula = mistake.formula.get(template.case_of(values))
     if formula is None:
         return None
-    if mistake.when is not None:
-        try:
-            applies = mistake.when.run(values)
-        except expr.ExprError:
-            return None
-        if not np.all(applies):
-            return None
+    if mistake.when is not None and not holds(mistake.when, values):
+        return None
     return formula
 
 
