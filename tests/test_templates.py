@@ -17,20 +17,17 @@ import sys
 import numpy as np
 import pytest
 
-from dlstudy.engine import sampling, solving
-
-from dlstudy.engine import exercises, textlint
+from dlstudy.engine import exercises, sampling, solving, textlint
 from dlstudy.engine.checking import check
 from dlstudy.engine.model import Sentence
 from dlstudy.engine.params import coerce_params
+from dlstudy.engine.templates import get_template, template_ids
 from dlstudy.mathtext import lines, printer
 from dlstudy.mathtext.markup import split_math
 from dlstudy.mathtext.numbers import to_jsonable
-from dlstudy.engine.templates import get_template, template_ids
 from typing_helpers import as_typed
 
 SEEDS = range(200)
-
 
 
 @pytest.mark.parametrize("template_id", template_ids())
