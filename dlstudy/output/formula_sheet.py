@@ -146,8 +146,9 @@ def entry_of(note: Note) -> Entry | None:
         lines = (tuple(line),) if line else ()
     else:
         opening = _opening_expression(formula.lines[0]) if formula.lines and formula.label[:3].lower() != "why" else None
-        lines = tuple((("math", f),) for f in [*([opening] if opening else []), *(
-            f for line in formula.lines for f in formulas_in(line))])
+        found = [opening] if opening else []
+        found += [f for line in formula.lines for f in formulas_in(line)]
+        lines = tuple((("math", f),) for f in found)
     if not lines:
         return None  # a prose answer: not a crib-sheet entry
     return Entry(label_of(formula.label) if formula.label else _label_from_lead(formula.lines[0]), lines)
