@@ -114,15 +114,18 @@ def _close_scalar(given: float, expected: float, kind: str, tolerance: Tolerance
     return abs(given - expected) <= max(tolerance.rtol * abs(expected), tolerance.atol)
 
 
-def _close(given: np.ndarray, expected: np.ndarray, kind: str, tolerance: Tolerance) -> np.ndarray:
-    """Entry by entry: is ``given`` right?"""
-    if kind in ("integer", "shape", "choice"):
-        return given == expected
-    if tolerance.sigfigs:
+def _close(given: list[float], expected: list[float], kind: str, tolerance: Tolerance) -> list[bool]:
+    """Entry by entry: is ``given`` right?  A loop in Python: arrays typed as answers have a handful of entries,
+    where NumPy's per-call cost is most of the time."""
+    if tolerance.sigfigs and kind not in ("integer", "shape", "choice"):
+        # NumPy's log10, which can differ from math.log10 in the last bit (and so pick another unit) near a
+        # power of ten: arrays have always been judged by it
+        e = np.array(expected)
         with np.errstate(divide="ignore"):
-            unit = 10.0 ** (np.floor(np.log10(np.abs(expected))) - int(tolerance.sigfigs) + 1)
-        return np.where(expected == 0, np.abs(given) <= tolerance.atol, np.abs(given - expected) <= 0.5 * unit * (1 + 1e-9))
-    return np.abs(given - expected) <= np.maximum(tolerance.rtol * np.abs(expected), tolerance.atol)
+            unit = 10.0 ** (np.floor(np.log10(np.abs(e))) - int(tolerance.sigfigs) + 1)
+        g = np.array(given)
+        return np.where(e == 0, np.abs(g) <= tolerance.atol, np.abs(g - e) <= 0.5 * unit * (1 + 1e-9)).tolist()
+    return [_close_scalar(g, e, kind, tolerance) for g, e in zip(given, expected)]
 
 
 def judge(
@@ -173,15 +176,17 @@ def compare(
         got = " x ".join(map(str, g.shape)) or "a single number"
         what = f"{e.size} dimensions" if kind == "shape" else f"size {shown}"
         return Match(0.0, detail=f"expected {what}, got {got if kind != 'shape' else str(g.size) + ' dimensions'}")
-    right = np.asarray(_close(g.reshape(-1), e.reshape(-1), kind, tolerance), dtype=bool)
-    score = float(np.count_nonzero(right) / right.size) if right.size else 1.0
+    given_entries, expected_entries = g.reshape(-1).tolist(), e.reshape(-1).tolist()
+    right = _close(given_entries, expected_entries, kind, tolerance)
+    score = right.count(True) / len(right) if right else 1.0
     if not explain:
         return Match(score)
     wrong = []
-    for flat in np.flatnonzero(~right):
-        position = np.unravel_index(flat, e.shape)
-        label = _position_label(kind, position)
-        wrong.append(f"{label}: you gave {format_number(g[position])}, expected {format_number(e[position])}")
+    for flat, ok in enumerate(right):
+        if not ok:
+            label = _position_label(kind, np.unravel_index(flat, e.shape))
+            wrong.append(f"{label}: you gave {format_number(given_entries[flat])}, "
+                         f"expected {format_number(expected_entries[flat])}")
     return Match(score, tuple(wrong))
 
 
@@ -208,7 +213,8 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
     else:
         expected_text = solution.step(step).value_text
         given_text = format_value(given) if kind != "choice" else text.strip()
-    match = judge(template, kind, given, expected, solution.params, step)
+    tolerance, variable = tolerance_of(template, step), template.answer.variable
+    match = compare(kind, given, expected, tolerance, variable, solution.params)
     correct = match.score == 1.0
     feedback: list[str] = []
     mistakes: list[str] = []
@@ -216,7 +222,7 @@ def check(template: Template, solution: Solution, text: str, step: str | None = 
         # Every listed slip that reproduces the answer, including a slip in an earlier step
         # carried through the later formulas; two slips can land on the same number.
         for mistake, wrong in solution.mistakes_at(step):
-            if judge(template, kind, given, wrong, solution.params, step, explain=False).score == 1.0:
+            if compare(kind, given, wrong, tolerance, variable, solution.params, explain=False).score == 1.0:
                 feedback.append(mistake.feedback)
                 mistakes.append(mistake.id)
         if not mistakes:
