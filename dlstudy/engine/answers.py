@@ -148,7 +148,11 @@ def _array(text: str, kind: str) -> np.ndarray:
     return value
 
 
-_PLAIN_TOKEN = re.compile(r"\s*(?:([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|([\[\],;]))")
+_NUMBER = r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+"  # _PLAIN_NUMBER, written so it cannot backtrack
+_ROW = rf"\s*+{_NUMBER}(?:\s*+,\s*+{_NUMBER})*+\s*+"
+_FLAT_ROWS = re.compile(rf"\s*+\[{_ROW}(?:;{_ROW})*+\]\s*+")  # [a, b] or [a, b; c, d]
+_NESTED_ROWS = re.compile(rf"\s*+\[\s*+\[{_ROW}\](?:\s*+,\s*+\[{_ROW}\])*+\s*+\]\s*+")  # [[a, b], [c, d]]
+_BRACKETED = re.compile(r"\[([^\[\]]*)\]")
 
 
 def _plain_numbers(text: str) -> list | None:
@@ -156,55 +160,17 @@ def _plain_numbers(text: str) -> list | None:
     None for anything else (arithmetic, constants, ragged rows), which the expression parser reads."""
     if len(text) > 5000:
         return None
-    tokens: list[str | float] = []
-    pos = 0
-    while pos < len(text):
-        match = _PLAIN_TOKEN.match(text, pos)
-        if match is None:
-            if text[pos:].strip():
-                return None
-            break
-        tokens.append(float(match.group(1)) if match.group(1) is not None else match.group(2))
-        pos = match.end()
-    if len(tokens) < 2 or tokens[0] != "[" or tokens[-1] != "]":
+    nested = _NESTED_ROWS.fullmatch(text) is not None
+    if nested:
+        rows = _BRACKETED.findall(text.strip()[1:-1])
+    elif _FLAT_ROWS.fullmatch(text):
+        rows = text.strip()[1:-1].split(";")
+    else:
         return None
-    inner = tokens[1:-1]
-    if not inner or inner[0] != "[":  # [a, b] or [a, b; c, d]
-        rows: list[list[float]] = [[]]
-        expect_number = True
-        for token in inner:
-            if expect_number != isinstance(token, float) or token in ("[", "]"):
-                return None
-            if token == ";":
-                rows.append([])
-            elif isinstance(token, float):
-                rows[-1].append(token)
-            expect_number = not expect_number
-        if expect_number or any(len(row) != len(rows[0]) for row in rows):
-            return None
-        return rows[0] if len(rows) == 1 else rows
-    nested: list[list[float]] = []  # [[a, b], [c, d]]
-    i = 0
-    while i < len(inner):
-        if inner[i] != "[":
-            return None
-        j = inner.index("]", i) if "]" in inner[i:] else -1
-        if j < 0:
-            return None
-        row = inner[i + 1 : j]
-        if not row or any(not isinstance(x, float) for x in row[0::2]) or any(x != "," for x in row[1::2]) or len(row) % 2 == 0:
-            return None
-        nested.append([x for x in row[0::2]])  # type: ignore[misc]
-        i = j + 1
-        if i < len(inner):
-            if inner[i] != ",":
-                return None
-            i += 1
-            if i == len(inner):
-                return None
-    if any(len(row) != len(nested[0]) for row in nested):
+    numbers = [[float(x) for x in row.split(",")] for row in rows]  # float() skips the spaces around each
+    if any(len(row) != len(numbers[0]) for row in numbers):
         return None
-    return nested
+    return numbers[0] if len(numbers) == 1 and not nested else numbers
 
 
 def _split_items(row: str) -> list[str]:
