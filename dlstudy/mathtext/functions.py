@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from dlstudy import limits
 from dlstudy.mathtext.expr import Array, Binary, Call, ExprError, Group, Index, Name, Node, Num, Slice, Unary
 from dlstudy.mathtext.fn_arrays import ARRAY_FUNCTIONS
 from dlstudy.mathtext.fn_checks import check_elements, position
@@ -66,32 +67,22 @@ FUNCTIONS: dict[str, Entry] = _merge(
 )
 
 
-def _checked(python_op: Callable[[Any, Any], Any], numpy_op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """Python's operator (fast on floats, NumPy semantics on arrays); NumPy's on 1/0 and overflow."""
-
-    def op(a: Any, b: Any) -> Any:
-        try:
-            return python_op(a, b)
-        except (ZeroDivisionError, OverflowError):
-            return numpy_op(np.float64(a), b)
-
-    return op
-
-
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": _checked(operator.add, np.add),
-    "-": _checked(operator.sub, np.subtract),
-    "*": _checked(operator.mul, np.multiply),
-    "/": _checked(operator.truediv, np.true_divide),
-    "%": _checked(operator.mod, np.mod),
+# symbol -> (the operator, NumPy's where Python's refuses 1/0 or overflows). Python's operators are fast on
+# floats and NumPy's own on arrays.
+_BINARY: dict[str, tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any] | None]] = {
+    "+": (operator.add, np.add),
+    "-": (operator.sub, np.subtract),
+    "*": (operator.mul, np.multiply),
+    "/": (operator.truediv, np.true_divide),
+    "%": (operator.mod, np.mod),
     # float_power: Python's ** makes (-8) ** (1/3) complex, and np.power wraps int64 around on overflow
-    "^": np.float_power,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
+    "^": (np.float_power, None),
+    "<": (operator.lt, None),
+    "<=": (operator.le, None),
+    ">": (operator.gt, None),
+    ">=": (operator.ge, None),
+    "==": (operator.eq, None),
+    "!=": (operator.ne, None),
 }
 
 
@@ -175,14 +166,22 @@ def compile_node(node: Node) -> Compiled:
             return lambda env: _truth(left(env)) or _truth(right(env))
         if node.op == "@":
             return lambda env: _matmul(left(env), right(env))
-        op, symbol = _BINARY[node.op], node.op
+        (op, numpy_op), symbol = _BINARY[node.op], node.op
 
         def binary(env: Mapping[str, Any]) -> Any:
             a, b = left(env), right(env)
-            if type(a) is not float and type(b) is not float:
+            # only two arrays of different shapes can broadcast to something larger than either, and never to more
+            # entries than the product of their sizes
+            if (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape != b.shape
+                    and a.size * b.size > limits.MAX_ARRAY_ELEMENTS):
                 _check_broadcast(a, b)
             try:
-                return op(a, b)
+                try:
+                    return op(a, b)
+                except (ZeroDivisionError, OverflowError):
+                    if numpy_op is None:
+                        raise
+                    return numpy_op(np.float64(a), b)  # inf or nan, as NumPy gives
             except (ValueError, TypeError) as exc:  # mismatched shapes, or a word where a number belongs
                 raise ExprError(f"cannot apply {symbol!r} to {_short(a)} and {_short(b)}: {exc}") from None
 
@@ -206,6 +205,16 @@ def compile_node(node: Node) -> Compiled:
             raise ExprError(f"{node.func}() takes {want} argument(s), got {len(node.args)}")
         args = [compile_node(a) for a in node.args]
         name = node.func
+        if len(args) == 1:  # most calls: no list of arguments to build
+            (only,) = args
+
+            def call_one(env: Mapping[str, Any]) -> Any:
+                try:
+                    return func(only(env))
+                except (ValueError, TypeError, IndexError, ArithmeticError) as exc:
+                    raise ExprError(f"{name}(): {exc}") from None
+
+            return call_one
 
         def call(env: Mapping[str, Any]) -> Any:
             try:
@@ -226,21 +235,49 @@ def compile_node(node: Node) -> Compiled:
 
         return index
     if isinstance(node, Array):
+        numbers = _numbers(node)
+        if numbers is not None:  # written out in numbers: no entry to evaluate, and far below the size limit
+            return lambda env: _as_array(numbers)
         items = [compile_node(item) for item in node.items]
 
         def array(env: Mapping[str, Any]) -> Any:
             values = [item(env) for item in items]
-            check_elements(sum(np.size(v) for v in values))
-            try:
-                return np.array(values, dtype=float)
-            except ValueError:
-                raise ExprError("rows of a matrix must have the same length") from None
+            check_elements(sum(_size(v) for v in values))
+            return _as_array(values)
 
         return array
     raise TypeError(f"not an expression node: {node!r}")
 
 
+def _numbers(node: Node) -> Any:
+    """The entries of an array written out in numbers ([1, -2] or [1, 2; 3, 4]) as nested lists, else None."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Unary) and node.op == "-" and isinstance(node.operand, Num):
+        return -node.operand.value
+    if isinstance(node, Array):
+        items = [_numbers(item) for item in node.items]
+        return None if any(item is None for item in items) else items
+    return None
+
+
+def _as_array(values: list) -> np.ndarray:
+    try:
+        return np.array(values, dtype=float)
+    except ValueError:
+        raise ExprError("rows of a matrix must have the same length") from None
+
+
+def _size(value: Any) -> int:
+    """np.size without its dispatch for the usual numbers and arrays."""
+    if isinstance(value, np.ndarray):
+        return value.size
+    return 1 if isinstance(value, (float, int)) else np.size(value)
+
+
 def _truth(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_, float)):  # a comparison's result, without np.ndim's dispatch
+        return bool(value)
     if np.ndim(value) != 0:
         raise ExprError("a condition on a vector or matrix needs all(...) or any(...)")
     return bool(value)
