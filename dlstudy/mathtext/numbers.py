@@ -23,10 +23,11 @@ def format_number(x: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
         if isinstance(x, int) and not isinstance(x, bool):
             return str(x)
         x = float(x)
-    if math.isnan(x) or math.isinf(x):
+    if x.is_integer():
+        if abs(x) < 1e15:
+            return str(int(x))
+    elif not math.isfinite(x):  # nan, inf
         return str(x)
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
     text = f"{x:.{sigfigs}g}"
     if "e" in text:
         mantissa, exp = text.split("e")
@@ -61,9 +62,9 @@ def format_value(value: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
 
 
 def _nested_list(items: list, sigfigs: int) -> str:
-    return "[" + ", ".join(
+    return "[" + ", ".join([
         _nested_list(item, sigfigs) if isinstance(item, list) else format_number(item, sigfigs) for item in items
-    ) + "]"
+    ]) + "]"
 
 
 def to_jsonable(value: Any) -> Any:
