@@ -27,6 +27,26 @@ def _reduce(op, args):
     return result
 
 
+# The array's own methods where the value is an array: the same reduction without np.sum's and np.all's
+# dispatch (every constraint ends in one of these, and samplers try constraints thousands of times).
+def _sum(x):
+    return x.sum() if type(x) is np.ndarray else np.sum(x)
+
+
+def _all(x) -> bool:
+    return bool(x.all()) if type(x) is np.ndarray else bool(np.all(x))
+
+
+def _any(x) -> bool:
+    return bool(x.any()) if type(x) is np.ndarray else bool(np.any(x))
+
+
+def _isint(x) -> bool:
+    if type(x) is np.ndarray:
+        return bool((x == x.round()).all())
+    return bool(np.all(np.asarray(x) == np.round(x)))
+
+
 def _argmax(x):
     return float(np.argmax(x) + 1)
 
@@ -120,7 +140,7 @@ def _take(x: Any, j: Any) -> np.ndarray:
 ARRAY_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "max": (_max, 1, 16),
     "min": (_min, 1, 16),
-    "sum": (lambda x: np.sum(x), 1, 1),
+    "sum": (_sum, 1, 1),
     "prod": (lambda x: np.prod(x), 1, 1),
     "mean": (lambda x: np.mean(x), 1, 1),
     "var": (lambda x: np.var(x), 1, 1),  # population variance, as batch norm uses
@@ -137,12 +157,12 @@ ARRAY_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "len": (lambda x: _shape_dim(x, 0), 1, 1),
     "rows": (lambda x: _shape_dim(x, 0), 1, 1),
     "cols": (lambda x: _shape_dim(x, 1), 1, 1),
-    "all": (lambda x: bool(np.all(x)), 1, 1),
-    "any": (lambda x: bool(np.any(x)), 1, 1),
+    "all": (_all, 1, 1),
+    "any": (_any, 1, 1),
     "ifelse": (lambda c, a, b: np.where(c, a, b), 3, 3),
     "clip": (lambda x, lo, hi: np.clip(x, lo, hi), 3, 3),
     "diag": (lambda x: _diag(x), 1, 1),
-    "isint": (lambda x: bool(np.all(np.asarray(x) == np.round(x))), 1, 1),
+    "isint": (_isint, 1, 1),
     "cumprod": (_cumulative(np.cumprod), 1, 1),  # running products s_1, s_1 s_2, ...
     # lag(v, first): each entry's predecessor, [first, v_1, ..., v_{n-1}] (a layer's input width)
     "lag": (lambda v, first: np.concatenate([[float(first)], _cumulative(lambda a: a)(v)[:-1]]), 2, 2),

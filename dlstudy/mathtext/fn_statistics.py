@@ -28,17 +28,37 @@ def _group_stat(stat, m, groups) -> np.ndarray:
     return stat(m.reshape(count, -1), axis=1)
 
 
+def _mean(m, axis: int) -> np.ndarray:
+    """np.mean of a matrix along ``axis``: the same sum and division, without its dispatch (batch norm's
+    sampler tries a constraint on column means and variances thousands of times)."""
+    m = as_matrix(m)
+    count = m.shape[axis]
+    if not count:
+        return np.mean(m, axis=axis)  # NumPy's warning about an empty slice
+    return np.add.reduce(m, axis=axis) / count
+
+
+def _var(m, axis: int) -> np.ndarray:
+    """np.var of a matrix along ``axis`` (population variance), as ``_mean``: the same steps as NumPy's."""
+    m = as_matrix(m)
+    count = m.shape[axis]
+    if not count:
+        return np.var(m, axis=axis)
+    deviation = m - np.add.reduce(m, axis=axis, keepdims=True) / count
+    return np.add.reduce(np.square(deviation, out=deviation), axis=axis) / count
+
+
 STATISTICS_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # colmean(X)[j] is the mean of column j (over the rows), rowmean(X)[i] the mean of row i; the
     # variances are population variances (divide by the count), as batch norm normalises with.
-    "colmean": (lambda m: np.mean(as_matrix(m), axis=0), 1, 1),
-    "colvar": (lambda m: np.var(as_matrix(m), axis=0), 1, 1),
+    "colmean": (lambda m: _mean(m, 0), 1, 1),
+    "colvar": (lambda m: _var(m, 0), 1, 1),
     "colmin": (lambda m: np.min(as_matrix(m), axis=0), 1, 1),
     "colmax": (lambda m: np.max(as_matrix(m), axis=0), 1, 1),
-    "rowmean": (lambda m: np.mean(as_matrix(m), axis=1), 1, 1),
-    "rowvar": (lambda m: np.var(as_matrix(m), axis=1), 1, 1),
-    "colsum": (lambda m: np.sum(as_matrix(m), axis=0), 1, 1),
-    "rowsum": (lambda m: np.sum(as_matrix(m), axis=1), 1, 1),
+    "rowmean": (lambda m: _mean(m, 1), 1, 1),
+    "rowvar": (lambda m: _var(m, 1), 1, 1),
+    "colsum": (lambda m: np.add.reduce(as_matrix(m), axis=0), 1, 1),  # np.sum's reduction, without its dispatch
+    "rowsum": (lambda m: np.add.reduce(as_matrix(m), axis=1), 1, 1),
     "rowmax": (lambda m: np.max(as_matrix(m), axis=1), 1, 1),
     "rowargmax": (lambda m: np.argmax(as_matrix(m), axis=1) + 1.0, 1, 1),  # 1-based; the first on ties
     # groupmean(X, G): the rows of X (channels x positions) split into G consecutive groups of equal size;
