@@ -83,7 +83,11 @@ class Solution:
         return self.oracle_values.get(name, self.values[name])
 
     def step(self, name: str) -> StepResult:
-        return next(s for s in self.steps if s.name == name)
+        return self._steps_by_name[name]
+
+    @cached_property
+    def _steps_by_name(self) -> dict[str, StepResult]:  # checking a step's answer reads its value text
+        return {s.name: s for s in self.steps}
 
     @cached_property
     def _carried(self) -> tuple[dict[str, Any], ...]:
