@@ -76,6 +76,17 @@ np.testing.assert_allclose = assert_allclose
 _RUN_HOME = pytest.StashKey[Path]()
 
 
+def _ram_disk() -> str | None:
+    """Where scratch files go: /dev/shm when it is a writable RAM disk and neither TMPDIR nor
+    PYTEST_DEBUG_TEMPROOT names a place. Every test makes folders and files (its data folder, review
+    databases with their journals); on a disk such as this machine's /tmp (ext4 mounted with discard)
+    making a folder costs ~0.7 ms of CPU and removing it ~2 ms, on a RAM disk a tenth of that."""
+    if os.environ.get("TMPDIR") or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return None
+    shm = "/dev/shm"
+    return shm if os.path.ismount(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def pytest_configure(config):
     """A scratch data folder from the start of the run, before any test module is collected.
 
@@ -84,10 +95,13 @@ def pytest_configure(config):
     validated files (validated_file_cache), so those templates are validated once, and the commands the
     tests run (in this process or in a child) read them from the cache instead of validating them again.
     """
-    home = Path(tempfile.mkdtemp(prefix="dlstudy-tests-"))
+    environment = pytest.MonkeyPatch()
+    scratch = _ram_disk()
+    if scratch is not None:
+        environment.setenv("PYTEST_DEBUG_TEMPROOT", scratch)  # pytest's documented root for tmp_path
+    home = Path(tempfile.mkdtemp(prefix="dlstudy-tests-", dir=scratch))
     (home / "cache").mkdir()
     config.stash[_RUN_HOME] = home
-    environment = pytest.MonkeyPatch()
     environment.setenv("DLSTUDY_HOME", str(home))
     config.add_cleanup(functools.partial(shutil.rmtree, home, ignore_errors=True))
     config.add_cleanup(environment.undo)
