@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -42,9 +42,10 @@ def describe_violation(constraint: Constraint, values: Mapping[str, Any]) -> str
 MAX_REPEATS = 10_000  # time steps of a repeated step (sizes bound them far lower)
 
 
-def formula_values(template: Template, params: Mapping[str, Any]) -> dict[str, Any]:
-    """What formulas see (``Template.env``) plus every step evaluated by its closed-form formula."""
-    values = template.env(params)
+def formula_values(template: Template, params: Mapping[str, Any], env: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What formulas see (``Template.env``) plus every step evaluated by its closed-form formula. ``env`` is
+    ``template.env(params)`` if the caller has made it (it is filled in place)."""
+    values = template.env(params) if env is None else env
     case = template.case_of(params)
     if template.answer.kind == "expression":
         for step in template.steps:
@@ -63,26 +64,31 @@ def values_within_constraints(
 ) -> dict[str, Any] | None:
     """``formula_values`` when every constraint on the steps holds, else None (also when a step fails).
 
-    Each constraint is tried as soon as the steps it names are known, so a sampler that rejects most draws on a
-    step's value stops there instead of evaluating every later step: the same verdict as ``formula_values``
-    followed by ``first_violated(..., after_steps=True)``, for less work. ``env`` is ``template.env(params)`` if
-    the caller has made it (it is filled in place)."""
-    waiting = [c for c in template.constraints if c.uses_steps and (sampling or not c.sampling_only)]
+    Each constraint is tried as soon as the last step it names is known (``Template.step_checks``), so a
+    sampler that rejects most draws on a step's value stops there instead of evaluating every later step: the
+    same verdict as ``formula_values`` followed by ``first_violated(..., after_steps=True)``, for less work.
+    ``env`` is ``template.env(params)`` if the caller has made it (it is filled in place)."""
+    checks = template.step_checks(sampling)
     try:
         if template.answer.kind == "expression":  # the answer step is a formula, not a value: every step first
-            values = formula_values(template, params)
-            return values if all(holds(c.formula, values) for c in waiting) else None
+            values = formula_values(template, params, env)
+            return values if all(all_hold(cs, values) for cs in checks.values()) else None
         values = template.env(params) if env is None else env
-        known: set[str] = set()
         for name, value in evaluate_steps(template, values, template.case_of(params)):
             _checked_finite(name, value)
-            known.add(name)
-            if not all(holds(c.formula, values) for c in waiting if c.steps_used <= known):
+            if name in checks and not all_hold(checks[name], values):
                 return None
-            waiting = [c for c in waiting if not c.steps_used <= known]
     except expr.ExprError:
         return None
-    return values if all(holds(c.formula, values) for c in waiting) else None  # any naming a step never reached
+    return values
+
+
+def all_hold(conditions: Iterable[Formula], values: Mapping[str, Any]) -> bool:
+    """Whether every condition holds (``holds``), tried in order until one does not."""
+    for condition in conditions:
+        if not holds(condition, values):
+            return False
+    return True
 
 
 def holds(formula: Formula, values: Mapping[str, Any]) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -289,25 +289,45 @@ class Template:
     def _steps_by_name(self) -> dict[str, Step]:
         return {step.name: step for step in self.steps}
 
-    def param_checks(self, sampling: bool) -> Mapping[str, tuple[Formula, ...]]:
+    def param_checks(self, sampling: bool) -> Mapping[str, Sequence[Formula]]:
         """Parameter name -> the constraint terms on parameters alone (those for sampling only when ``sampling``)
         whose last parameter in file order is that one: they can be tried as soon as it is drawn."""
-        return self._param_checks[sampling]
+        return self._checks[sampling][0]
+
+    def unsettled(self, sampling: bool) -> tuple[Formula, ...]:
+        """What is left to try once every ``param_checks`` holds: the constraints on parameters alone but those of
+        one term tried there (a whole of several terms needs each to be one truth, a term may hold entry by
+        entry), and the terms of constraints on steps not tried there."""
+        return self._checks[sampling][1]
+
+    def step_checks(self, sampling: bool) -> Mapping[str, Sequence[Formula]]:
+        """Step name -> the constraints on steps whose last step is that one, to try as soon as it is known."""
+        return self._checks[sampling][2]
 
     @cached_property
-    def _param_checks(self) -> dict[bool, dict[str, tuple[Formula, ...]]]:
-        order = {name: index for index, name in enumerate(self.params)}
-        checks: dict[bool, dict[str, list[Formula]]] = {True: {}, False: {}}
-        for constraint in self.constraints:
-            for term in constraint.param_terms:
-                names = expr.names(term.node) - CONSTANTS.keys()
-                if not names or not names <= order.keys():  # e.g. vocabulary_size, known once every sentence is
-                    continue
-                last = max(names, key=order.__getitem__)
-                for sampling in (True, False):
-                    if sampling or not constraint.sampling_only:
-                        checks[sampling].setdefault(last, []).append(term)
-        return {flag: {name: tuple(terms) for name, terms in by_name.items()} for flag, by_name in checks.items()}
+    def _checks(self) -> dict[bool, tuple[dict[str, list[Formula]], tuple[Formula, ...], dict[str, list[Formula]]]]:
+        params = {name: index for index, name in enumerate(self.params)}
+        steps = {step.name: index for index, step in enumerate(self.steps)}
+        checks: dict[bool, Any] = {}
+        for sampling in (True, False):
+            by_param: dict[str, list[Formula]] = {}
+            by_step: dict[str, list[Formula]] = {}
+            unsettled: list[Formula] = []
+            for constraint in (c for c in self.constraints if sampling or not c.sampling_only):
+                untried = []
+                for term in constraint.param_terms:
+                    names = expr.names(term.node) - CONSTANTS.keys()
+                    if names and names <= params.keys():
+                        by_param.setdefault(max(names, key=params.__getitem__), []).append(term)
+                    else:  # e.g. vocabulary_size, known once every sentence is
+                        untried.append(term)
+                if constraint.uses_steps:
+                    by_step.setdefault(max(constraint.steps_used, key=steps.__getitem__), []).append(constraint.formula)
+                    unsettled += untried
+                elif untried or len(constraint.param_terms) != 1:
+                    unsettled.append(constraint.formula)
+            checks[sampling] = (by_param, tuple(unsettled), by_step)
+        return checks
 
     def case_of(self, params: Mapping[str, Any]) -> str:
         """The case in force; ``params`` may be the parameters or what formulas see (a word as its code)."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from dlstudy.engine import graphs
 from dlstudy.engine.checking import judge, step_kind
-from dlstudy.engine.evaluation import first_violated, holds, mistake_value, step_terms_fail, values_within_constraints
+from dlstudy.engine.evaluation import all_hold, mistake_value, values_within_constraints
 from dlstudy.engine.results import Variant
 from dlstudy.engine.model import Formula, Param, Sentence, Template
 from dlstudy.errors import DlstudyError
@@ -156,10 +156,10 @@ def _draw_all(template: Template, draw: Draw, sampling: bool) -> tuple[Template,
     while index < len(in_order):
         param = in_order[index]
         params[param.name] = draw(param, params, template)
-        if param.name in checks:
+        terms = checks.get(param.name)
+        if terms:
             for _ in range(_redraws(param) if sampling else MAX_REDRAWS):
-                env = template.env(params)
-                if all(holds(term, env) for term in checks[param.name]):
+                if all_hold(terms, template.env(params)):
                     break
                 params[param.name] = draw(param, params, template)
             else:
@@ -203,7 +203,7 @@ def _first_valid(generic: Template, seed: int, draw: Draw, sampling: bool) -> Va
             except _Rejected:
                 continue
             env = template.env(params)
-            if first_violated(template, env, sampling) is not None or step_terms_fail(template, env, sampling):
+            if not all_hold(template.unsettled(sampling), env):  # what the draw has not already tried
                 continue
             if not sampling and template.cost is not None and not float(np.asarray(template.cost.run(env))) <= 1e6:
                 continue
@@ -232,9 +232,18 @@ def _slips(template: Template, values: Mapping[str, Any]) -> dict[str, Any] | No
         # Also as the student would type it off the screen: a slip 1.01% away must not round into tolerance.
         if kind in ("real", "vector", "matrix"):
             shown = round_as_displayed(wrong, template.answer.shown_sigfigs)
+            if _unchanged(shown, wrong):  # judged just above
+                continue
             if judge(template, kind, shown, right, values, mistake.step, explain=False).score == 1.0:
                 return None
     return slips
+
+
+def _unchanged(shown: Any, wrong: Any) -> bool:
+    """Whether rounding as displayed left a slip as it was."""
+    if isinstance(shown, np.ndarray):
+        return isinstance(wrong, np.ndarray) and shown.shape == wrong.shape and bool((shown == wrong).all())
+    return bool(shown == wrong)
 
 
 # ---------------------------------------------------------------------------
