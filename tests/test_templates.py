@@ -163,9 +163,10 @@ TEXT_SEEDS = range(1, 6)
 @pytest.mark.parametrize("template_id", template_ids())
 def test_template_reads_like_a_textbook(template_id):
     generic = get_template(template_id)
+    variants = [sampling.sample(generic, seed) for seed in TEXT_SEEDS]
     problems = []
     # A graph template's steps are generated for each variant's expression: read those of every variant.
-    templates = {id(t): t for t in [generic, *(sampling.sample(generic, seed).template for seed in TEXT_SEEDS)]}
+    templates = {id(t): t for t in [generic, *(variant.template for variant in variants)]}
     for template in templates.values():
         prose = [*template.statement.values(), *(s.what for s in template.steps), *(p.about for p in template.params.values())]
         for text in prose:
@@ -176,8 +177,8 @@ def test_template_reads_like_a_textbook(template_id):
             for kind, content in split_math(text):
                 if kind != "text":
                     problems += textlint.words_in_math(content)
-    for seed in TEXT_SEEDS:
-        solution = solving.solve_variant(sampling.sample(generic, seed))
+    for variant in variants:
+        solution = solving.solve_variant(variant)
         for step in solution.steps:
             for style in printer.STYLES:
                 line = "".join(content for _, content in lines.parts(step.work, style))
