@@ -9,6 +9,7 @@ and gets its own feedback. A separate test proves that a seed gives the same var
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -81,42 +82,44 @@ def test_template_over_seeds(template_id):
 # Same seed, same variant: in another process, in another order
 
 DETERMINISM_SEEDS = range(5)
-SAMPLE_PARAMS = r"""
-import json, sys
-from dlstudy.engine import sampling
-from dlstudy.engine.model import Sentence
-from dlstudy.engine.templates import get_template, template_ids
-from dlstudy.mathtext.numbers import to_jsonable
 
-backwards = sys.argv[1] == "backwards"
-seeds = sorted({seeds!r}, reverse=backwards)
-drawn = {{}}
-for template_id in sorted(template_ids(), reverse=backwards):
-    template = get_template(template_id)
-    for seed in seeds:
-        params = sampling.sample(template, seed).params
-        drawn[f"{{template_id}} {{seed}}"] = {{
-            name: [type(value).__name__, to_jsonable(str(value) if isinstance(value, Sentence) else value)]
-            for name, value in params.items()
-        }}
-print(json.dumps(drawn, sort_keys=True))
-"""
+
+def draw_every_template(seeds, backwards: bool) -> dict:
+    """Each template's parameters for each seed, as JSON's [type name, value], drawn template after template
+    and seed after seed, or all in the opposite order. Self-contained: a child process runs its source."""
+    from dlstudy.engine import sampling
+    from dlstudy.engine.model import Sentence
+    from dlstudy.engine.templates import get_template, template_ids
+    from dlstudy.mathtext.numbers import to_jsonable
+
+    drawn = {}
+    for template_id in sorted(template_ids(), reverse=backwards):
+        template = get_template(template_id)
+        for seed in sorted(seeds, reverse=backwards):
+            params = sampling.sample(template, seed).params
+            drawn[f"{template_id} {seed}"] = {
+                name: [type(value).__name__, to_jsonable(str(value) if isinstance(value, Sentence) else value)]
+                for name, value in params.items()
+            }
+    return drawn
 
 
 def test_a_seed_gives_the_same_variant_in_any_process_and_order():
     """Everything in a variant follows from its parameters, so equal parameters are the same variant. Two
-    processes with different string hashes (set and dict-of-set order) draw every template's seeds, one in the
-    opposite order of templates and seeds (so nothing drawn before, global random state included, may matter)."""
-    source = SAMPLE_PARAMS.format(seeds=list(DETERMINISM_SEEDS))
-    runs = []
-    for hash_seed, order in (("1", "forwards"), ("2", "backwards")):
-        result = subprocess.run([sys.executable, "-c", source, order], capture_output=True, text=True, timeout=600,
-                                env={**os.environ, "PYTHONHASHSEED": hash_seed}, stdin=subprocess.DEVNULL)
-        assert result.returncode == 0, result.stderr[-3000:]
-        runs.append(json.loads(result.stdout))
-    forwards, backwards = runs
+    processes with different string hashes (set and dict-of-set order) draw every template's seeds, in opposite
+    orders of templates and seeds: this one, after whatever the tests before drew, and a fresh one (so nothing
+    drawn before, global random state included, may matter)."""
+    forwards = json.loads(json.dumps(draw_every_template(DETERMINISM_SEEDS, backwards=False)))  # as JSON has it
+    # This process's string hash is random unless PYTHONHASHSEED fixes it: the fresh one's is another.
+    child_hash_seed = "1" if os.environ.get("PYTHONHASHSEED") == "2" else "2"
+    source = (f"{inspect.getsource(draw_every_template)}\nimport json\n"
+              f"print(json.dumps(draw_every_template({list(DETERMINISM_SEEDS)!r}, backwards=True)))\n")
+    result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONHASHSEED": child_hash_seed}, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    backwards = json.loads(result.stdout)
     assert len(forwards) == len(template_ids()) * len(DETERMINISM_SEEDS)
-    differ = [key for key in forwards if forwards[key] != backwards[key]]
+    differ = [key for key in forwards if forwards[key] != backwards.get(key)]
     assert not differ, f"same seed, another variant: {differ[:10]}"
 
 
