@@ -25,24 +25,22 @@ MAX_ATTEMPTS = 2000
 MAX_REDRAWS = 100
 
 def _draw(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any], template: Template) -> Any:
-    if param.kind in ("choice", "word", "flag", "graph"):
+    kind = param.kind
+    if kind == "vector" or kind == "matrix":  # the most drawn, and redrawn for their constraints
+        return _draw_entries(param, rng, array_shape(param, drawn, template))
+    if kind in ("choice", "word", "flag", "graph"):
         return param.options[int(rng.integers(len(param.options)))]
-    if param.kind in ("int", "size"):
+    if kind in ("int", "size"):
         while True:
             value = int(rng.integers(int(param.low), int(param.high) + 1))
             if value not in param.exclude:
                 return value
-    if param.kind == "real":
+    if kind == "real":
         while True:
             value = round(float(rng.uniform(param.low, param.high)), param.decimals)
             if value not in param.exclude:
                 return value
-    # sizes named directly are numbers as drawn; only a size formula needs what formulas see
-    sizes_by_name = all(not isinstance(d, Formula) for d in param.size)
-    shape = array_shape(param, drawn if sizes_by_name else template.env(drawn))
-    if param.kind == "words":
-        return _draw_words(param, rng, shape, _shortest(param, template))
-    return _draw_entries(param, rng, shape)
+    return _draw_words(param, rng, array_shape(param, drawn, template), _shortest(param, template))
 
 
 class _Rejected(Exception):
@@ -73,12 +71,14 @@ def _shortest(param: Param, template: Template) -> int:
     return 1
 
 
-def array_shape(param: Param, env: Mapping[str, Any]) -> tuple[int, ...]:
-    """The shape of an array parameter, its sizes read from the parameters it names."""
-    shape = tuple(
-        int(env[d]) if isinstance(d, str) else int(d.run(env)) if isinstance(d, Formula) else int(d) for d in param.size
-    )
-    if any(size < 1 for size in shape):
+def array_shape(param: Param, drawn: Mapping[str, Any], template: Template) -> tuple[int, ...]:
+    """The shape of an array parameter, its sizes read from the parameters it names: as drawn, or as formulas see
+    them when a size is a formula."""
+    sizes = param.size
+    env = template.env(drawn) if any([isinstance(d, Formula) for d in sizes]) else drawn
+    shape = tuple([int(env[d]) if isinstance(d, str) else int(d.run(env)) if isinstance(d, Formula) else int(d)
+                   for d in sizes])
+    if min(shape, default=1) < 1:
         raise _Rejected(param.name)
     return shape
 
@@ -117,23 +117,23 @@ def _adjacency(param: Param, array: np.ndarray) -> np.ndarray:
 def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     if param.stochastic:
         return _probability_rows(rng, shape, param.decimals, param.low, param.high)
-
-    def entries(n: int) -> np.ndarray:
-        if param.decimals == 0:
-            return rng.integers(int(param.low), int(param.high) + 1, n).astype(float)
-        return np.round(rng.uniform(param.low, param.high, n), param.decimals)
-
-    flat = entries(math.prod(shape))
+    flat = _entries(param, rng, math.prod(shape))
     for _ in range(100 if param.exclude else 0):
         bad = np.zeros(flat.shape, dtype=bool)
         for excluded in param.exclude:
             bad |= flat == excluded
         if not bad.any():
             break
-        flat[bad] = entries(int(bad.sum()))
+        flat[bad] = _entries(param, rng, int(bad.sum()))
     if param.adjacency:
         return _adjacency(param, flat.reshape(shape))
     return _mirrored(param, flat.reshape(shape)) if param.symmetric else flat.reshape(shape)
+
+
+def _entries(param: Param, rng: np.random.Generator, count: int) -> np.ndarray:
+    if param.decimals == 0:
+        return rng.integers(int(param.low), int(param.high) + 1, count).astype(float)
+    return rng.uniform(param.low, param.high, count).round(param.decimals)
 
 
 def _mirrored(param: Param, array: np.ndarray) -> np.ndarray:
@@ -296,9 +296,7 @@ def _draw_domain(param: Param, rng: np.random.Generator, drawn: Mapping[str, Any
         drawn = float(rng.uniform(lo, hi))
         rounded = round(drawn, 2)
         return rounded if param.domain.violation(rounded) is None else drawn  # 0.004 must not round to 0 when > 0
-    # sizes named directly are numbers as drawn; only a size formula needs what formulas see
-    sizes_by_name = all(not isinstance(d, Formula) for d in param.size)
-    shape = array_shape(param, drawn if sizes_by_name else template.env(drawn))
+    shape = array_shape(param, drawn, template)
     if param.kind == "words":
         return _draw_words(param, rng, shape, 1)
     if param.stochastic:

@@ -47,7 +47,7 @@ ELEMENTWISE_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "sigma": (_sigmoid, 1, 1),
     "σ": (_sigmoid, 1, 1),
     "relu": (lambda x: np.maximum(x, 0.0), 1, 1),
-    "step": (lambda x: np.where(np.asarray(x) > 0, 1.0, 0.0), 1, 1),
+    "step": (lambda x: np.asarray(np.asarray(x) > 0, dtype=float), 1, 1),  # 1.0 where positive, else 0.0
     "leaky_relu": (lambda x, a=0.01: np.where(np.asarray(x) > 0, x, a * np.asarray(x)), 1, 2),
     "elu": (lambda x, a=1.0: np.where(np.asarray(x) > 0, x, a * np.expm1(np.minimum(x, 0))), 1, 2),
     "selu": (
