@@ -130,7 +130,7 @@ def _array(text: str, kind: str) -> np.ndarray:
     plain = _plain_numbers(text)
     if plain is not None:
         value = np.asarray(plain, dtype=float)
-        if not np.all(np.isfinite(value)):
+        if not np.isfinite(value).all():
             raise AnswerFormatError(kind, "every entry must be a finite number")
         return value
     try:
