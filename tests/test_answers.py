@@ -51,7 +51,8 @@ def test_large_whole_numbers_are_read_shown_and_judged_exactly():
     assert judge(template, "integer", exact, float(exact)).score == 1  # a count that a float holds exactly
 
 
-@pytest.mark.parametrize("text", ["[1, 2, 3]", "1 2 3", "1, 2, 3", "(1, 2, 3)", "[1 2 3]", "[[1, 2, 3]]", "[1; 2; 3]"])
+@pytest.mark.parametrize("text", ["[1, 2, 3]", "1 2 3", "1, 2, 3", "(1, 2, 3)", "[1 2 3]", "[[1, 2, 3]]", "[1; 2; 3]",
+                                  "[1\x1c, 2 ,\u20033]"])  # any character str.isspace calls a space
 def test_vector_formats(text):
     assert parse_answer("vector", text).tolist() == [1, 2, 3]
 

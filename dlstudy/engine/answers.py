@@ -167,7 +167,8 @@ def _plain_numbers(text: str) -> list | None:
         rows = text.strip()[1:-1].split(";")
     else:
         return None
-    numbers = [[float(x) for x in row.split(",")] for row in rows]  # float() skips the spaces around each
+    # strip(): the regular expressions took \x1c-\x1f as spaces, which float() does not skip
+    numbers = [[float(x.strip()) for x in row.split(",")] for row in rows]
     if any(len(row) != len(numbers[0]) for row in numbers):
         return None
     return numbers[0] if len(numbers) == 1 and not nested else numbers
