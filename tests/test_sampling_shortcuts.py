@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dlstudy.engine import sampling
-from dlstudy.engine.evaluation import first_violated, formula_values, step_terms_fail, values_within_constraints
+from dlstudy.engine.evaluation import all_hold, first_violated, formula_values, holds, values_within_constraints
 from dlstudy.engine.templates import get_template, template_ids
 from dlstudy.mathtext import expr
 
@@ -36,11 +36,15 @@ def test_early_checks_agree_with_the_full_check(template_id):
             except sampling._Rejected:
                 continue
             env = template.env(params)
+            left_to_try = all_hold(template.unsettled(True), env)  # what _first_valid tries after the draw
             if first_violated(template, env, sampling=True) is not None:
+                assert not left_to_try, "the sampler keeps a draw that a constraint on the parameters rejects"
                 continue
             full = _full_verdict(template, params, True)
-            if step_terms_fail(template, env, sampling=True):
+            terms_hold = all(holds(term, env) for c in template.constraints if c.uses_steps for term in c.param_terms)
+            if not terms_hold:
                 assert not full, "a term on the parameters failed, yet the whole constraint held"
+            assert left_to_try == terms_hold, "the sampler's checks after the draw are not every term on the parameters"
             assert (values_within_constraints(template, params, sampling=True) is not None) == full
             verdicts.append(full)
     assert verdicts, "no draw got as far as the steps"

@@ -23,16 +23,6 @@ def first_violated(
     return None
 
 
-def step_terms_fail(template: Template, values: Mapping[str, Any], sampling: bool) -> bool:
-    """Whether a constraint on the steps already fails on the parameters alone (one of its ``and``-terms)."""
-    return any(
-        not holds(term, values)
-        for constraint in template.constraints
-        if constraint.uses_steps and (sampling or not constraint.sampling_only)
-        for term in constraint.param_terms
-    )
-
-
 def describe_violation(constraint: Constraint, values: Mapping[str, Any]) -> str:
     used = sorted(expr.names(constraint.formula.node) & set(values))
     shown = ", ".join(f"{n}={format_value(values[n])}" for n in used)
