@@ -145,6 +145,11 @@ class Param:
     def optional(self) -> bool:
         return self.default is not None
 
+    @cached_property
+    def sized_by_formula(self) -> bool:
+        """Whether a size is a formula (read through ``Template.env``) rather than a number or a parameter's name."""
+        return any(isinstance(d, Formula) for d in self.size)
+
     def shape_text(self) -> str:
         dims = [d.text if isinstance(d, Formula) else str(d) for d in self.size]
         return " x ".join(dims)

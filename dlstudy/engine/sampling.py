@@ -74,13 +74,14 @@ def _shortest(param: Param, template: Template) -> int:
 def array_shape(param: Param, drawn: Mapping[str, Any], template: Template) -> tuple[int, ...]:
     """The shape of an array parameter, its sizes read from the parameters it names: as drawn, or as formulas see
     them when a size is a formula."""
-    sizes = param.size
-    env = template.env(drawn) if any([isinstance(d, Formula) for d in sizes]) else drawn
-    shape = tuple([int(env[d]) if isinstance(d, str) else int(d.run(env)) if isinstance(d, Formula) else int(d)
-                   for d in sizes])
-    if min(shape, default=1) < 1:
-        raise _Rejected(param.name)
-    return shape
+    env = template.env(drawn) if param.sized_by_formula else drawn
+    shape = []
+    for d in param.size:  # a plain loop: a matrix is redrawn many times for its constraints
+        size = int(env[d]) if isinstance(d, str) else int(d.run(env)) if isinstance(d, Formula) else int(d)
+        if size < 1:
+            raise _Rejected(param.name)
+        shape.append(size)
+    return tuple(shape)
 
 
 def _probability_rows(
@@ -117,6 +118,8 @@ def _adjacency(param: Param, array: np.ndarray) -> np.ndarray:
 def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     if param.stochastic:
         return _probability_rows(rng, shape, param.decimals, param.low, param.high)
+    if not (param.exclude or param.adjacency or param.symmetric):  # drawn in its shape: the same entries, in order
+        return _entries(param, rng, shape)
     flat = _entries(param, rng, math.prod(shape))
     for _ in range(100 if param.exclude else 0):
         bad = np.zeros(flat.shape, dtype=bool)
@@ -130,10 +133,10 @@ def _draw_entries(param: Param, rng: np.random.Generator, shape: tuple[int, ...]
     return _mirrored(param, flat.reshape(shape)) if param.symmetric else flat.reshape(shape)
 
 
-def _entries(param: Param, rng: np.random.Generator, count: int) -> np.ndarray:
+def _entries(param: Param, rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
     if param.decimals == 0:
-        return rng.integers(int(param.low), int(param.high) + 1, count).astype(float)
-    return rng.uniform(param.low, param.high, count).round(param.decimals)
+        return rng.integers(int(param.low), int(param.high) + 1, size).astype(float)
+    return rng.uniform(param.low, param.high, size).round(param.decimals)
 
 
 def _mirrored(param: Param, array: np.ndarray) -> np.ndarray:
