@@ -287,10 +287,18 @@ def _short(value: Any) -> str:
     return repr(value) if isinstance(value, (str, int, float)) else f"an array of shape {np.shape(value)}"
 
 
+_FLOAT = np.dtype(float)
+
+
 def finite(value: Any) -> bool:
     """No inf or nan anywhere (fast for plain numbers)."""
     if isinstance(value, (int, float)):
         return math.isfinite(value)
+    # An inf or nan entry makes the sum of squares inf or nan, so a finite one settles it in one BLAS call, which
+    # (unlike a ufunc) warns of nothing; every step value of every draw is tested. One that overflows is tested
+    # entry by entry.
+    if type(value) is np.ndarray and value.dtype == _FLOAT and math.isfinite(np.vdot(value, value)):
+        return True
     finite_entries = np.isfinite(value)
     return bool(finite_entries.all()) if type(finite_entries) is np.ndarray else bool(finite_entries)
 
