@@ -167,7 +167,9 @@ def _loop_start(template: Template, step_name: str) -> int:
 
 
 def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -> Any | None:
-    """What a student who makes ``mistake`` would answer, or None when it does not apply."""
+    """What a student who makes ``mistake`` would answer, or None when it does not apply (also when it is not
+    finite). Callers run it under ``np.errstate(all="ignore")``, as every formula: entering one costs as much as
+    a small formula, and sampling tries each mistake on every variant."""
     formula = _applies(template, mistake, values)
     if formula is None:
         return None
@@ -175,12 +177,11 @@ def mistake_value(template: Template, mistake: Any, values: Mapping[str, Any]) -
         return formula.node
     step = template.step(mistake.step)
     try:
-        with np.errstate(all="ignore"):
-            if step.loop:  # the slip made at every t of its loop
-                loop = [template.step(name) for name in step.loop]
-                value = _run_loop(loop, values, template.case_of(values), (mistake.step, formula))[mistake.step]
-            else:
-                value = formula.run(values)
+        if step.loop:  # the slip made at every t of its loop
+            loop = [template.step(name) for name in step.loop]
+            value = _run_loop(loop, values, template.case_of(values), (mistake.step, formula))[mistake.step]
+        else:
+            value = formula.run(values)
     except expr.ExprError:
         return None
     return value if finite(value) else None
@@ -193,7 +194,10 @@ def carried_mistake(template: Template, mistake: Any, values: Mapping[str, Any],
     """What a student who makes ``mistake`` gives at its step and at every later step (the slip carried through
     the later formulas); a step is missing where the mistake does not apply or the chain breaks. ``slip`` is the
     mistake's value at its step (``mistake_value``) when already known."""
-    wrong = mistake_value(template, mistake, values) if slip is UNKNOWN else slip
+    if slip is UNKNOWN:
+        with np.errstate(all="ignore"):
+            slip = mistake_value(template, mistake, values)
+    wrong = slip
     if wrong is None:
         return {}
     carried_values = {mistake.step: wrong}
