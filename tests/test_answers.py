@@ -62,6 +62,13 @@ def test_matrix_formats(text):
     assert parse_answer("matrix", text).tolist() == [[1, 2], [3, 4]]
 
 
+@pytest.mark.parametrize("kind, text", [("vector", "[1, 1e999, 3]"), ("vector", "1 2 -1e400"),
+                                        ("matrix", "[1, 2; 3, 1e999]"), ("matrix", "[[1, 2], [-1e999, 4]]")])
+def test_an_entry_too_large_for_a_float_is_a_format_error(kind, text):
+    with pytest.raises(AnswerFormatError, match="finite"):
+        parse_answer(kind, text)
+
+
 def test_ragged_matrix_is_a_format_error():
     with pytest.raises(AnswerFormatError, match="same length"):
         parse_answer("matrix", "[1, 2; 3]")
