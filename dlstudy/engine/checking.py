@@ -12,7 +12,7 @@ from dlstudy.mathtext import expr
 from dlstudy.mathtext import lines, printer
 from dlstudy.engine.answers import parse_answer
 from dlstudy.engine.results import Solution
-from dlstudy.mathtext.numbers import format_number, format_value
+from dlstudy.mathtext.numbers import format_number, format_value, ndim
 from dlstudy.engine.model import Template
 from dlstudy.errors import DlstudyError
 
@@ -22,6 +22,9 @@ class Match:
     score: float  # 1.0 is fully right; vectors/matrices/shapes get the fraction of right entries
     wrong: tuple[str, ...] = ()  # e.g. "x[2]: you gave 0.3, expected 0.35"
     detail: str = ""
+
+
+_RIGHT, _WRONG = Match(1.0), Match(0.0)  # immutable: one of each serves every comparison
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,10 @@ def step_kind(template: Template, step: str, value: Any) -> str:
         return declared
     if isinstance(value, expr.Node.__args__):
         return "expression"
-    ndim = np.ndim(value)
-    if ndim == 1:
+    dimensions = ndim(value)
+    if dimensions == 1:
         return "vector"
-    if ndim == 2:
+    if dimensions == 2:
         return "matrix"
     if template.answer.kind in ("integer", "shape"):
         return "integer"
@@ -127,8 +130,8 @@ def _close(given: list[float], expected: list[float], kind: str, tolerance: Tole
             unit = 10.0 ** (np.floor(np.log10(np.abs(e))) - int(tolerance.sigfigs) + 1)
         g = np.array(given)
         return np.where(e == 0, np.abs(g) <= tolerance.atol, np.abs(g - e) <= 0.5 * unit * (1 + 1e-9)).tolist()
-    rtol, atol = tolerance.rtol, tolerance.atol  # _close_scalar's rule, inlined: it runs for every entry
-    return [abs(g - e) <= max(rtol * abs(e), atol) for g, e in zip(given, expected)]
+    rtol, atol = tolerance.rtol, tolerance.atol  # _close_scalar's rule, inlined (max too): it runs for every entry
+    return [abs(g - e) <= (atol if atol > (relative := rtol * abs(e)) else relative) for g, e in zip(given, expected)]
 
 
 def judge(
@@ -165,11 +168,11 @@ def compare(
     if kind == "expression":
         from dlstudy.engine.symbolic import equivalent
 
-        return Match(1.0 if equivalent(given, expected, variable, params) else 0.0)
+        return _RIGHT if equivalent(given, expected, variable, params) else _WRONG
     if kind == "integer":
-        return Match(1.0 if _same_integer(given, expected) else 0.0)
+        return _RIGHT if _same_integer(given, expected) else _WRONG
     if kind in ("real", "choice"):
-        return Match(1.0 if _close_scalar(float(given), float(expected), kind, tolerance) else 0.0)
+        return _RIGHT if _close_scalar(float(given), float(expected), kind, tolerance) else _WRONG
     g = np.asarray(given, dtype=float)
     e = np.asarray(expected, dtype=float)
     if kind == "shape":
@@ -179,18 +182,27 @@ def compare(
         got = " x ".join(map(str, g.shape)) or "a single number"
         what = f"{e.size} dimensions" if kind == "shape" else f"size {shown}"
         return Match(0.0, detail=f"expected {what}, got {got if kind != 'shape' else str(g.size) + ' dimensions'}")
-    given_entries, expected_entries = g.reshape(-1).tolist(), e.reshape(-1).tolist()
+    given_entries, expected_entries = g.ravel().tolist(), e.ravel().tolist()
     right = _close(given_entries, expected_entries, kind, tolerance)
     score = right.count(True) / len(right) if right else 1.0
-    if not explain:
-        return Match(score)
+    if not explain or score == 1.0:
+        return _RIGHT if score == 1.0 else Match(score)
     wrong = []
     for flat, ok in enumerate(right):
         if not ok:
-            label = _position_label(kind, np.unravel_index(flat, e.shape))
+            label = _position_label(kind, _unravel(flat, e.shape))
             wrong.append(f"{label}: you gave {format_number(given_entries[flat])}, "
                          f"expected {format_number(expected_entries[flat])}")
     return Match(score, tuple(wrong))
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``np.unravel_index`` for one index, in plain Python (NumPy's costs more than the arithmetic)."""
+    position = []
+    for size in reversed(shape):
+        flat, index = divmod(flat, size)
+        position.append(index)
+    return tuple(reversed(position))
 
 
 def _position_label(kind: str, position: tuple[int, ...]) -> str:

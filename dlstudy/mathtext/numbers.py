@@ -49,6 +49,12 @@ def _round_sigfigs(x: float, sigfigs: int) -> float:
     return round(x, sigfigs - 1 - math.floor(math.log10(abs(x))))
 
 
+def ndim(value: Any) -> int:
+    """``np.ndim(value)``, without its dispatch for the arrays and NumPy scalars most values are (it runs for
+    every step judged or shown)."""
+    return value.ndim if isinstance(value, (np.ndarray, np.generic)) else np.ndim(value)
+
+
 def format_value(value: Any, sigfigs: int = DISPLAY_SIGFIGS) -> str:
     """A scalar, a vector ``[1, 2]``, a matrix ``[[1, 2], [3, 4]]``, a shape tuple or a word."""
     if isinstance(value, str):
