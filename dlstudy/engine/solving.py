@@ -145,7 +145,9 @@ def _step_results(
     case = template.case_of(values)
     known_names = set(template.params)
     steps_before: set[str] = set()
-    shown_values = {**values, **template.display_values(params)}
+    # what a show line names; only those lines read it (making it parses a graph's expression)
+    shows = any(step.show is not None for step in template.steps)
+    shown_values = {**values, **template.display_values(params)} if shows else {}
     for step in template.steps:
         node = step.formula[case].node
         symbolic = template.answer.kind == "expression" and step.name == template.answer.step
@@ -154,7 +156,9 @@ def _step_results(
         text = _value_text(template, step.name, value, values)
         if step.show is not None:  # the template writes the line as a textbook would
             shown_values[step.name] = _shown(template, step.name, value)
-            make_work = _made(lines.text_pieces(step.show[case], shown_values))
+            # made when first read, as the other lines: it names only parameters and steps up to this one
+            # (template_builder checks), whose shown values are final by now
+            make_work = partial(lines.text_pieces, step.show[case], shown_values)
         elif symbolic:
             make_work = _made((lines.Expression(node, symbols=template.symbols),))
         else:
