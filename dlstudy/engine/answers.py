@@ -121,13 +121,11 @@ def _array(text: str, kind: str) -> np.ndarray:
         raise AnswerFormatError(kind, "empty answer")
     if text[0] == "(" and text[-1] == ")":
         text = "[" + text[1:-1] + "]"
-    # MATLAB-style "[1 2 3]": a space between two numbers separates entries
-    text = _SPACE_BETWEEN_ENTRIES.sub(", ", text)
-    if text[0] != "[":
-        # bare "1 2 3" or "1, 2, 3"; rows may be split by ';' or new lines
-        rows = [r for r in re.split(r"[;\n]", text) if r.strip()]
-        text = "[" + "; ".join(", ".join(_split_items(r)) for r in rows) + "]"
+    # a list as dlstudy shows it (most answers) is read as it is: _bracketed would leave it unchanged
     plain = _plain_numbers(text)
+    if plain is None:
+        text = _bracketed(text)
+        plain = _plain_numbers(text)
     if plain is not None:
         # in Python: NumPy's isfinite and all cost more than the handful of entries a student types
         rows = plain if isinstance(plain[0], list) else [plain]
@@ -147,6 +145,17 @@ def _array(text: str, kind: str) -> np.ndarray:
     if not np.all(np.isfinite(value)):
         raise AnswerFormatError(kind, "every entry must be a finite number")
     return value
+
+
+def _bracketed(text: str) -> str:
+    """MATLAB-style ``[1 2 3]`` and bare ``1 2 3`` or ``1, 2; 3, 4`` as a bracketed list with commas."""
+    # a space between two numbers separates entries
+    text = _SPACE_BETWEEN_ENTRIES.sub(", ", text)
+    if text[0] != "[":
+        # bare "1 2 3" or "1, 2, 3"; rows may be split by ';' or new lines
+        rows = [r for r in re.split(r"[;\n]", text) if r.strip()]
+        text = "[" + "; ".join(", ".join(_split_items(r)) for r in rows) + "]"
+    return text
 
 
 _NUMBER = r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+"  # _PLAIN_NUMBER, written so it cannot backtrack
