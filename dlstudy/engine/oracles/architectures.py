@@ -15,6 +15,7 @@ import numpy as np
 from dlstudy.engine.oracles import register
 from dlstudy.engine.oracles.cnn_costs import conv_multiplies
 from dlstudy.engine.oracles.layer_shapes import run_shapes
+from dlstudy.engine.oracles.tensors import meta_module
 
 
 # ---------------------------------------------------------------------------
@@ -31,11 +32,11 @@ def lenet(c0: int, c1: int, k1: int, c2: int, k2: int, h: int, n: int, classes: 
     from torch import nn
 
     features = [
-        nn.Conv2d(c0, c1, k1, device="meta"), nn.MaxPool2d(2, 2),
-        nn.Conv2d(c1, c2, k2, device="meta"), nn.MaxPool2d(2, 2), nn.Flatten(),
+        meta_module(nn.Conv2d, c0, c1, k1), nn.MaxPool2d(2, 2),
+        meta_module(nn.Conv2d, c1, c2, k2), nn.MaxPool2d(2, 2), nn.Flatten(),
     ]
     shapes = run_shapes(features, n, c0)
-    head = [nn.Linear(shapes[-1][0], h, device="meta"), nn.Linear(h, classes, device="meta")]
+    head = [meta_module(nn.Linear, shapes[-1][0], h), meta_module(nn.Linear, h, classes)]
     net = nn.Sequential(*features, *head)
     return net, shapes + [(h,), (classes,)]
 
@@ -76,14 +77,14 @@ def alexnet(channels, kernels, stride1, padding, size, groups=(1, 1, 1, 1, 1), h
 
     convs, c_in = [], 3
     for i, (c, k, pad, g) in enumerate(zip(channels, kernels, padding, groups)):
-        convs.append(nn.Conv2d(c_in, c, k, stride=stride1 if i == 0 else 1, padding=pad, groups=g, bias=bias, device="meta"))
+        convs.append(meta_module(nn.Conv2d, c_in, c, k, stride=stride1 if i == 0 else 1, padding=pad, groups=g, bias=bias))
         c_in = c
     features = [convs[0], nn.MaxPool2d(3, 2), convs[1], nn.MaxPool2d(3, 2), convs[2], convs[3], convs[4],
                 nn.MaxPool2d(3, 2), nn.Flatten()]
     shapes = run_shapes(features[:-1], size, 3)
     flat = shapes[-1][0] * 6 * 6 if adaptive else run_shapes(features, size, 3)[-1][0]
-    linears = [nn.Linear(flat, hidden, bias=bias, device="meta"), nn.Linear(hidden, hidden, bias=bias, device="meta"),
-               nn.Linear(hidden, classes, bias=bias, device="meta")]
+    linears = [meta_module(nn.Linear, flat, hidden, bias=bias), meta_module(nn.Linear, hidden, hidden, bias=bias),
+               meta_module(nn.Linear, hidden, classes, bias=bias)]
     return convs, linears
 
 
@@ -120,7 +121,7 @@ def vgg_features(config: tuple[Any, ...], bias: bool = True) -> list[Any]:
         if item == "M":
             layers.append(nn.MaxPool2d(2, 2))
         else:
-            layers.append(nn.Conv2d(c_in, item, 3, padding=1, bias=bias, device="meta"))  # (ReLUs: no parameters, same shape)
+            layers.append(meta_module(nn.Conv2d, c_in, item, 3, padding=1, bias=bias))  # (ReLUs: no parameters, same shape)
             c_in = item
     return layers + [nn.Flatten()]
 
@@ -146,8 +147,8 @@ def _vgg_counts(name: str, classes: int = 1000, bias: bool = True) -> dict[str, 
     from torch import nn
 
     conv_w, conv_b, fc_in = _vgg_conv_counts(name, bias)
-    head = [nn.Linear(fc_in, 4096, bias=bias, device="meta"), nn.Linear(4096, 4096, bias=bias, device="meta"),
-            nn.Linear(4096, classes, bias=bias, device="meta")]
+    head = [meta_module(nn.Linear, fc_in, 4096, bias=bias), meta_module(nn.Linear, 4096, 4096, bias=bias),
+            meta_module(nn.Linear, 4096, classes, bias=bias)]
     fc_w = sum(m.weight.numel() for m in head)
     fc_params = sum(t.numel() for m in head for t in m.parameters())
     return {"conv_w": conv_w, "conv_b": conv_b, "fc_in": fc_in, "fc_w": fc_w, "fc_b": _biases(head),
@@ -175,7 +176,7 @@ def _inception_branch(kind: str, c_in: int, reduce: int, c_out: int, bias: bool)
     short lists, so a branch recurs far more often than the whole module."""
     from torch import nn
 
-    conv = lambda c_from, c_to, k: nn.Conv2d(c_from, c_to, k, padding=k // 2, bias=bias, device="meta")  # noqa: E731
+    conv = lambda c_from, c_to, k: meta_module(nn.Conv2d, c_from, c_to, k, padding=k // 2, bias=bias)  # noqa: E731
     if kind == "1x1":
         return (conv(c_in, c_out, 1),)
     if kind == "pool":
@@ -208,8 +209,8 @@ class ResNetBlock:
     def __init__(self, kind: str, c_in: int, c: int, stride: int, bn: bool = True) -> None:
         from torch import nn
 
-        conv = lambda a, b, k, s=1: nn.Conv2d(a, b, k, stride=s, padding=k // 2, bias=False, device="meta")  # noqa: E731
-        norm = lambda ch: [nn.BatchNorm2d(ch, device="meta")] if bn else []  # noqa: E731
+        conv = lambda a, b, k, s=1: meta_module(nn.Conv2d, a, b, k, stride=s, padding=k // 2, bias=False)  # noqa: E731
+        norm = lambda ch: [meta_module(nn.BatchNorm2d, ch)] if bn else []  # noqa: E731
         if kind == "basic":  # He et al. 2016, Fig. 5 left; torchvision's BasicBlock
             self.c_out = c
             self.main = [conv(c_in, c, 3, stride), *norm(c), conv(c, c, 3), *norm(c)]
@@ -264,7 +265,7 @@ def resnet(name: str, classes: int = 1000) -> dict[str, list[Any]]:
 
     kind, blocks = RESNETS[name]
     parts: dict[str, list[Any]] = {
-        "stem": [nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False, device="meta"), nn.BatchNorm2d(64, device="meta")],
+        "stem": [meta_module(nn.Conv2d, 3, 64, 7, stride=2, padding=3, bias=False), meta_module(nn.BatchNorm2d, 64)],
     }
     c_in = 64
     for i, (width, count) in enumerate(zip((64, 128, 256, 512), blocks), 1):
@@ -274,7 +275,7 @@ def resnet(name: str, classes: int = 1000) -> dict[str, list[Any]]:
             stage += block.modules()
             c_in = block.c_out
         parts[f"stage{i}"] = stage
-    parts["fc"] = [nn.Linear(c_in, classes, device="meta")]
+    parts["fc"] = [meta_module(nn.Linear, c_in, classes)]
     return parts
 
 
@@ -298,7 +299,7 @@ def _model_counts(name: str, classes: int) -> dict[str, int]:
     from torch import nn
 
     counts, width = _backbone_counts(name)
-    head = nn.Linear(width, classes, device="meta")
+    head = meta_module(nn.Linear, width, classes)
     counts = {**counts, "fc": counts["fc"] + sum(t.numel() for t in head.parameters())}
     counts["total"] = sum(counts.values())
     return counts

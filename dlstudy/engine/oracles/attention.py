@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlstudy.engine.oracles import register
-from dlstudy.engine.oracles.tensors import single_thread, tensor
+from dlstudy.engine.oracles.tensors import meta_module, single_thread, tensor
 
 
 def _attention(p: Mapping[str, Any], causal: bool) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def _mha_numels(embed_dim: int, heads: int, bias: bool = True) -> tuple[tuple[st
     import torch
 
     # meta tensors hold no data; float8 keeps their byte size below 2^63 for embed_dim up to 10^9
-    module = torch.nn.MultiheadAttention(embed_dim, heads, bias=bias, device="meta", dtype=torch.float8_e4m3fn)
+    module = meta_module(torch.nn.MultiheadAttention, embed_dim, heads, bias=bias, dtype=torch.float8_e4m3fn)
     return tuple((name, p.numel()) for name, p in module.named_parameters())
 
 
@@ -196,8 +196,8 @@ def _transformer_body_numels(d_model: int, heads: int, d_ff: int, enc_layers: in
 
     with warnings.catch_warnings():  # nn.Transformer warns that nested tensors need batch_first; irrelevant here
         warnings.simplefilter("ignore")
-        transformer = torch.nn.Transformer(d_model, heads, enc_layers, dec_layers, d_ff, device="meta",
-                                           dtype=torch.float8_e4m3fn)
+        transformer = meta_module(torch.nn.Transformer, d_model, heads, enc_layers, dec_layers, d_ff,
+                                  dtype=torch.float8_e4m3fn)
     encoder_layer = transformer.encoder.layers[0]
     return {
         "attn": _count(encoder_layer.self_attn),
@@ -214,14 +214,13 @@ def _embedding_numels(d_model: int, vocab: int, shared: bool, output: bool) -> i
     tie them when ``shared``; real modules on the meta device.  Module.parameters() counts a tied matrix once."""
     import torch
 
-    meta = {"device": "meta", "dtype": torch.float8_e4m3fn}
+    float8 = torch.float8_e4m3fn
     model = torch.nn.Module()
-    # a given weight skips Embedding's normal_ init, which on float8 runs through torch._refs and imports dynamo
-    embedding = lambda: torch.nn.Embedding(vocab, d_model, _weight=torch.empty(vocab, d_model, **meta))
-    model.source = embedding()
-    model.target = model.source if shared else embedding()
+    # (meta_module skips Embedding's normal_ init, which on float8 would run through torch._refs and import dynamo)
+    model.source = meta_module(torch.nn.Embedding, vocab, d_model, dtype=float8)
+    model.target = model.source if shared else meta_module(torch.nn.Embedding, vocab, d_model, dtype=float8)
     if output:
-        model.output = torch.nn.Linear(d_model, vocab, bias=not shared, **meta)
+        model.output = meta_module(torch.nn.Linear, d_model, vocab, bias=not shared, dtype=float8)
         if shared:
             model.output.weight = model.source.weight  # the pre-softmax projection is the embedding matrix
     return _count(model)

@@ -16,6 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from dlstudy.engine.oracles import register
 from dlstudy.engine.oracles.cnn_sizes import receptive_field
+from dlstudy.engine.oracles.tensors import meta_module
 
 
 # ---------------------------------------------------------------------------
@@ -52,7 +53,7 @@ def _conv_counts(c_in: int, c_out: int, k: int, bias: bool, groups: int = 1) -> 
     """(weights per filter, weights, biases) of a real nn.Conv2d."""
     import torch
 
-    conv = torch.nn.Conv2d(c_in, c_out, k, groups=groups, bias=bias, device="meta")
+    conv = meta_module(torch.nn.Conv2d, c_in, c_out, k, groups=groups, bias=bias)
     biases = conv.bias.numel() if conv.bias is not None else 0
     return conv.weight[0].numel(), conv.weight.numel(), biases
 
@@ -75,7 +76,7 @@ def _flatten_linear(c: int, h: int, w: int, m: int, bias: bool = True) -> tuple[
     import torch
 
     flat = np.broadcast_to(np.float32(0.0), (c, h, w)).size
-    linear = torch.nn.Linear(flat, m, bias=bias, device="meta")
+    linear = meta_module(torch.nn.Linear, flat, m, bias=bias)
     biases = linear.bias.numel() if linear.bias is not None else 0
     return flat, linear.weight.numel(), biases, sum(t.numel() for t in linear.parameters())
 
@@ -154,8 +155,8 @@ def _gap_counts(c: int, h: int, m: int, bias: bool = True) -> tuple[int, int, in
     pooled = sliding_window_view(fmap, (h, h), axis=(1, 2))[:, ::h, ::h]  # (c, 1, 1, h, h): one window per channel
     gap_len = math.prod(pooled.shape[:3])
     count = lambda module: sum(t.numel() for t in module.parameters())  # noqa: E731
-    flat_linear = torch.nn.Linear(fmap.size, m, bias=bias, device="meta")
-    gap_linear = torch.nn.Linear(gap_len, m, bias=bias, device="meta")
+    flat_linear = meta_module(torch.nn.Linear, fmap.size, m, bias=bias)
+    gap_linear = meta_module(torch.nn.Linear, gap_len, m, bias=bias)
     biases = gap_linear.bias.numel() if gap_linear.bias is not None else 0
     return gap_len, biases, count(flat_linear), count(gap_linear)
 
@@ -184,8 +185,8 @@ def asymmetric_conv(p: Mapping[str, Any]) -> dict[str, Any]:
     from torch import nn
 
     k, c_in, c_mid, c_out = (int(p[name]) for name in ("k", "c_in", "c_mid", "c_out"))
-    full = nn.Conv2d(c_in, c_out, k, bias=False, device="meta")
-    pair = [nn.Conv2d(c_in, c_mid, (1, k), bias=False, device="meta"), nn.Conv2d(c_mid, c_out, (k, 1), bias=False, device="meta")]
+    full = meta_module(nn.Conv2d, c_in, c_out, k, bias=False)
+    pair = [meta_module(nn.Conv2d, c_in, c_mid, (1, k), bias=False), meta_module(nn.Conv2d, c_mid, c_out, (k, 1), bias=False)]
     # the pair sees a k x k window: a 1 x k then a k x 1 window, traced back along each axis
     rows = receptive_field((("conv", 1, 1, 1), ("conv", k, 1, 1)))[-1][0]
     cols = receptive_field((("conv", k, 1, 1), ("conv", 1, 1, 1)))[-1][0]

@@ -12,6 +12,7 @@ import numpy as np
 
 from dlstudy.engine.oracles import register
 from dlstudy.engine.oracles.layer_shapes import run_shapes
+from dlstudy.engine.oracles.tensors import meta_module
 
 
 # Buffers of a parameter's shape each optimizer keeps (PyTorch: SGD's momentum_buffer; Adam's exp_avg and
@@ -31,7 +32,7 @@ def vgg_style(n: int, c0: int, filters: tuple[int, ...], pools: tuple[int, ...],
 
     layers, c_in = [], c0
     for c, pool in zip(filters, pools):
-        layers.append(nn.Conv2d(c_in, c, 3, padding=1, bias=bias, device="meta"))
+        layers.append(meta_module(nn.Conv2d, c_in, c, 3, padding=1, bias=bias))
         if pool:
             layers.append(nn.MaxPool2d(2, 2))
         c_in = c
@@ -39,7 +40,7 @@ def vgg_style(n: int, c0: int, filters: tuple[int, ...], pools: tuple[int, ...],
     shapes = run_shapes(layers, n, c0)
     width = shapes[-1][0]
     for units_out in units:
-        layers.append(nn.Linear(width, units_out, bias=bias, device="meta"))
+        layers.append(meta_module(nn.Linear, width, units_out, bias=bias))
         shapes.append((units_out,))
         width = units_out
     return layers, shapes
@@ -53,7 +54,8 @@ def cnn_memory(p: Mapping[str, Any]) -> dict[str, Any]:
     n, c0, size = int(p["n"]), int(p["c0"]), int(p["B"])
     layers, shapes = vgg_style(n, c0, as_ints("c"), as_ints("q"), as_ints("f"), bool(p["bias"]))
     entries = [math.prod(shape) for shape in shapes]
-    kinds = [type(layer) for layer in layers]
+    # each layer's torch class (meta_module's layers are subclasses of it, without the initialisation)
+    kinds = [next(kind for kind in (nn.Conv2d, nn.MaxPool2d, nn.Flatten, nn.Linear) if isinstance(layer, kind)) for layer in layers]
     conv_out = [e for e, kind in zip(entries, kinds) if kind is nn.Conv2d]
     pool_out = iter(e for e, kind in zip(entries, kinds) if kind is nn.MaxPool2d)
     after_conv = [kinds[i + 1] if i + 1 < len(kinds) else None for i, kind in enumerate(kinds) if kind is nn.Conv2d]

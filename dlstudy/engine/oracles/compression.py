@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from dlstudy.engine.oracles import register
+from dlstudy.engine.oracles.tensors import meta_module
 
 
 def _params(module: Any) -> int:
@@ -25,14 +26,14 @@ def low_rank_counts(m: int, n: int, k: int, bias: bool) -> tuple[int, int]:
 def _full_count(m: int, n: int, bias: bool) -> int:
     from torch import nn
 
-    return _params(nn.Linear(n, m, bias=bias, device="meta"))
+    return _params(meta_module(nn.Linear, n, m, bias=bias))
 
 
 @lru_cache(maxsize=1024)
 def _factored_count(m: int, n: int, k: int, bias: bool) -> int:
     from torch import nn
 
-    return _params(nn.Sequential(nn.Linear(n, k, bias=False, device="meta"), nn.Linear(k, m, bias=bias, device="meta")))
+    return _params(nn.Sequential(meta_module(nn.Linear, n, k, bias=False), meta_module(nn.Linear, k, m, bias=bias)))
 
 
 @lru_cache(maxsize=256)

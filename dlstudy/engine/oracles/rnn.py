@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from dlstudy.engine.oracles import register
-from dlstudy.engine.oracles.tensors import single_thread
+from dlstudy.engine.oracles.tensors import meta_module, single_thread
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -214,8 +214,8 @@ def _recurrent_numels(cell: str, n: int, m: int, bias: bool = True, layers: int 
     """
     import torch
 
-    module = getattr(torch.nn, cell)(n, m, num_layers=layers, bias=bias, bidirectional=bidirectional,
-                                     device="meta", dtype=torch.float8_e4m3fn)
+    module = meta_module(getattr(torch.nn, cell), n, m, num_layers=layers, bias=bias, bidirectional=bidirectional,
+                         dtype=torch.float8_e4m3fn)
     return tuple((name, p.numel()) for name, p in module.named_parameters())
 
 
@@ -245,8 +245,8 @@ def _birnn(cell: str, n_in: int, hidden: int, layers: int, batch_first: bool = F
     its byte sizes below 2^63 up to widths of 10^9), no initialisation drawn from torch's generator."""
     import torch
 
-    return getattr(torch.nn, cell)(n_in, hidden, num_layers=layers, bidirectional=True, batch_first=batch_first,
-                                   device="meta", dtype=torch.float8_e4m3fn)
+    return meta_module(getattr(torch.nn, cell), n_in, hidden, num_layers=layers, bidirectional=True,
+                       batch_first=batch_first, dtype=torch.float8_e4m3fn)
 
 
 @register("birnn_output_shape")
