@@ -10,6 +10,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.flop_counter import FlopCounterMode
 
 from dlstudy.engine.oracles import architectures, cnn_costs, cnn_memory, cnn_sizes, get, layer_shapes
+from dlstudy.engine.oracles.tensors import meta_module
 
 rng = np.random.default_rng(0)
 
@@ -395,6 +396,18 @@ def test_run_shapes_matches_meta_forward_pass():
         assert layer_shapes.run_shapes(layers, n, c0) == expected
         checked += 1
     assert checked > 150
+
+
+def test_meta_modules_are_the_torch_modules_without_their_initialisation():
+    nn = torch.nn
+    builds = [(nn.Conv2d, (3, 8, 5), {"stride": 2}), (nn.Linear, (7, 4), {"bias": False}), (nn.BatchNorm2d, (6,), {}),
+              (nn.LSTM, (5, 3), {"num_layers": 2, "bidirectional": True}), (nn.Embedding, (10, 4), {}),
+              (nn.MultiheadAttention, (8, 2), {}), (nn.Transformer, (8, 2, 2, 1, 16), {"batch_first": True})]
+    for cls, args, kwargs in builds:
+        built, plain = meta_module(cls, *args, **kwargs), cls(*args, **kwargs, device="meta")
+        assert isinstance(built, cls) and all(t.is_meta for t in [*built.parameters(), *built.buffers()])
+        for tensors in (lambda m: m.named_parameters(), lambda m: m.named_buffers()):
+            assert [(name, t.shape, t.dtype) for name, t in tensors(built)] == [(name, t.shape, t.dtype) for name, t in tensors(plain)]
 
 
 def test_lenet_shapes_match_meta_forward_pass():
