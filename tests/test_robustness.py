@@ -130,9 +130,11 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
 
 
 def test_output_to_a_full_disk_is_one_line():
+    # Every command's output goes through the one handler in Commands.main: one problem as JSON witnesses it as
+    # well as the whole catalogue does, whose listing builds every template (~1 s more in a fresh process).
     result = subprocess.run(
-        [sys.executable, "-m", "dlstudy", "problems", "--json"], stdout=open("/dev/full", "w"),
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "dlstudy", "generate", "conv-output-size", "--seed", "1", "--json"],
+        stdout=open("/dev/full", "w"), stderr=subprocess.PIPE, text=True,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "error: cannot write the output: the disk is full"
