@@ -22,6 +22,7 @@ from dlstudy.engine import exercises, sampling, solving, textlint
 from dlstudy.engine.checking import check
 from dlstudy.engine.model import Sentence
 from dlstudy.engine.params import coerce_params
+from dlstudy.engine.results import Solution, Variant
 from dlstudy.engine.templates import get_template, template_ids
 from dlstudy.mathtext import lines, printer
 from dlstudy.mathtext.markup import split_math
@@ -29,10 +30,27 @@ from dlstudy.mathtext.numbers import to_jsonable
 from typing_helpers import as_typed
 
 SEEDS = range(200)
+SHARED_SEEDS = range(6)  # the walk's first seeds, which DETERMINISM_SEEDS and TEXT_SEEDS below read again
+
+
+@pytest.fixture(scope="module")
+def solved_variants() -> dict[tuple[str, int], tuple[Variant, Solution]]:
+    """(template id, seed) -> (variant, solution) of the SHARED_SEEDS, as the walk made them, for the tests that
+    read the same seeds (sampling and solving them again cost ~1.5 s). Only read after the walk stored them; a
+    test makes what it does not find, so each runs alone and in any order."""
+    return {}
+
+
+def solved(solved_variants, template, seed: int) -> tuple[Variant, Solution]:
+    variant, solution = solved_variants.get((template.id, seed), (None, None))
+    if variant is None:
+        variant = sampling.sample(template, seed)
+        solution = solving.solve_variant(variant)
+    return variant, solution
 
 
 @pytest.mark.parametrize("template_id", template_ids())
-def test_template_over_seeds(template_id):
+def test_template_over_seeds(template_id, solved_variants):
     generic = get_template(template_id)
     mistakes_seen = {m.id: 0 for m in generic.mistakes}
     for seed in SEEDS:
@@ -44,6 +62,8 @@ def test_template_over_seeds(template_id):
         for mistake in template.mistakes:
             mistakes_seen.setdefault(mistake.id, 0)
         solution = solving.solve_variant(variant)
+        if seed in SHARED_SEEDS:
+            solved_variants[template_id, seed] = variant, solution
         assert set(solution.oracle_values) == step_names, "the oracle must compute every step shown"
 
         symbolic = template.answer.kind == "expression"
@@ -84,9 +104,10 @@ def test_template_over_seeds(template_id):
 DETERMINISM_SEEDS = range(5)
 
 
-def draw_every_template(seeds, backwards: bool) -> dict:
+def draw_every_template(seeds, backwards: bool, earlier=None) -> dict:
     """Each template's parameters for each seed, as JSON's [type name, value], drawn template after template
-    and seed after seed, or all in the opposite order. Self-contained: a child process runs its source."""
+    and seed after seed, or all in the opposite order; ``earlier`` maps (template id, seed) to a variant this
+    process drew before, taken as it is. Self-contained: a child process runs its source."""
     from dlstudy.engine import sampling
     from dlstudy.engine.model import Sentence
     from dlstudy.engine.templates import get_template, template_ids
@@ -96,7 +117,8 @@ def draw_every_template(seeds, backwards: bool) -> dict:
     for template_id in sorted(template_ids(), reverse=backwards):
         template = get_template(template_id)
         for seed in sorted(seeds, reverse=backwards):
-            params = sampling.sample(template, seed).params
+            variant = earlier.get((template_id, seed)) if earlier else None
+            params = (variant if variant is not None else sampling.sample(template, seed)).params
             drawn[f"{template_id} {seed}"] = {
                 name: [type(value).__name__, to_jsonable(str(value) if isinstance(value, Sentence) else value)]
                 for name, value in params.items()
@@ -104,12 +126,15 @@ def draw_every_template(seeds, backwards: bool) -> dict:
     return drawn
 
 
-def test_a_seed_gives_the_same_variant_in_any_process_and_order():
+def test_a_seed_gives_the_same_variant_in_any_process_and_order(solved_variants):
     """Everything in a variant follows from its parameters, so equal parameters are the same variant. Two
     processes with different string hashes (set and dict-of-set order) draw every template's seeds, in opposite
-    orders of templates and seeds: this one, after whatever the tests before drew, and a fresh one (so nothing
-    drawn before, global random state included, may matter)."""
-    forwards = json.loads(json.dumps(draw_every_template(DETERMINISM_SEEDS, backwards=False)))  # as JSON has it
+    orders of templates and seeds: this one, after whatever the tests before drew (the walk's variants of these
+    seeds, solved and checked since, when it ran first), and a fresh one (so nothing drawn before, global random
+    state included, may matter)."""
+    earlier = {key: variant for key, (variant, _) in solved_variants.items()}
+    forwards = draw_every_template(DETERMINISM_SEEDS, backwards=False, earlier=earlier)
+    forwards = json.loads(json.dumps(forwards))  # as JSON has it
     # This process's string hash is random unless PYTHONHASHSEED fixes it: the fresh one's is another.
     child_hash_seed = "1" if os.environ.get("PYTHONHASHSEED") == "2" else "2"
     source = (f"{inspect.getsource(draw_every_template)}\nimport json\n"
@@ -164,9 +189,10 @@ TEXT_SEEDS = range(1, 6)
 
 
 @pytest.mark.parametrize("template_id", template_ids())
-def test_template_reads_like_a_textbook(template_id):
+def test_template_reads_like_a_textbook(template_id, solved_variants):
     generic = get_template(template_id)
-    variants = [sampling.sample(generic, seed) for seed in TEXT_SEEDS]
+    solved_seeds = [solved(solved_variants, generic, seed) for seed in TEXT_SEEDS]
+    variants = [variant for variant, _ in solved_seeds]
     problems = []
     # A graph template's steps are generated for each variant's expression: read those of every variant.
     templates = {id(t): t for t in [generic, *(variant.template for variant in variants)]}
@@ -180,8 +206,7 @@ def test_template_reads_like_a_textbook(template_id):
             for kind, content in split_math(text):
                 if kind != "text":
                     problems += textlint.words_in_math(content)
-    for variant in variants:
-        solution = solving.solve_variant(variant)
+    for _, solution in solved_seeds:
         for step in solution.steps:
             for style in printer.STYLES:
                 line = "".join(content for _, content in lines.parts(step.work, style))
