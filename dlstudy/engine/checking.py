@@ -190,19 +190,10 @@ def compare(
     wrong = []
     for flat, ok in enumerate(right):
         if not ok:
-            label = _position_label(kind, _unravel(flat, e.shape))
+            label = _position_label(kind, np.unravel_index(flat, e.shape))
             wrong.append(f"{label}: you gave {format_number(given_entries[flat])}, "
                          f"expected {format_number(expected_entries[flat])}")
     return Match(score, tuple(wrong))
-
-
-def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """``np.unravel_index`` for one index, in plain Python (NumPy's costs more than the arithmetic)."""
-    position = []
-    for size in reversed(shape):
-        flat, index = divmod(flat, size)
-        position.append(index)
-    return tuple(reversed(position))
 
 
 def _position_label(kind: str, position: tuple[int, ...]) -> str:

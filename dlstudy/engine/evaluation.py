@@ -194,10 +194,10 @@ def carried_mistake(template: Template, mistake: Any, values: Mapping[str, Any],
     """What a student who makes ``mistake`` gives at its step and at every later step (the slip carried through
     the later formulas); a step is missing where the mistake does not apply or the chain breaks. ``slip`` is the
     mistake's value at its step (``mistake_value``) when already known."""
-    if slip is UNKNOWN:
-        with np.errstate(all="ignore"):
-            slip = mistake_value(template, mistake, values)
     wrong = slip
+    if wrong is UNKNOWN:
+        with np.errstate(all="ignore"):
+            wrong = mistake_value(template, mistake, values)
     if wrong is None:
         return {}
     carried_values = {mistake.step: wrong}

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from dlstudy.engine import graphs
-from dlstudy.engine.checking import compare, step_kind, tolerance_of
+from dlstudy.engine.checking import judge, step_kind
 from dlstudy.engine.evaluation import all_hold, mistake_value, values_within_constraints
 from dlstudy.engine.results import Variant
 from dlstudy.engine.model import Formula, Param, Sentence, Template
@@ -224,22 +224,20 @@ def _slips(template: Template, values: Mapping[str, Any]) -> dict[str, Any] | No
     """Each mistake's value at its step (None where it does not apply), or None when a mistake would give the
     right answer there."""
     slips: dict[str, Any] = {}
-    sigfigs, variable = template.answer.shown_sigfigs, template.answer.variable
     for mistake in template.mistakes:
         wrong = slips[mistake.id] = mistake_value(template, mistake, values)
         if wrong is None:
             continue
         right = values[mistake.step]
         kind = step_kind(template, mistake.step, right)
-        tolerance = tolerance_of(template, mistake.step)  # ``judge``'s, made once for both comparisons
-        if compare(kind, wrong, right, tolerance, variable, values, explain=False).score == 1.0:
+        if judge(template, kind, wrong, right, values, mistake.step, explain=False).score == 1.0:
             return None
         # Also as the student would type it off the screen: a slip 1.01% away must not round into tolerance.
         if kind in ("real", "vector", "matrix"):
-            shown = round_as_displayed(wrong, sigfigs)
+            shown = round_as_displayed(wrong, template.answer.shown_sigfigs)
             if _unchanged(shown, wrong):  # judged just above
                 continue
-            if compare(kind, shown, right, tolerance, variable, values, explain=False).score == 1.0:
+            if judge(template, kind, shown, right, values, mistake.step, explain=False).score == 1.0:
                 return None
     return slips
 
