@@ -711,7 +711,7 @@ def test_resnet_block_matches_cpu_modules_and_forward():
         got = get("resnet_block")({"block": kind, "n": n, "c_in": c_in, "c": c, "s": s, "bn": True})
         block = architectures.ResNetBlock(kind, c_in, c, s)
         # rebuild the same layers on the CPU and run them, the shortcut added as in torchvision's forward
-        cpu = lambda modules: torch.nn.Sequential(*[type(m)(**_module_args(m)) for m in modules])  # noqa: E731
+        cpu = lambda modules: torch.nn.Sequential(*[_cpu_module(m) for m in modules])  # noqa: E731
         main, shortcut = cpu(block.main), cpu(block.shortcut) if block.shortcut else torch.nn.Identity()
         x = torch.randn(1, c_in, n, n)
         y = main(x) + shortcut(x)
@@ -719,11 +719,13 @@ def test_resnet_block_matches_cpu_modules_and_forward():
         assert got["total"] == sum(t.numel() for t in [*main.parameters(), *shortcut.parameters()])
 
 
-def _module_args(module):
+def _cpu_module(module):
+    """The same layer as torch builds it on the CPU, initialised (the oracle's meta layers skip initialisation)."""
     if isinstance(module, torch.nn.Conv2d):
-        return dict(in_channels=module.in_channels, out_channels=module.out_channels, kernel_size=module.kernel_size,
-                    stride=module.stride, padding=module.padding, bias=module.bias is not None)
-    return dict(num_features=module.num_features)
+        return torch.nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, stride=module.stride,
+                               padding=module.padding, bias=module.bias is not None)
+    assert isinstance(module, torch.nn.BatchNorm2d), module
+    return torch.nn.BatchNorm2d(module.num_features)
 
 
 def test_cnn_memory_golden():
