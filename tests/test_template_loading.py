@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -346,3 +347,18 @@ def test_choosing_problems_by_topic_builds_only_the_chosen_templates(monkeypatch
     chosen = exercises.selected_ids(["gnn"])
     assert chosen == [t for t, (topic, _) in built.items() if topic == "gnn"]
     assert templates._load.cache_info().currsize == 0  # no template was built to find them
+
+
+def test_a_looped_mistakes_condition_is_evaluated_quietly_when_carried(tmp_path):
+    """Carrying a looped slip reads the mistake's `when` again: there, as in every formula, 1/0 is inf without a
+    RuntimeWarning on the student's screen."""
+    text = LOOP.replace("    expr: 'S_prev + t'\n", "    expr: 'S_prev + t'\n    when: '1/(a - 0.5) != 0'\n")
+    template = parse_template(write(tmp_path, text, "loop"))
+    mistake = template.mistakes[0]
+    values = evaluation.formula_values(template, {"T": 3, "a": 0.5})
+    with np.errstate(all="ignore"):
+        slip = evaluation.mistake_value(template, mistake, values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        carried = evaluation.carried_mistake(template, mistake, values, slip)
+    assert carried["last"] == 4 + 16 + 49

@@ -206,12 +206,12 @@ def carried_mistake(template: Template, mistake: Any, values: Mapping[str, Any],
     carried = dict(values)
     names = [s.name for s in template.steps]
     made = names.index(mistake.step)
-    if template.step(mistake.step).loop:  # the loop runs again from its start with the slip at every t
-        first, override = _loop_start(template, mistake.step), (mistake.step, _applies(template, mistake, values))
-    else:  # the later steps see the slip's value
-        carried[mistake.step] = wrong
-        first, override = made + 1, None
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # also over the mistake's `when`, a formula like any other
+        if template.step(mistake.step).loop:  # the loop runs again from its start with the slip at every t
+            first, override = _loop_start(template, mistake.step), (mistake.step, _applies(template, mistake, values))
+        else:  # the later steps see the slip's value
+            carried[mistake.step] = wrong
+            first, override = made + 1, None
         evaluated = evaluate_steps(template, carried, template.case_of(values), first, override)
         while True:
             try:
