@@ -129,15 +129,31 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     assert [p.name for p in folder.iterdir()] == ["cards.csv"]  # no temporary file left behind
 
 
+# A user's stdout is block-buffered: what a failed write left in the buffer is written again at exit, which
+# PYTHONUNBUFFERED (set on this machine) would hide.
+BUFFERED_STDOUT = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+ONE_PROBLEM = [sys.executable, "-m", "dlstudy", "generate", "conv-output-size", "--seed", "1", "--json"]
+
+
 def test_output_to_a_full_disk_is_one_line():
     # Every command's output goes through the one handler in Commands.main: one problem as JSON witnesses it as
     # well as the whole catalogue does, whose listing builds every template (~1 s more in a fresh process).
-    result = subprocess.run(
-        [sys.executable, "-m", "dlstudy", "generate", "conv-output-size", "--seed", "1", "--json"],
-        stdout=open("/dev/full", "w"), stderr=subprocess.PIPE, text=True,
-    )
-    assert result.returncode == 2
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(ONE_PROBLEM, stdout=full, stderr=subprocess.PIPE, text=True, env=BUFFERED_STDOUT)
     assert result.stderr.strip() == "error: cannot write the output: the disk is full"
+    assert result.returncode == 2
+
+
+def test_output_to_a_closed_pipe_ends_quietly():
+    """`dlstudy ... | head -1`: the reader is gone, so the rest of the output goes nowhere, without a message."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(ONE_PROBLEM, stdout=write_end, stderr=subprocess.PIPE, text=True, env=BUFFERED_STDOUT)
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 1
 
 
 # ---------------------------------------------------------------------------
