@@ -54,8 +54,7 @@ def cnn_memory(p: Mapping[str, Any]) -> dict[str, Any]:
     n, c0, size = int(p["n"]), int(p["c0"]), int(p["B"])
     layers, shapes = vgg_style(n, c0, as_ints("c"), as_ints("q"), as_ints("f"), bool(p["bias"]))
     entries = [math.prod(shape) for shape in shapes]
-    # each layer's torch class (meta_module's layers are subclasses of it, without the initialisation)
-    kinds = [next(kind for kind in (nn.Conv2d, nn.MaxPool2d, nn.Flatten, nn.Linear) if isinstance(layer, kind)) for layer in layers]
+    kinds = [type(layer) for layer in layers]
     conv_out = [e for e, kind in zip(entries, kinds) if kind is nn.Conv2d]
     pool_out = iter(e for e, kind in zip(entries, kinds) if kind is nn.MaxPool2d)
     after_conv = [kinds[i + 1] if i + 1 < len(kinds) else None for i, kind in enumerate(kinds) if kind is nn.Conv2d]
