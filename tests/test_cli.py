@@ -38,6 +38,24 @@ def test_problems_json_lists_every_template_with_pinned_fields():
         assert all(isinstance(v, str) and v for v in item["params"].values())
 
 
+def test_the_listing_reads_each_heading_from_the_cache_without_building_a_template(monkeypatch):
+    """`dlstudy problems` shows each template's id, topic, answer kind and title as building it gives them, read
+    from the cache of validated files (building all the templates takes about a second)."""
+    from dlstudy.engine import templates as catalogue
+
+    built = [catalogue.Heading.of(get_template(i)) for i in template_ids()]  # validated, so cached
+
+    def no_building(template_id):
+        raise AssertionError(f"built {template_id} to list it")
+
+    monkeypatch.setattr(catalogue, "get_template", no_building)
+    assert catalogue.headings() == built
+    result = run("problems", "--topic", "rnn")
+    assert result.exit_code == 0
+    for heading in (h for h in built if h.topic == "rnn"):
+        assert re.search(rf"{re.escape(heading.id)}\s+│\s+rnn\s+│\s+{heading.kind}\s", result.stdout), heading
+
+
 def test_problems_topic_filter_and_unknown_topic():
     items = json.loads(run("problems", "--topic", "cnn", "--json").stdout)
     assert items and all(i["topic"] == "cnn" for i in items)

@@ -17,7 +17,7 @@ def problems_command(
 ) -> None:
     """List the problem templates, find them by words, or show one with every parameter it takes."""
     from dlstudy.engine import exercises
-    from dlstudy.engine.templates import all_templates
+    from dlstudy.engine.templates import get_template, headings
 
     if search and problem_id is not None:  # `--search lstm gates`: the word after the first is searched too
         search, problem_id = [*search, problem_id], None
@@ -30,18 +30,18 @@ def problems_command(
 
         terminal.problem_details(described)
         return
-    templates = all_templates(topic)
+    listed = headings(topic)
     if search:
         found = {t.id for t in exercises.search(search)}
-        templates = [t for t in templates if t.id in found]
-        if not templates:
+        listed = [heading for heading in listed if heading.id in found]
+        if not listed:
             raise DlstudyError(f"no problem mentions {' '.join(search)!r}; list them all with `dlstudy problems`")
     if as_json:
-        print_json([t.summary() for t in templates])
+        print_json([get_template(heading.id).summary() for heading in listed])
         return
     from dlstudy.cli import terminal
 
-    terminal.problem_table(templates)
+    terminal.problem_table(listed)
 
 
 @app.command("generate")

@@ -17,7 +17,7 @@ from rich.table import Table
 from dlstudy.engine.answers import CHOICE_LETTERS
 from dlstudy.engine.checking import Verdict
 from dlstudy.engine.results import Solution, Variant
-from dlstudy.engine.templates import Template
+from dlstudy.engine.templates import Heading
 from dlstudy.mathtext import lines
 
 console = Console(highlight=False)
@@ -28,14 +28,14 @@ def _math(text: str) -> str:
     return lines.line(lines.text_pieces(text))
 
 
-def problem_table(templates: Sequence[Template]) -> None:
-    table = Table(title=f"{len(templates)} problem template{'' if len(templates) == 1 else 's'}")
+def problem_table(listed: Sequence[Heading]) -> None:
+    table = Table(title=f"{len(listed)} problem template{'' if len(listed) == 1 else 's'}")
     table.add_column("id", style="bold", no_wrap=True, overflow="fold")  # an id is typed back: never cut
     table.add_column("topic", no_wrap=True)
     table.add_column("answer", no_wrap=True)
     table.add_column("title", overflow="fold")
-    for t in templates:
-        table.add_row(t.id, t.topic, t.answer.kind, esc(t.title))
+    for heading in listed:
+        table.add_row(heading.id, heading.topic, heading.kind, esc(heading.title))
     console.print(table, crop=False)
     console.print("Try: dlstudy problems ID   ·   dlstudy drill TOPIC   ·   dlstudy solve ID name=value ...")
 

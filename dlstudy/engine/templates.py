@@ -70,32 +70,43 @@ def get_template(template_id: str) -> Template:
 
 @dataclass(frozen=True)
 class Heading:
-    """What a template is called and where it belongs, known without building it."""
+    """What a template is called, where it belongs and what it asks for, known without building it."""
 
     id: str
     topic: str
     title: str
+    kind: str  # the answer's kind
+
+    @classmethod
+    def of(cls, template: Template) -> Heading:
+        return cls(template.id, template.topic, template.title, template.answer.kind)
 
 
-def headings() -> list[Heading]:
-    """Every template's heading, read from the cache of validated files where it can be: choosing problems by
-    topic, or by mastery, then builds only the ones chosen (building all of them takes about half a second)."""
+def headings(topic: str | None = None) -> list[Heading]:
+    """Every template's heading (or those of ``topic``), read from the cache of validated files where it can be:
+    listing the catalogue, or choosing problems by topic or by mastery, then builds only the templates chosen
+    (building all of them costs about 0.7 s)."""
     found = []
     for template_id, path in _template_files(problem_dirs()).items():
         cached = filecache.read("problems", path)
-        topic, title = (cached.get("topic"), cached.get("title")) if isinstance(cached, dict) else (None, None)
-        if not (isinstance(topic, str) and isinstance(title, str)):
-            template = get_template(template_id)
-            topic, title = template.topic, template.title
-        found.append(Heading(template_id, topic, title))
-    return found
+        answer = cached.get("answer") if isinstance(cached, dict) else None
+        fields = (cached.get("topic"), cached.get("title"), answer.get("kind")) if isinstance(answer, dict) else ()
+        if len(fields) == 3 and all(isinstance(field, str) for field in fields):
+            found.append(Heading(template_id, *fields))
+        else:
+            found.append(Heading.of(get_template(template_id)))
+    return _of_topic(found, topic)
 
 
 def all_templates(topic: str | None = None) -> list[Template]:
-    templates = [get_template(i) for i in template_ids()]
-    if topic is not None:
-        topics = sorted({t.topic for t in templates})
-        if topic not in topics:
-            raise DlstudyError(f"unknown topic {topic!r}{did_you_mean(topic, topics)}; topics: {', '.join(topics)}")
-        templates = [t for t in templates if t.topic == topic]
-    return templates
+    return _of_topic([get_template(i) for i in template_ids()], topic)
+
+
+def _of_topic(items: list, topic: str | None) -> list:
+    """The templates (or headings) of ``topic``; all of them for None."""
+    if topic is None:
+        return items
+    topics = sorted({item.topic for item in items})
+    if topic not in topics:
+        raise DlstudyError(f"unknown topic {topic!r}{did_you_mean(topic, topics)}; topics: {', '.join(topics)}")
+    return [item for item in items if item.topic == topic]
