@@ -84,6 +84,13 @@ def test_cloze_gaps_survive_latex_braces():
     assert "a/b" in render_math(cloze_side(text, 1, reveal=True))
 
 
+def test_an_operator_name_in_a_subscript_is_set_like_any_letters():
+    r"""η_{\max}, x_{\min}: the name ends its group, so it takes no space there and is subscripted like letters
+    (these printed as "η_max =0.1" and "rank K_max  for")."""
+    text = r"from $\eta_{\max} = 0.1$ to $x_{\min}$, the rank $K_{\max}$ for which $\log x$ and $\max(a, b)$ hold"
+    assert render_math(text) == "from ηₘₐₓ=0.1 to xₘᵢₙ, the rank Kₘₐₓ for which log\u2009x and max(a,b) hold"
+
+
 BAD_DECKS = {
     "bad yaml": ("deck: x\ntitle: [unclosed\n", r":\d+:\d+: "),
     "duplicate id": (
