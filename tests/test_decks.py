@@ -87,8 +87,9 @@ def test_cloze_gaps_survive_latex_braces():
 def test_an_operator_name_in_a_subscript_is_set_like_any_letters():
     r"""η_{\max}, x_{\min}: the name ends its group, so it takes no space there and is subscripted like letters
     (these printed as "η_max =0.1" and "rank K_max  for")."""
-    text = r"from $\eta_{\max} = 0.1$ to $x_{\min}$, the rank $K_{\max}$ for which $\log x$ and $\max(a, b)$ hold"
-    assert render_math(text) == "from ηₘₐₓ=0.1 to xₘᵢₙ, the rank Kₘₐₓ for which log\u2009x and max(a,b) hold"
+    text = (r"from $\eta_{\max} = 0.1$ to $x_{\min}$, the rank $K_{\max}$ for which $\log x$ and $\max(a, b)$ hold,"
+            r" $x_{\min,j}$")
+    assert render_math(text) == "from ηₘₐₓ=0.1 to xₘᵢₙ, the rank Kₘₐₓ for which log\u2009x and max(a,b) hold, x_min,j"
 
 
 BAD_DECKS = {
