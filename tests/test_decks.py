@@ -84,12 +84,14 @@ def test_cloze_gaps_survive_latex_braces():
     assert "a/b" in render_math(cloze_side(text, 1, reveal=True))
 
 
-def test_an_operator_name_in_a_subscript_is_set_like_any_letters():
-    r"""η_{\max}, x_{\min}: the name ends its group, so it takes no space there and is subscripted like letters
-    (these printed as "η_max =0.1" and "rank K_max  for")."""
+def test_an_operator_name_takes_a_thin_space_only_before_an_operand():
+    r"""An operator name takes a thin space only before an operand: η_{\max} is subscripted like any letters,
+    and no stray space comes before a brace, a comma, a bracket or an operator (these printed as "η_max =0.1",
+    "rank K_max  for", "x_min ,j" and "(x-min )/(max -min )")."""
     text = (r"from $\eta_{\max} = 0.1$ to $x_{\min}$, the rank $K_{\max}$ for which $\log x$ and $\max(a, b)$ hold,"
-            r" $x_{\min,j}$")
-    assert render_math(text) == "from ηₘₐₓ=0.1 to xₘᵢₙ, the rank Kₘₐₓ for which log\u2009x and max(a,b) hold, x_min,j"
+            r" $x_{\min,j}$, $(x - \min)/(\max - \min)$")
+    assert render_math(text) == ("from ηₘₐₓ=0.1 to xₘᵢₙ, the rank Kₘₐₓ for which log\u2009x and max(a,b) hold, x_min,j,"
+                                 " (x-min)/(max-min)")
 
 
 BAD_DECKS = {

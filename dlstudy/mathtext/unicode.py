@@ -32,11 +32,11 @@ _OPERATOR_NAMES = re.compile(r"\\(log|ln|exp|tanh|sinh|cosh|max|min|argmax|argmi
 _PLAIN_NAME = re.compile(r"\\(?:operatorname|mathrm)\{([A-Za-z]+)\}")
 _TEXT_WITH_SPACES = re.compile(r"\\(?:text|textrm|mathrm)\{([^{}\\]*\s[^{}\\]*)\}")
 def _operator_name(match: re.Match) -> str:
-    """log X -> "log X" (a thin space flatlatex keeps); log(x), max_a stay tight, and so does a name before a
-    comma, at the end of a group or of the formula: K_{\\max} is Kₘₐₓ, x_{\\min,j} is x_min,j, and text after a
-    formula has its own space."""
+    """log x -> "log x": a thin space (one flatlatex keeps) only where an operand follows the name; log(x), max_a,
+    K_{\\max}, (x - \\min)/(\\max - \\min) stay tight (Kₘₐₓ, (x-min)/(max-min)), and text after a formula has its
+    own space."""
     rest = match.string[match.end():].lstrip()
-    return match.group(1) + ("" if rest[:1] in ("(", "_", "^", "{", "}", ",", "'", "′", "") else "\u2009")
+    return match.group(1) + ("\u2009" if rest[:1].isalnum() or rest[:1] == "\\" else "")
 
 
 _BIG_OPERATOR_CHARS = {"sum": "∑", "prod": "∏", "int": "∫"}
