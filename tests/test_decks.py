@@ -94,6 +94,12 @@ def test_an_operator_name_takes_a_thin_space_only_before_an_operand():
                                  " (x-min)/(max-min)")
 
 
+def test_a_fraction_after_a_function_name_keeps_its_parentheses():
+    """On one line a fraction is (a)/(b): after ln, log or cos without parentheses, ln (p)/(q) reads as ln(p)/q."""
+    text = r"$D = \sum_i p_i \ln \frac{p_i}{q_i}$, $\cos\frac{\pi t}{T}$, $\log\frac{1}{2}$ and $\frac{a+b}{c}$"
+    assert render_math(text) == "D=∑ᵢpᵢln((pᵢ)/(qᵢ)), cos((πt)/T), log(½) and (a+b)/c"
+
+
 BAD_DECKS = {
     "bad yaml": ("deck: x\ntitle: [unclosed\n", r":\d+:\d+: "),
     "duplicate id": (

@@ -39,6 +39,31 @@ def _operator_name(match: re.Match) -> str:
     return match.group(1) + ("\u2009" if rest[:1].isalnum() or rest[:1] == "\\" else "")
 
 
+# A name before a fraction: on one line the fraction needs parentheses, or ln (p)/(q) reads as ln(p)/q.
+_NAME_BEFORE_FRACTION = re.compile(_OPERATOR_NAMES.pattern + r"\s*(?=\\frac\s*\{)")
+
+
+def _fractions_in_parentheses(latex: str) -> str:
+    """``\\ln \\frac{p}{q}`` as ``\\ln(\\frac{p}{q})``, printed ln(p/q); also inside the fraction."""
+    out, index = [], 0
+    for match in _NAME_BEFORE_FRACTION.finditer(latex):
+        if match.start() < index:
+            continue  # inside a fraction already put in parentheses (and done there)
+        start = match.end()
+        numerator_end = _script_group(latex, _after_spaces(latex, start + len("\\frac")))
+        end = _script_group(latex, _after_spaces(latex, numerator_end))
+        out.append(latex[index:start] + "(" + _fractions_in_parentheses(latex[start:end]) + ")")
+        index = end
+    out.append(latex[index:])
+    return "".join(out)
+
+
+def _after_spaces(latex: str, index: int) -> int:
+    while index < len(latex) and latex[index].isspace():
+        index += 1
+    return index
+
+
 _BIG_OPERATOR_CHARS = {"sum": "∑", "prod": "∏", "int": "∫"}
 _BIG_OPERATORS = re.compile(r"\\(sum|prod|int)(?![A-Za-z])")
 _SCRIPT = r"(\{(?:[^{}]|\{[^{}]*\})*\}|\\?[A-Za-z0-9])"  # {..} with one level of nesting, or one token
@@ -154,6 +179,7 @@ def latex_to_unicode(latex: str) -> str:
     for command, text in _EXTRA_COMMANDS.items():
         if not command[1:].isalpha() or text.startswith("\\"):
             latex = latex.replace(command, text)
+    latex = _fractions_in_parentheses(latex)
     latex = _OPERATOR_NAMES.sub(_operator_name, latex)
     latex = _plain_subscripts(latex)
     # big operators with limits are rendered here: ∑ᵢ₌₁ⁿ rather than flatlatex's (∑ᵢ₌₁)ⁿ
