@@ -100,6 +100,13 @@ def test_a_fraction_after_a_function_name_keeps_its_parentheses():
     assert render_math(text) == "D=∑ᵢpᵢln((pᵢ)/(qᵢ)), cos((πt)/T), log(½) and (a+b)/c"
 
 
+def test_a_fraction_before_a_factor_is_put_in_parentheses():
+    """On one line 1/N∑ᵢxᵢ reads as 1/(N∑ᵢxᵢ) and 2/n(ŷ-y) as 2/(n(ŷ-y)); ½ is one glyph and needs none."""
+    text = (r"$\mu = \frac{1}{N} \sum_i x_i$, $\frac{2}{n}(\hat y - y)$, $\frac{1}{\beta}\ln(1 + e^{\beta x})$,"
+            r" $\frac{1}{2}(a - b)$, $\frac{a}{b} = c$, $\frac{a}{b} \cdot c$, $\sqrt{\frac{1}{m} \sum_i x_i^2}$")
+    assert render_math(text) == ("μ=(1/N)∑ᵢxᵢ, (2/n)(ŷ-y), (1/β)ln(1+eᵝˣ), ½(a-b), a/b=c, a/b·c, √((1/m)∑ᵢ(xᵢ)²)")
+
+
 BAD_DECKS = {
     "bad yaml": ("deck: x\ntitle: [unclosed\n", r":\d+:\d+: "),
     "duplicate id": (

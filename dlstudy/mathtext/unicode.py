@@ -64,6 +64,45 @@ def _after_spaces(latex: str, index: int) -> int:
     return index
 
 
+_FRACTION = re.compile(r"\\frac\s*(?=\{)")
+# What may follow a fraction without being multiplied by it: an operator, a relation, a closing bracket, spacing.
+_NOT_A_FACTOR = re.compile(
+    r"\\(?:cdot|times|div|pm|mp|le|leq|ge|geq|ll|gg|ne|neq|approx|equiv|sim|propto|to|gets|mapsto|in|notin|mid"
+    r"|quad|qquad|right|end|ldots|cdots|dots|big|Big|bigr|Bigr)(?![A-Za-z])|\\[,;:! \\]"
+)
+
+
+def _fractions_before_factors(latex: str) -> str:
+    """A fraction multiplied by what follows it in parentheses: on one line 1/N∑ᵢxᵢ and 2/n(ŷ-y) read as
+    1/(N∑ᵢxᵢ) and 2/(n(ŷ-y)), so they print as (1/N)∑ᵢxᵢ and (2/n)(ŷ-y); ½x is one glyph and stays."""
+    out, index = [], 0
+    for match in _FRACTION.finditer(latex):
+        if match.start() < index:
+            continue  # inside a fraction already put in parentheses (and done there)
+        numerator_start = match.end()
+        numerator_end = _script_group(latex, numerator_start)
+        denominator_start = _after_spaces(latex, numerator_end)
+        end = _script_group(latex, denominator_start)
+        rest = latex[_after_spaces(latex, end):]
+        factor_follows = rest[:1].isalnum() or rest[:1] in ("(", "[", "{") or (
+            rest[:1] == "\\" and not _NOT_A_FACTOR.match(rest))
+        numbers = (_inner(latex[numerator_start:numerator_end]), _inner(latex[denominator_start:end]))
+        if factor_follows and numbers not in _VULGAR_FRACTIONS:
+            fraction = latex[match.start():end]
+            out.append(latex[index:match.start()] + "(" + fraction[:5] + _fractions_before_factors(fraction[5:]) + ")")
+            index = end
+    out.append(latex[index:])
+    return "".join(out)
+
+
+def _inner(group: str) -> str:
+    return (group[1:-1] if group.startswith("{") else group).strip()
+
+
+_VULGAR_FRACTIONS = {(str(a), str(b)) for a, b in [(1, 2), (1, 3), (2, 3), (1, 4), (3, 4), (1, 5), (2, 5), (3, 5), (4, 5),
+                                                   (1, 6), (5, 6), (1, 7), (1, 8), (3, 8), (5, 8), (7, 8), (1, 9)]}
+
+
 _BIG_OPERATOR_CHARS = {"sum": "∑", "prod": "∏", "int": "∫"}
 _BIG_OPERATORS = re.compile(r"\\(sum|prod|int)(?![A-Za-z])")
 _SCRIPT = r"(\{(?:[^{}]|\{[^{}]*\})*\}|\\?[A-Za-z0-9])"  # {..} with one level of nesting, or one token
@@ -180,6 +219,7 @@ def latex_to_unicode(latex: str) -> str:
         if not command[1:].isalpha() or text.startswith("\\"):
             latex = latex.replace(command, text)
     latex = _fractions_in_parentheses(latex)
+    latex = _fractions_before_factors(latex)
     latex = _OPERATOR_NAMES.sub(_operator_name, latex)
     latex = _plain_subscripts(latex)
     # big operators with limits are rendered here: ∑ᵢ₌₁ⁿ rather than flatlatex's (∑ᵢ₌₁)ⁿ
