@@ -90,7 +90,7 @@ def test_an_operator_name_takes_a_thin_space_only_before_an_operand():
     "rank K_max  for", "x_min ,j" and "(x-min )/(max -min )")."""
     text = (r"from $\eta_{\max} = 0.1$ to $x_{\min}$, the rank $K_{\max}$ for which $\log x$ and $\max(a, b)$ hold,"
             r" $x_{\min,j}$, $(x - \min)/(\max - \min)$")
-    assert render_math(text) == ("from ηₘₐₓ=0.1 to xₘᵢₙ, the rank Kₘₐₓ for which log\u2009x and max(a,b) hold, x_min,j,"
+    assert render_math(text) == ("from ηₘₐₓ=0.1 to xₘᵢₙ, the rank Kₘₐₓ for which log\u2009x and max(a,b) hold, x_(min,j),"
                                  " (x-min)/(max-min)")
 
 
@@ -105,6 +105,15 @@ def test_a_fraction_before_a_factor_is_put_in_parentheses():
     text = (r"$\mu = \frac{1}{N} \sum_i x_i$, $\frac{2}{n}(\hat y - y)$, $\frac{1}{\beta}\ln(1 + e^{\beta x})$,"
             r" $\frac{1}{2}(a - b)$, $\frac{a}{b} = c$, $\frac{a}{b} \cdot c$, $\sqrt{\frac{1}{m} \sum_i x_i^2}$")
     assert render_math(text) == ("μ=(1/N)∑ᵢxᵢ, (2/n)(ŷ-y), (1/β)ln(1+eᵝˣ), ½(a-b), a/b=c, a/b·c, √((1/m)∑ᵢ(xᵢ)²)")
+
+
+def test_a_subscript_unicode_cannot_lower_shows_where_it_ends():
+    """W_{ig}x_t printed W_igxₜ and \\sum_{i:p_i>0} p_i printed ∑_i:pᵢ>0pᵢ: a subscript of several symbols goes in
+    parentheses, and a one-word subscript is set off by a thin space from a letter after it."""
+    text = (r"$W_{ig}x_t$, $\sum_{i:\, p_i > 0} p_i$, $\mathbb{E}_{z \sim q}[x]$, $PE_{(pos, 2i)}$, $T_{\mathrm{cur}} = e$,"
+            r" $W_{hy}^\top h$, $\min_G \max_D V$, $\theta_{t+1}$")
+    assert render_math(text) == ("W_ig\u2009xₜ, ∑_(i:pᵢ>0)pᵢ, 𝔼_(z∼q)[x], PE_(pos,2i), T_cur=e, W_hyᵀh,"
+                                 " min_G\u2009max_D\u2009V, θₜ₊₁")
 
 
 BAD_DECKS = {

@@ -9,6 +9,7 @@ flatlatex lacks a few commands we use; they are added here, in one place.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from dlstudy.limits import quoted
@@ -65,16 +66,29 @@ def _after_spaces(latex: str, index: int) -> int:
 
 
 _FRACTION = re.compile(r"\\frac\s*(?=\{)")
-# What may follow a fraction without being multiplied by it: an operator, a relation, a closing bracket, spacing.
-_NOT_A_FACTOR = re.compile(
-    r"\\(?:cdot|times|div|pm|mp|le|leq|ge|geq|ll|gg|ne|neq|approx|equiv|sim|propto|to|gets|mapsto|in|notin|mid"
-    r"|quad|qquad|right|end|ldots|cdots|dots|big|Big|bigr|Bigr)(?![A-Za-z])|\\[,;:! \\]"
+# A command that stands for a symbol or starts a term (a letter, a function, a bracket), not an operator or spacing.
+_TERM_COMMAND = re.compile(
+    r"\\(?:var)?(?:alpha|beta|gamma|delta|epsilon|zeta|eta|theta|iota|kappa|lambda|mu|nu|xi|pi|rho|sigma|tau"
+    r"|upsilon|phi|chi|psi|omega|ell|math[a-z]+|operatorname|boldsymbol|hat|bar|tilde|vec|dot|nabla|partial|sum"
+    r"|prod|int|sqrt|frac|log|ln|exp|max|min|sin|cos|tan|tanh|sinh|cosh|det|arg|argmax|argmin|left|infty"
+    r"|lVert|lvert|langle|lfloor|lceil)(?![A-Za-z])",
+    re.IGNORECASE,
 )
+
+
+def _starts_a_term(text: str) -> bool:
+    """A letter or digit on the line (x, σ, 2), or a command for one (\\sigma, \\sum, \\left(, \\lVert): not a raised
+    or lowered character (ᵀ, ²) that belongs to what precedes, an operator or a closing bracket."""
+    if text[:1] == "\\":
+        return bool(_TERM_COMMAND.match(text))
+    return bool(text) and unicodedata.category(text[0]) in ("Lu", "Ll", "Lo", "Nd")
 
 
 def _fractions_before_factors(latex: str) -> str:
     """A fraction multiplied by what follows it in parentheses: on one line 1/N∑ᵢxᵢ and 2/n(ŷ-y) read as
     1/(N∑ᵢxᵢ) and 2/(n(ŷ-y)), so they print as (1/N)∑ᵢxᵢ and (2/n)(ŷ-y); ½x is one glyph and stays."""
+    import flatlatex.data
+
     out, index = [], 0
     for match in _FRACTION.finditer(latex):
         if match.start() < index:
@@ -84,12 +98,11 @@ def _fractions_before_factors(latex: str) -> str:
         denominator_start = _after_spaces(latex, numerator_end)
         end = _script_group(latex, denominator_start)
         rest = latex[_after_spaces(latex, end):]
-        factor_follows = rest[:1].isalnum() or rest[:1] in ("(", "[", "{") or (
-            rest[:1] == "\\" and not _NOT_A_FACTOR.match(rest))
+        factor_follows = _starts_a_term(rest) or rest[:1] in ("(", "[", "{", "‖", "⌊", "⌈", "⟨")  # ‖ opens a norm here
         numbers = (_inner(latex[numerator_start:numerator_end]), _inner(latex[denominator_start:end]))
-        if factor_follows and numbers not in _VULGAR_FRACTIONS:
-            fraction = latex[match.start():end]
-            out.append(latex[index:match.start()] + "(" + fraction[:5] + _fractions_before_factors(fraction[5:]) + ")")
+        if factor_follows and numbers not in flatlatex.data.known_fracts:  # ½, ¾: flatlatex's one-glyph fractions
+            inside = _fractions_before_factors(latex[numerator_start:end])
+            out.append(latex[index:match.start()] + "(\\frac" + inside + ")")
             index = end
     out.append(latex[index:])
     return "".join(out)
@@ -97,10 +110,6 @@ def _fractions_before_factors(latex: str) -> str:
 
 def _inner(group: str) -> str:
     return (group[1:-1] if group.startswith("{") else group).strip()
-
-
-_VULGAR_FRACTIONS = {(str(a), str(b)) for a, b in [(1, 2), (1, 3), (2, 3), (1, 4), (3, 4), (1, 5), (2, 5), (3, 5), (4, 5),
-                                                   (1, 6), (5, 6), (1, 7), (1, 8), (3, 8), (5, 8), (7, 8), (1, 9)]}
 
 
 _BIG_OPERATOR_CHARS = {"sum": "∑", "prod": "∏", "int": "∫"}
@@ -167,6 +176,16 @@ def _script_group(latex: str, start: int) -> int:
     return start + 1
 
 
+def _one_bracketed(text: str) -> bool:
+    """Whether ``text`` is one pair of parentheses and what they hold: (pos,2i), not (a)+(b)."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth == 0:
+            return index == len(text) - 1 and index > 0
+    return False
+
+
 def _plain_subscripts(latex: str) -> str:
     """A subscript Unicode cannot write (``W_{hy}``, ``k_{\\mathrm{eff}}``) as ``W_hy``, not flatlatex's ``W[hy]``."""
     import flatlatex.data
@@ -191,7 +210,13 @@ def _plain_subscripts(latex: str) -> str:
             shown = ""
         if shown and not all(c in flatlatex.data.subscript for c in shown):
             nested = _plain_subscripts(inner)
-            out.append(latex[index:at] + "\ue002{" + (f"({nested})" if "_" in shown else nested) + "}")
+            # in parentheses unless it is one word (W_hy, T_cur, s′, ∞): ∑_(i:pᵢ>0)pᵢ shows where the subscript ends
+            one_word = "_" not in shown and all(c.isalnum() or c in "′*∞" for c in shown)
+            delimited = _one_bracketed(shown)  # PE_{(pos, 2i)}: in parentheses already
+            out.append(latex[index:at] + "\ue002{" + (nested if one_word or delimited else f"({nested})") + "}")
+            rest = latex[_after_spaces(latex, end):]
+            if one_word and _starts_a_term(rest):
+                out.append("\u2009")  # a letter after it is not part of it: W_ig xₜ, not W_igxₜ
         else:
             out.append(latex[index:end])
         index = end
