@@ -40,28 +40,15 @@ def _operator_name(match: re.Match) -> str:
     return match.group(1) + ("\u2009" if rest[:1].isalnum() or rest[:1] == "\\" else "")
 
 
-# A name before a fraction: on one line the fraction needs parentheses, or ln (p)/(q) reads as ln(p)/q.
-_NAME_BEFORE_FRACTION = re.compile(_OPERATOR_NAMES.pattern + r"\s*(?=\\frac\s*\{)")
-
-
-def _fractions_in_parentheses(latex: str) -> str:
-    """``\\ln \\frac{p}{q}`` as ``\\ln(\\frac{p}{q})``, printed ln(p/q); also inside the fraction."""
-    out, index = [], 0
-    for match in _NAME_BEFORE_FRACTION.finditer(latex):
-        if match.start() < index:
-            continue  # inside a fraction already put in parentheses (and done there)
-        start = match.end()
-        numerator_end = _script_group(latex, _after_spaces(latex, start + len("\\frac")))
-        end = _script_group(latex, _after_spaces(latex, numerator_end))
-        out.append(latex[index:start] + "(" + _fractions_in_parentheses(latex[start:end]) + ")")
-        index = end
-    out.append(latex[index:])
-    return "".join(out)
-
-
 def _after_spaces(latex: str, index: int) -> int:
     while index < len(latex) and latex[index].isspace():
         index += 1
+    return index
+
+
+def _before_spaces(latex: str, index: int) -> int:
+    while index > 0 and latex[index - 1].isspace():
+        index -= 1
     return index
 
 
@@ -84,9 +71,16 @@ def _starts_a_term(text: str) -> bool:
     return bool(text) and unicodedata.category(text[0]) in ("Lu", "Ll", "Lo", "Nd")
 
 
-def _fractions_before_factors(latex: str) -> str:
-    """A fraction multiplied by what follows it in parentheses: on one line 1/N∑ᵢxᵢ and 2/n(ŷ-y) read as
-    1/(N∑ᵢxᵢ) and 2/(n(ŷ-y)), so they print as (1/N)∑ᵢxᵢ and (2/n)(ŷ-y); ½x is one glyph and stays."""
+# A function name ending where a fraction starts (spaces skipped): \ln in \ln \frac{p}{q}.
+_NAME_AT_END = re.compile(_OPERATOR_NAMES.pattern + r"\Z")
+
+
+def _fractions_in_parentheses(latex: str) -> str:
+    """A fraction in parentheses where one line would misread it; also inside the fraction.
+
+    After a function name ln (p)/(q) reads as ln(p)/q, so it prints as ln((p)/(q)); before a factor 1/N∑ᵢxᵢ and
+    2/n(ŷ-y) read as 1/(N∑ᵢxᵢ) and 2/(n(ŷ-y)), so they print as (1/N)∑ᵢxᵢ and (2/n)(ŷ-y), but ½x, one glyph,
+    stays."""
     import flatlatex.data
 
     out, index = [], 0
@@ -97,11 +91,13 @@ def _fractions_before_factors(latex: str) -> str:
         numerator_end = _script_group(latex, numerator_start)
         denominator_start = _after_spaces(latex, numerator_end)
         end = _script_group(latex, denominator_start)
+        before = _before_spaces(latex, match.start())
+        after_name = _NAME_AT_END.search(latex, max(0, before - len("\\argmax")), before) is not None
         rest = latex[_after_spaces(latex, end):]
         factor_follows = _starts_a_term(rest) or rest[:1] in ("(", "[", "{", "‖", "⌊", "⌈", "⟨")  # ‖ opens a norm here
         numbers = (_inner(latex[numerator_start:numerator_end]), _inner(latex[denominator_start:end]))
-        if factor_follows and numbers not in flatlatex.data.known_fracts:  # ½, ¾: flatlatex's one-glyph fractions
-            inside = _fractions_before_factors(latex[numerator_start:end])
+        if after_name or factor_follows and numbers not in flatlatex.data.known_fracts:  # ½, ¾: one glyph each
+            inside = _fractions_in_parentheses(latex[numerator_start:end])
             out.append(latex[index:match.start()] + "(\\frac" + inside + ")")
             index = end
     out.append(latex[index:])
@@ -244,7 +240,6 @@ def latex_to_unicode(latex: str) -> str:
         if not command[1:].isalpha() or text.startswith("\\"):
             latex = latex.replace(command, text)
     latex = _fractions_in_parentheses(latex)
-    latex = _fractions_before_factors(latex)
     latex = _OPERATOR_NAMES.sub(_operator_name, latex)
     latex = _plain_subscripts(latex)
     # big operators with limits are rendered here: ∑ᵢ₌₁ⁿ rather than flatlatex's (∑ᵢ₌₁)ⁿ
